@@ -1,0 +1,67 @@
+import type { DynamicModule, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { IncomingMessage } from 'node:http';
+import { Logger } from 'nestjs-pino';
+import type { PlatformConfig } from '../config/config';
+import { sendProblem } from '../errors/problem.filter';
+import { createValidationPipe } from '../errors/validation';
+import { requestIdFor } from '../logging/logging';
+import { MetricsRegistry } from '../metrics/metrics';
+
+export interface CreateAppOptions {
+  serviceName: string;
+  version?: string;
+  description?: string;
+  config: PlatformConfig;
+}
+
+/** Builds a service's Nest application on Fastify with every platform behaviour wired in; does not listen. */
+export async function createApp(rootModule: DynamicModule | Type, options: CreateAppOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.config.BODY_LIMIT_BYTES,
+    genReqId: (request: IncomingMessage) => {
+      const id = requestIdFor(request);
+      (request as IncomingMessage & { id?: string }).id = id;
+      return id;
+    },
+    // Keep-alive sockets with no request in flight close at once on shutdown; busy ones finish first.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks([]); // signals are handled by runService, which drains before closing
+
+  const fastify = app.getHttpAdapter().getInstance();
+  // JSON only: without this, text/plain bodies would reach handlers as strings instead of a 415.
+  fastify.removeContentTypeParser(['text/plain']);
+  fastify.setErrorHandler((error, request, reply) => sendProblem(error, request, reply, logger));
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  const metrics = app.get(MetricsRegistry);
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  const document = buildOpenApiDocument(app, options);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+  await app.init();
+  return app;
+}
+
+export function buildOpenApiDocument(app: NestFastifyApplication, options: CreateAppOptions): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle(`dronedelivery ${options.serviceName}`)
+    .setDescription(options.description ?? `The ${options.serviceName} service.`)
+    .setVersion(options.version ?? '0.0.0')
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}

@@ -1,0 +1,70 @@
+import type { DynamicModule, Type } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { type PlatformConfig, redactConfig } from '../config/config';
+import { Lifecycle } from '../health/lifecycle';
+import { shutdownTelemetry } from '../telemetry/telemetry';
+import { createApp } from './create-app';
+
+export interface StartOptions {
+  serviceName: string;
+  version?: string;
+  description?: string;
+  config: PlatformConfig;
+  secrets: readonly string[];
+  rootModule: DynamicModule | Type;
+  /** Tests pass false to keep the process' signal handlers to themselves. */
+  handleSignals?: boolean;
+}
+
+export interface RunningService {
+  app: NestFastifyApplication;
+  url: string;
+  /** Readiness 503, drain, close in-flight work and stores. Resolves when everything is closed. */
+  shutdown(reason: string): Promise<void>;
+}
+
+export async function startService(options: StartOptions): Promise<RunningService> {
+  const app = await createApp(options.rootModule, options);
+  const logger = app.get(Logger);
+  await app.listen({ port: options.config.PORT, host: options.config.HOST });
+  const lifecycle = app.get(Lifecycle);
+  lifecycle.markStarted();
+  const url = await app.getUrl();
+  logger.log({ url, config: redactConfig(options.config, options.secrets) }, `${options.serviceName} listening`);
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (reason: string) => {
+    closing ??= (async () => {
+      lifecycle.markDraining();
+      logger.log({ reason }, 'shutting down: readiness now 503, draining in-flight requests');
+      if (options.config.SHUTDOWN_DRAIN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, options.config.SHUTDOWN_DRAIN_DELAY_MS));
+      await app.close(); // stops accepting, waits for in-flight requests, then runs shutdown hooks (stores close)
+      await shutdownTelemetry();
+    })();
+    return closing;
+  };
+
+  if (options.handleSignals !== false) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        const timer = setTimeout(() => {
+          logger.error({ graceMs: options.config.SHUTDOWN_GRACE_MS }, 'grace period exceeded; exiting with work unfinished');
+          process.exit(1);
+        }, options.config.SHUTDOWN_GRACE_MS);
+        timer.unref();
+        shutdown(signal).then(
+          () => {
+            logger.log('shutdown complete');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      });
+    }
+  }
+  return { app, url, shutdown };
+}

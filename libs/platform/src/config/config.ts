@@ -1,0 +1,84 @@
+import type { TokenCredential } from '@azure/core-auth';
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
+import { z } from 'zod';
+import { loadKeyVaultSecrets } from './keyvault';
+
+/** Settings every service shares; a service extends this with its own. */
+export const platformConfigSchema = z.object({
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  /** Time to keep serving after SIGTERM while readiness reports 503, so load balancers stop routing first. */
+  SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /** Hard limit for in-flight work to finish after SIGTERM; beyond it the process exits non-zero. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
+  HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().positive().default(1_000),
+  KEYVAULT_URI: z.url({ protocol: /^https$/ }).optional(),
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+  /** Fraction of traces kept by Application Insights (1 = all). */
+  TELEMETRY_SAMPLING_RATIO: z.coerce.number().min(0).max(1).default(1),
+});
+
+export type PlatformConfig = z.infer<typeof platformConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly serviceName: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${serviceName}: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions<S extends z.ZodObject> {
+  serviceName: string;
+  schema: S;
+  /** Settings that are secrets: read from Key Vault when KEYVAULT_URI is set, and never logged. */
+  secrets?: readonly (keyof z.input<S> & string)[];
+  env?: NodeJS.ProcessEnv;
+  /** Defaults to DefaultAzureCredential (workload identity, pod identity, developer login). */
+  credential?: TokenCredential;
+  secretClientOptions?: SecretClientOptions;
+}
+
+/** Key Vault secret names allow only letters, digits and dashes: REDIS_PASSWORD is stored as redis-password. */
+export function keyVaultSecretName(setting: string): string {
+  return setting.toLowerCase().replace(/_/g, '-');
+}
+
+export async function loadConfig<S extends z.ZodObject>(options: LoadConfigOptions<S>): Promise<z.infer<S>> {
+  const env = { ...(options.env ?? process.env) };
+  const secrets = options.secrets ?? [];
+  const vaultUri = env.KEYVAULT_URI;
+  if (vaultUri && secrets.length > 0) {
+    const loaded = await loadKeyVaultSecrets({
+      serviceName: options.serviceName,
+      vaultUri,
+      names: secrets.map((setting) => ({ setting, secret: keyVaultSecretName(setting) })),
+      credential: options.credential,
+      clientOptions: options.secretClientOptions,
+    });
+    Object.assign(env, loaded);
+  }
+  const parsed = options.schema.safeParse(env);
+  if (!parsed.success) {
+    // Zod messages describe the expectation, never the received value, so secrets cannot leak here.
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(options.serviceName, problems);
+  }
+  return parsed.data;
+}
+
+/** A copy of the config that is safe to log: secret settings are replaced. */
+export function redactConfig(config: Record<string, unknown>, secrets: readonly string[]): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    copy[key] = secrets.includes(key) && value !== undefined ? '[redacted]' : value;
+  }
+  if (typeof copy.APPLICATIONINSIGHTS_CONNECTION_STRING === 'string') {
+    copy.APPLICATIONINSIGHTS_CONNECTION_STRING = '[redacted]';
+  }
+  return copy;
+}

@@ -1,0 +1,227 @@
+import { backOff } from 'exponential-backoff';
+import CircuitBreaker from 'opossum';
+import type { MetricsRegistry } from '../metrics/metrics';
+
+/** Every number of the resilience policy for one downstream; all come from config. */
+export interface DownstreamPolicy {
+  baseUrl: string;
+  /** Per attempt, including reading the body. */
+  timeoutMs: number;
+  /** Bulkhead: calls in flight at once; beyond it calls are rejected at once. */
+  capacity: number;
+  errorThresholdPercentage: number;
+  /** Calls in the rolling window before the breaker may open. */
+  volumeThreshold: number;
+  rollingCountTimeoutMs: number;
+  /** Open breaker waits this long before letting one trial call through (half-open). */
+  resetTimeoutMs: number;
+  /** Extra attempts for idempotent calls on transient errors. */
+  retries: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+}
+
+export const DEFAULT_DOWNSTREAM_POLICY: Omit<DownstreamPolicy, 'baseUrl'> = {
+  timeoutMs: 2_000,
+  capacity: 50,
+  errorThresholdPercentage: 50,
+  volumeThreshold: 10,
+  rollingCountTimeoutMs: 10_000,
+  resetTimeoutMs: 5_000,
+  retries: 2,
+  retryBaseDelayMs: 100,
+  retryMaxDelayMs: 2_000,
+};
+
+export type HttpMethod = 'GET' | 'HEAD' | 'OPTIONS' | 'PUT' | 'DELETE' | 'POST' | 'PATCH';
+
+/** RFC 9110 idempotent methods: the only ones retried automatically. */
+const IDEMPOTENT: ReadonlySet<HttpMethod> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+const TRANSIENT_STATUS: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+
+export interface DownstreamRequest {
+  method: HttpMethod;
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface DownstreamResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export type DownstreamFailure = 'open-circuit' | 'bulkhead-full' | 'timeout' | 'network' | 'status';
+
+/** The downstream could not give an answer; callers usually turn this into 503 or a retry-later. */
+export class DownstreamUnavailableError extends Error {
+  constructor(
+    readonly downstream: string,
+    readonly reason: DownstreamFailure,
+    readonly status?: number,
+    cause?: unknown,
+  ) {
+    super(`${downstream} unavailable: ${reason}${status ? ` (${status})` : ''}`, { cause });
+    this.name = 'DownstreamUnavailableError';
+  }
+}
+
+class TransientStatusError extends Error {
+  constructor(readonly response: DownstreamResponse) {
+    super(`transient status ${response.status}`);
+  }
+}
+
+const STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+export type BreakerState = keyof typeof STATE_VALUE;
+
+/**
+ * HTTP client for one downstream service: timeout per attempt, bulkhead and circuit breaker (opossum), and
+ * retries with exponential backoff and full jitter for idempotent methods on transient failures only.
+ * Non-transient answers (2xx-4xx except 429) are returned as they are: a 404 or 409 is an answer, not a fault.
+ */
+export class ResilientHttpClient {
+  private readonly breaker: CircuitBreaker<[DownstreamRequest], DownstreamResponse>;
+
+  constructor(
+    readonly name: string,
+    private readonly policy: DownstreamPolicy,
+    metrics?: MetricsRegistry,
+  ) {
+    this.breaker = new CircuitBreaker((request: DownstreamRequest) => this.send(request), {
+      name,
+      // The per-attempt timeout aborts the socket itself (see send); opossum's own would leave it running.
+      timeout: false,
+      capacity: policy.capacity,
+      errorThresholdPercentage: policy.errorThresholdPercentage,
+      volumeThreshold: policy.volumeThreshold,
+      rollingCountTimeout: policy.rollingCountTimeoutMs,
+      resetTimeout: policy.resetTimeoutMs,
+      // A full bulkhead says nothing about the downstream's health, so it must not trip the breaker.
+      errorFilter: (error: { code?: string }) => error?.code === 'ESEMLOCKED',
+    });
+    if (metrics) this.exportMetrics(metrics);
+  }
+
+  get state(): BreakerState {
+    if (this.breaker.opened) return 'open';
+    if (this.breaker.halfOpen) return 'half-open';
+    return 'closed';
+  }
+
+  get<T>(path: string, headers?: Record<string, string>) {
+    return this.request<T>({ method: 'GET', path, headers });
+  }
+
+  put<T>(path: string, body: unknown, headers?: Record<string, string>) {
+    return this.request<T>({ method: 'PUT', path, body, headers });
+  }
+
+  post<T>(path: string, body: unknown, headers?: Record<string, string>) {
+    return this.request<T>({ method: 'POST', path, body, headers });
+  }
+
+  patch<T>(path: string, body: unknown, headers?: Record<string, string>) {
+    return this.request<T>({ method: 'PATCH', path, body, headers });
+  }
+
+  delete<T>(path: string, headers?: Record<string, string>) {
+    return this.request<T>({ method: 'DELETE', path, headers });
+  }
+
+  async request<T>(request: DownstreamRequest): Promise<DownstreamResponse<T>> {
+    const attempts = IDEMPOTENT.has(request.method) ? this.policy.retries + 1 : 1;
+    try {
+      return (await backOff(() => this.breaker.fire(request), {
+        numOfAttempts: attempts,
+        startingDelay: this.policy.retryBaseDelayMs,
+        maxDelay: this.policy.retryMaxDelayMs,
+        timeMultiple: 2,
+        jitter: 'full',
+        retry: (error: unknown) => this.isRetryable(error),
+      })) as DownstreamResponse<T>;
+    } catch (error) {
+      throw this.toUnavailable(error);
+    }
+  }
+
+  /** Stops the breaker's timers so the process can exit. */
+  shutdown(): void {
+    this.breaker.shutdown();
+  }
+
+  private isRetryable(error: unknown): boolean {
+    if (this.breaker.opened) return false; // fail fast: hammering an open breaker only delays the caller
+    const code = (error as { code?: string })?.code;
+    if (code === 'EOPENBREAKER' || code === 'ESEMLOCKED') return false;
+    if (error instanceof TransientStatusError) return true;
+    return isNetworkOrTimeout(error);
+  }
+
+  private toUnavailable(error: unknown): DownstreamUnavailableError {
+    if (error instanceof DownstreamUnavailableError) return error;
+    const code = (error as { code?: string })?.code;
+    if (code === 'EOPENBREAKER') return new DownstreamUnavailableError(this.name, 'open-circuit', undefined, error);
+    if (code === 'ESEMLOCKED') return new DownstreamUnavailableError(this.name, 'bulkhead-full', undefined, error);
+    if (error instanceof TransientStatusError) {
+      return new DownstreamUnavailableError(this.name, 'status', error.response.status, error);
+    }
+    if (isTimeout(error)) return new DownstreamUnavailableError(this.name, 'timeout', undefined, error);
+    return new DownstreamUnavailableError(this.name, 'network', undefined, error);
+  }
+
+  private async send(request: DownstreamRequest): Promise<DownstreamResponse> {
+    const url = new URL(request.path, this.policy.baseUrl);
+    const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+    let body: string | undefined;
+    if (request.body !== undefined) {
+      body = JSON.stringify(request.body);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await fetch(url, {
+      method: request.method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(this.policy.timeoutMs),
+    });
+    const text = await response.text();
+    const isJson = /\bjson\b/.test(response.headers.get('content-type') ?? '');
+    const result: DownstreamResponse = {
+      status: response.status,
+      headers: response.headers,
+      body: isJson && text.length > 0 ? JSON.parse(text) : text,
+    };
+    if (TRANSIENT_STATUS.has(response.status) || response.status >= 500) throw new TransientStatusError(result);
+    return result;
+  }
+
+  private exportMetrics(metrics: MetricsRegistry): void {
+    const state = metrics.gauge('circuit_breaker_state', 'Circuit breaker state per downstream: 0 closed, 1 half-open, 2 open.', ['downstream']);
+    const calls = metrics.counter('downstream_calls_total', 'Calls to downstream services by outcome.', ['downstream', 'outcome']);
+    const setState = () => state.set({ downstream: this.name }, STATE_VALUE[this.state]);
+    setState();
+    this.breaker.on('open', setState);
+    this.breaker.on('halfOpen', setState);
+    this.breaker.on('close', setState);
+    const outcome = (name: string) => () => calls.inc({ downstream: this.name, outcome: name });
+    // A bulkhead rejection is filtered out of the failure ratio, so opossum reports it as 'success' too.
+    this.breaker.on('success', (result: unknown) => {
+      if ((result as { code?: string })?.code !== 'ESEMLOCKED') outcome('success')();
+    });
+    this.breaker.on('semaphoreLocked', outcome('bulkhead_rejected'));
+    this.breaker.on('failure', outcome('failure'));
+    this.breaker.on('reject', outcome('short_circuited'));
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
+function isNetworkOrTimeout(error: unknown): boolean {
+  if (isTimeout(error)) return true;
+  // fetch reports connection failures as TypeError('fetch failed') with the socket error as cause.
+  return error instanceof TypeError && (error as { cause?: unknown }).cause !== undefined;
+}

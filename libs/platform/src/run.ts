@@ -1,0 +1,44 @@
+/**
+ * The entry point every service's main.ts calls. Loads nothing from Nest at the top level: telemetry must
+ * patch http, fastify and the store clients before they are first required.
+ */
+import type { DynamicModule, Type } from '@nestjs/common';
+import type { z } from 'zod';
+import { ConfigError, loadConfig, type PlatformConfig } from './config/config';
+import { initTelemetry } from './telemetry/telemetry';
+
+export interface ServiceDefinition<S extends z.ZodObject> {
+  name: string;
+  version?: string;
+  description?: string;
+  configSchema: S;
+  /** Settings that are secrets: from Key Vault when KEYVAULT_URI is set, never logged. */
+  secrets?: readonly (keyof z.input<S> & string)[];
+  /** Returns the root module for a validated config; import lazily so telemetry loads first. */
+  rootModule: (config: z.infer<S>) => Promise<DynamicModule | Type>;
+}
+
+export async function runService<S extends z.ZodObject>(definition: ServiceDefinition<S>): Promise<void> {
+  initTelemetry({
+    serviceName: definition.name,
+    connectionString: process.env.APPLICATIONINSIGHTS_CONNECTION_STRING,
+    samplingRatio: Number(process.env.TELEMETRY_SAMPLING_RATIO ?? 1),
+  });
+  let config: z.infer<S>;
+  try {
+    config = await loadConfig({ serviceName: definition.name, schema: definition.configSchema, secrets: definition.secrets });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\nRefusing to start.\n`);
+    process.exit(1);
+  }
+  const { startService } = await import('./app/start.js');
+  await startService({
+    serviceName: definition.name,
+    version: definition.version,
+    description: definition.description,
+    config: config as PlatformConfig,
+    secrets: definition.secrets ?? [],
+    rootModule: await definition.rootModule(config),
+  });
+}
