@@ -5,7 +5,6 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import type { PlatformConfig } from '../config/config';
-import { sendProblem } from '../errors/problem.filter';
 import { createValidationPipe } from '../errors/validation';
 import { requestIdFor } from '../logging/logging';
 import { MetricsRegistry } from '../metrics/metrics';
@@ -39,7 +38,6 @@ export async function createApp(rootModule: DynamicModule | Type, options: Creat
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: without this, text/plain bodies would reach handlers as strings instead of a 415.
   fastify.removeContentTypeParser(['text/plain']);
-  fastify.setErrorHandler((error, request, reply) => sendProblem(error, request, reply, logger));
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

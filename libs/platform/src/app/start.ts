@@ -1,6 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { PinoLogger } from 'nestjs-pino';
 import { type PlatformConfig, redactConfig } from '../config/config';
 import { Lifecycle } from '../health/lifecycle';
 import { shutdownTelemetry } from '../telemetry/telemetry';
@@ -26,18 +26,19 @@ export interface RunningService {
 
 export async function startService(options: StartOptions): Promise<RunningService> {
   const app = await createApp(options.rootModule, options);
-  const logger = app.get(Logger);
+  const logger = await app.resolve(PinoLogger);
+  logger.setContext('lifecycle');
   await app.listen({ port: options.config.PORT, host: options.config.HOST });
   const lifecycle = app.get(Lifecycle);
   lifecycle.markStarted();
   const url = await app.getUrl();
-  logger.log({ url, config: redactConfig(options.config, options.secrets) }, `${options.serviceName} listening`);
+  logger.info({ url, config: redactConfig(options.config, options.secrets) }, `${options.serviceName} listening`);
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason: string) => {
     closing ??= (async () => {
       lifecycle.markDraining();
-      logger.log({ reason }, 'shutting down: readiness now 503, draining in-flight requests');
+      logger.info({ reason }, 'shutting down: readiness now 503, draining in-flight requests');
       if (options.config.SHUTDOWN_DRAIN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, options.config.SHUTDOWN_DRAIN_DELAY_MS));
       await app.close(); // stops accepting, waits for in-flight requests, then runs shutdown hooks (stores close)
       await shutdownTelemetry();
@@ -55,7 +56,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
         timer.unref();
         shutdown(signal).then(
           () => {
-            logger.log('shutdown complete');
+            logger.info('shutdown complete');
             process.exit(0);
           },
           (error: unknown) => {

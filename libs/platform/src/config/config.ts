@@ -1,7 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import { z } from 'zod';
-import { loadKeyVaultSecrets } from './keyvault';
 
 /** Settings every service shares; a service extends this with its own. */
 export const platformConfigSchema = z.object({
@@ -53,6 +52,8 @@ export async function loadConfig<S extends z.ZodObject>(options: LoadConfigOptio
   const secrets = options.secrets ?? [];
   const vaultUri = env.KEYVAULT_URI;
   if (vaultUri && secrets.length > 0) {
+    // Loaded lazily: this module is imported before telemetry starts, and the Azure SDK should be instrumented.
+    const { loadKeyVaultSecrets } = await import('./keyvault.js');
     const loaded = await loadKeyVaultSecrets({
       serviceName: options.serviceName,
       vaultUri,

@@ -3,20 +3,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import { toProblem } from './to-problem';
 
-/** The one place errors become responses, for Nest handlers and (through sendProblem) Fastify's own errors. */
+/** The one place errors become responses. Nest routes Fastify's own errors (body parsing, 404) here too. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { problem, headers, unexpected } = toProblem(error, request.url.split('?')[0]);
+    if (unexpected) this.logger.error({ err: error, requestId: request.id, message: 'request failed' });
+    if (reply.sent) return;
+    void reply.status(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
   }
-}
-
-export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Pick<Logger, 'error'>): void {
-  const { problem, headers, unexpected } = toProblem(error, request.url.split('?')[0]);
-  if (unexpected) logger.error({ err: error, requestId: request.id }, 'request failed');
-  if (reply.sent) return;
-  void reply.status(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
 }

@@ -44,6 +44,21 @@ export function toProblem(error: unknown, instance?: string): ProblemResponse {
       unexpected: false,
     };
   }
+  // Nest wraps Fastify's own errors (body parsing, limits) in an HttpException with the original as cause.
+  const fastifyError = FASTIFY_ERRORS[fastifyCode(error) ?? ''];
+  if (fastifyError) {
+    return {
+      problem: {
+        type: problemType(fastifyError.slug),
+        title: fastifyError.title,
+        status: fastifyError.status,
+        detail: DETAIL_BY_SLUG[fastifyError.slug],
+        instance,
+      },
+      headers: {},
+      unexpected: false,
+    };
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const body = error.getResponse();
@@ -57,15 +72,6 @@ export function toProblem(error: unknown, instance?: string): ProblemResponse {
     // Health checks (terminus) attach their per-check results; operators need them.
     if (typeof body === 'object' && body !== null && 'details' in body) problem.checks = (body as { details: unknown }).details;
     return { problem, headers: {}, unexpected: status >= 500 };
-  }
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && FASTIFY_ERRORS[code]) {
-    const known = FASTIFY_ERRORS[code];
-    return {
-      problem: { type: problemType(known.slug), title: known.title, status: known.status, detail: DETAIL_BY_SLUG[known.slug], instance },
-      headers: {},
-      unexpected: false,
-    };
   }
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
@@ -86,6 +92,14 @@ export function toProblem(error: unknown, instance?: string): ProblemResponse {
     headers: {},
     unexpected: true,
   };
+}
+
+function fastifyCode(error: unknown): string | undefined {
+  for (const candidate of [error, (error as { cause?: unknown })?.cause]) {
+    const code = (candidate as { code?: unknown })?.code;
+    if (typeof code === 'string' && code.startsWith('FST_')) return code;
+  }
+  return undefined;
 }
 
 function slugFor(status: number): string {

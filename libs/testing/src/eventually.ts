@@ -1,0 +1,16 @@
+/**
+ * Polls until the check passes or the deadline expires, then rethrows the last failure.
+ * For conditions reached by another process (a server starting, a key expiring), never as a fixed sleep.
+ */
+export async function eventually<T>(check: () => Promise<T> | T, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  const interval = options.intervalMs ?? 50;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { ParseIdPipe } from '@dronedelivery/platform';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { Delivery, DeliveryEvent, DeliverySummary } from './delivery.model';
+import {
+  ConfirmationDto,
+  CreateDeliveryDto,
+  DeliveryEventView,
+  DeliveryOwnerView,
+  DeliveryStatusView,
+  DeliverySummaryView,
+  DeliveryView,
+  RescheduleDeliveryDto,
+  SetStatusDto,
+  SummaryQueryDto,
+} from './deliveries.dto';
+import { DeliveriesService } from './deliveries.service';
+
+const deliveryId = new ParseIdPipe('deliveryId');
+
+@ApiTags('deliveries')
+@Controller('api/deliveries')
+export class DeliveriesController {
+  constructor(private readonly deliveries: DeliveriesService) {}
+
+  @Get('summary')
+  @ApiOkResponse({ type: DeliverySummaryView })
+  summary(@Query() query: SummaryQueryDto): Promise<DeliverySummary> {
+    return this.deliveries.summary(query.ownerId, query.year, query.month);
+  }
+
+  @Put(':id')
+  @ApiCreatedResponse({ type: DeliveryView, description: 'Created.' })
+  @ApiOkResponse({ type: DeliveryView, description: 'Already existed with the same details (idempotent replay).' })
+  @ApiConflictResponse({ description: 'Exists with different details.' })
+  async create(
+    @Param('id', deliveryId) id: string,
+    @Body() body: CreateDeliveryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Delivery> {
+    const { created, delivery } = await this.deliveries.create(id, body);
+    void reply.status(created ? 201 : 200);
+    if (created) void reply.header('location', `/api/deliveries/${id}`);
+    return delivery;
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: DeliveryView })
+  @ApiNotFoundResponse()
+  get(@Param('id', deliveryId) id: string): Promise<Delivery> {
+    return this.deliveries.get(id);
+  }
+
+  @Get(':id/owner')
+  @ApiOkResponse({ type: DeliveryOwnerView })
+  async owner(@Param('id', deliveryId) id: string): Promise<DeliveryOwnerView> {
+    const { ownerId } = await this.deliveries.get(id);
+    return { deliveryId: id, ownerId };
+  }
+
+  @Get(':id/status')
+  @ApiOkResponse({ type: DeliveryStatusView })
+  async status(@Param('id', deliveryId) id: string): Promise<DeliveryStatusView> {
+    const delivery = await this.deliveries.get(id);
+    return { deliveryId: id, status: delivery.status, droneId: delivery.droneId, updatedAt: delivery.updatedAt, reason: delivery.reason };
+  }
+
+  @Get(':id/events')
+  @ApiOkResponse({ type: [DeliveryEventView] })
+  events(@Param('id', deliveryId) id: string): Promise<DeliveryEvent[]> {
+    return this.deliveries.events(id);
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: DeliveryView, description: 'Rescheduled (only while Scheduled).' })
+  @ApiConflictResponse({ description: 'Not Scheduled any more.' })
+  reschedule(@Param('id', deliveryId) id: string, @Body() body: RescheduleDeliveryDto): Promise<Delivery> {
+    return this.deliveries.reschedule(id, body);
+  }
+
+  @Delete(':id')
+  @ApiOkResponse({ type: DeliveryView, description: 'Cancelled; kept for the configured retention, then expires.' })
+  cancel(@Param('id', deliveryId) id: string): Promise<Delivery> {
+    return this.deliveries.cancel(id);
+  }
+
+  @Post(':id/confirmations')
+  @HttpCode(200)
+  @ApiOkResponse({ type: DeliveryView, description: 'Marked Delivered.' })
+  confirm(@Param('id', deliveryId) id: string, @Body() body: ConfirmationDto): Promise<Delivery> {
+    return this.deliveries.confirm(id, body);
+  }
+
+  @Put(':id/status')
+  @ApiOkResponse({ type: DeliveryView, description: 'Status set by the saga (Failed with a reason, or Cancelled).' })
+  setStatus(@Param('id', deliveryId) id: string, @Body() body: SetStatusDto): Promise<Delivery> {
+    return this.deliveries.setStatus(id, body.status, body.reason);
+  }
+}

@@ -1,0 +1,93 @@
+import { ID_PATTERN } from '@dronedelivery/platform';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { CONFIRMATION_TYPES, DELIVERY_STATUSES, EVENT_TYPES, type ConfirmationType, type DeliveryStatus } from './delivery.model';
+
+const ID_MESSAGE = { message: '$property must be 1-64 letters, digits, - or _' };
+const ISO = { strict: true, strictSeparator: true };
+
+export class CreateDeliveryDto {
+  @ApiProperty({ example: 'owner-1' }) @Matches(ID_PATTERN, ID_MESSAGE) ownerId: string;
+  @ApiProperty({ example: '1 Main St' }) @IsString() @Length(1, 256) pickupLocation: string;
+  @ApiProperty({ example: '9 Side Rd' }) @IsString() @Length(1, 256) dropOffLocation: string;
+  @ApiProperty({ format: 'date-time' }) @IsISO8601(ISO) pickupTime: string;
+  @ApiProperty({ format: 'date-time' }) @IsISO8601(ISO) deadline: string;
+  @ApiProperty() @IsBoolean() expedited: boolean;
+  @ApiProperty({ enum: CONFIRMATION_TYPES }) @IsIn(CONFIRMATION_TYPES) confirmationRequired: ConfirmationType;
+  @ApiProperty() @Matches(ID_PATTERN, ID_MESSAGE) packageId: string;
+  @ApiProperty() @Matches(ID_PATTERN, ID_MESSAGE) droneId: string;
+}
+
+export class RescheduleDeliveryDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 256) pickupLocation?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 256) dropOffLocation?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(ISO) pickupTime?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(ISO) deadline?: string;
+}
+
+export class ConfirmationDto {
+  @ApiProperty({ format: 'date-time' }) @IsISO8601(ISO) dateTime: string;
+  @ApiProperty({ enum: CONFIRMATION_TYPES }) @IsIn(CONFIRMATION_TYPES) confirmationType: ConfirmationType;
+  @ApiPropertyOptional({ description: 'Reference to the stored proof (photo, voice, fingerprint).' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  confirmationBlob?: string;
+}
+
+export class SetStatusDto {
+  @ApiProperty({ enum: ['Failed', 'Cancelled'] }) @IsIn(['Failed', 'Cancelled']) status: DeliveryStatus;
+  @ApiPropertyOptional({ example: 'no drone available' }) @IsOptional() @IsString() @Length(1, 512) reason?: string;
+}
+
+export class SummaryQueryDto {
+  @ApiProperty() @Matches(ID_PATTERN, ID_MESSAGE) ownerId: string;
+  @ApiProperty({ minimum: 2000, maximum: 2100 }) @Type(() => Number) @IsInt() @Min(2000) @Max(2100) year: number;
+  @ApiProperty({ minimum: 1, maximum: 12 }) @Type(() => Number) @IsInt() @Min(1) @Max(12) month: number;
+}
+
+export class ConfirmationView {
+  @ApiProperty({ format: 'date-time' }) dateTime: string;
+  @ApiProperty({ enum: CONFIRMATION_TYPES }) confirmationType: ConfirmationType;
+  @ApiPropertyOptional() confirmationBlob?: string;
+}
+
+export class DeliveryView extends CreateDeliveryDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;
+  @ApiPropertyOptional() reason?: string;
+  @ApiPropertyOptional({ type: ConfirmationView }) confirmation?: ConfirmationView;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty() version: number;
+}
+
+export class DeliveryStatusView {
+  @ApiProperty() deliveryId: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;
+  @ApiProperty() droneId: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiPropertyOptional() reason?: string;
+}
+
+export class DeliveryOwnerView {
+  @ApiProperty() deliveryId: string;
+  @ApiProperty() ownerId: string;
+}
+
+export class DeliveryEventView {
+  @ApiProperty() sequence: number;
+  @ApiProperty({ enum: EVENT_TYPES }) type: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;
+  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) details?: Record<string, unknown>;
+}
+
+export class DeliverySummaryView {
+  @ApiProperty() ownerId: string;
+  @ApiProperty() year: number;
+  @ApiProperty() month: number;
+  @ApiProperty({ description: 'Deliveries with pickup in that month, in any status.' }) count: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } }) byStatus: Record<DeliveryStatus, number>;
+}

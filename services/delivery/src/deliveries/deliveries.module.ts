@@ -1,0 +1,42 @@
+import { APP_CONFIG, STORE_PROBES, closeRedis, createRedisClient, redisProbe } from '@dronedelivery/platform';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { DeliveryConfig } from '../config';
+import { DeliveriesController } from './deliveries.controller';
+import { DELIVERIES_REPOSITORY } from './deliveries.repository';
+import { DeliveriesService } from './deliveries.service';
+import { RedisDeliveriesRepository } from './redis-deliveries.repository';
+
+const REDIS = Symbol('DELIVERY_REDIS');
+
+@Module({
+  controllers: [DeliveriesController],
+  providers: [
+    DeliveriesService,
+    {
+      provide: REDIS,
+      inject: [APP_CONFIG],
+      useFactory: (config: DeliveryConfig) =>
+        createRedisClient(
+          {
+            url: config.REDIS_URL,
+            password: config.REDIS_PASSWORD,
+            commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+            connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+            maxReconnectDelayMs: config.REDIS_MAX_RECONNECT_DELAY_MS,
+          },
+          'delivery',
+        ),
+    },
+    { provide: DELIVERIES_REPOSITORY, inject: [REDIS], useFactory: (redis: Redis) => new RedisDeliveriesRepository(redis) },
+    { provide: STORE_PROBES, inject: [REDIS], useFactory: (redis: Redis) => [redisProbe(redis)] },
+  ],
+})
+export class DeliveriesModule implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /** Runs after the HTTP server closed, so requests still in flight kept their store until they finished. */
+  async onApplicationShutdown(): Promise<void> {
+    await closeRedis(this.redis);
+  }
+}
