@@ -11,8 +11,11 @@ export const deliveryConfigSchema = platformConfigSchema.extend({
   REDIS_MAX_RECONNECT_DELAY_MS: z.coerce.number().int().positive().default(2_000),
   /** How long a cancelled delivery stays readable before Redis expires it. */
   DELIVERY_CANCELLED_RETENTION_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
-  /** Optimistic-concurrency retries for one update before answering 409. */
-  DELIVERY_UPDATE_MAX_ATTEMPTS: z.coerce.number().int().positive().default(25),
+  /**
+   * Optimistic-concurrency attempts for one update before answering 409. An attempt only fails when another
+   * write to the same delivery succeeded meanwhile, so N concurrent writers all succeed within N attempts.
+   */
+  DELIVERY_UPDATE_MAX_ATTEMPTS: z.coerce.number().int().positive().default(50),
 });
 
 export type DeliveryConfig = z.infer<typeof deliveryConfigSchema>;

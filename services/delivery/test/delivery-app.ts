@@ -1,0 +1,64 @@
+import { type RunningService, startService } from '@dronedelivery/platform';
+import { eventually } from '@dronedelivery/testing';
+import { AppModule } from '../src/app.module';
+import { DELIVERY_SECRETS, deliveryConfigSchema } from '../src/config';
+
+/** Starts the real delivery service in this process against the given Redis, on a free loopback port. */
+export async function startDeliveryService(redisUrl: string, env: Record<string, string> = {}): Promise<RunningService> {
+  const config = deliveryConfigSchema.parse({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    REDIS_URL: redisUrl,
+    HEALTH_CHECK_TIMEOUT_MS: '300',
+    REDIS_COMMAND_TIMEOUT_MS: '500',
+    REDIS_CONNECT_TIMEOUT_MS: '500',
+    REDIS_MAX_RECONNECT_DELAY_MS: '100',
+    ...env,
+  });
+  const service = await startService({
+    serviceName: 'delivery',
+    config,
+    secrets: DELIVERY_SECRETS,
+    rootModule: AppModule.forRoot(config),
+    handleSignals: false,
+  });
+  // Like a load balancer, send traffic only once the service reports ready (its Redis connection is up).
+  await eventually(async () => {
+    const response = await fetch(`${service.url}/health/ready`);
+    if (response.status !== 200) throw new Error(`ready answered ${response.status}`);
+  });
+  return service;
+}
+
+export function creation(overrides: Record<string, unknown> = {}) {
+  return {
+    ownerId: 'owner-1',
+    pickupLocation: '1 Main St',
+    dropOffLocation: '9 Side Rd',
+    pickupTime: '2026-12-01T10:00:00Z',
+    deadline: '2026-12-01T12:00:00Z',
+    expedited: false,
+    confirmationRequired: 'Picture',
+    packageId: 'pkg-1',
+    droneId: 'drone-1',
+    ...overrides,
+  };
+}
+
+/** JSON over real HTTP to the running service. */
+export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  return { status: response.status, headers: response.headers, body: json };
+}

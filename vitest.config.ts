@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+import { project } from './vitest.shared';
+
+/** One Vitest project per workspace project; `vitest run --project <name>` runs one. */
+export default defineConfig({
+  test: {
+    projects: [project('platform', 'libs/platform'), project('delivery', 'services/delivery')],
+  },
+});

@@ -1,0 +1,33 @@
+import swc from 'unplugin-swc';
+import { defineProject } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * Shared test settings for every workspace project. SWC compiles TypeScript with decorator metadata (Nest's
+ * dependency injection needs it; esbuild cannot emit it), and workspace packages resolve to their sources so
+ * tests never run a stale build of a library.
+ */
+export function project(name: string, dir: string) {
+  return defineProject({
+    plugins: [swc.vite({ jsc: { target: 'es2023', keepClassNames: true, transform: { legacyDecorator: true, decoratorMetadata: true } } })],
+    resolve: {
+      alias: [
+        { find: /^@dronedelivery\/platform\/run$/, replacement: `${root}libs/platform/src/run.ts` },
+        { find: /^@dronedelivery\/platform\/config$/, replacement: `${root}libs/platform/src/config/config.ts` },
+        { find: /^@dronedelivery\/platform$/, replacement: `${root}libs/platform/src/index.ts` },
+        { find: /^@dronedelivery\/testing$/, replacement: `${root}libs/testing/src/index.ts` },
+      ],
+    },
+    test: {
+      name,
+      root: `${root}${dir}`,
+      include: ['src/**/*.spec.ts', 'test/**/*.test.ts'],
+      globals: true,
+      environment: 'node',
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+  });
+}
