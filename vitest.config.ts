@@ -4,6 +4,10 @@ import { project } from './vitest.shared';
 /** One Vitest project per workspace project; `vitest run --project <name>` runs one. */
 export default defineConfig({
   test: {
-    projects: [project('platform', 'libs/platform'), project('delivery', 'services/delivery')],
+    projects: [
+      project('platform', 'libs/platform'),
+      project('delivery', 'services/delivery'),
+      project('architecture', 'tests/architecture', ['**/*.test.ts']),
+    ],
   },
 });

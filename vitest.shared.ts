@@ -9,7 +9,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
  * dependency injection needs it; esbuild cannot emit it), and workspace packages resolve to their sources so
  * tests never run a stale build of a library.
  */
-export function project(name: string, dir: string) {
+export function project(name: string, dir: string, include = ['src/**/*.spec.ts', 'test/**/*.test.ts']) {
   return defineProject({
     plugins: [swc.vite({ jsc: { target: 'es2023', keepClassNames: true, transform: { legacyDecorator: true, decoratorMetadata: true } } })],
     resolve: {
@@ -23,7 +23,7 @@ export function project(name: string, dir: string) {
     test: {
       name,
       root: `${root}${dir}`,
-      include: ['src/**/*.spec.ts', 'test/**/*.test.ts'],
+      include,
       globals: true,
       environment: 'node',
       testTimeout: 30_000,
