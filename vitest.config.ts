@@ -4,6 +4,7 @@ import { project } from './vitest.shared';
 /** One Vitest project per workspace project; `vitest run --project <name>` runs one. */
 export default defineConfig({
   test: {
+    globalSetup: ['tools/vitest-build.ts'],
     projects: [
       project('platform', 'libs/platform'),
       project('delivery', 'services/delivery'),

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { eventually } from './eventually';
 import { freePort } from './ports';
@@ -15,10 +15,11 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    readonly password?: string,
   ) {}
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'dd-redis-')));
+  static async start(options: { password?: string } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'dd-redis-')), options.password);
     await server.start();
     return server;
   }
@@ -31,7 +32,11 @@ export class RedisServer {
     const binary = process.env.REDIS_SERVER_BIN ?? 'redis-server';
     const child = spawn(
       binary,
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
+      [
+        ...['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir],
+        ...['--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
+        ...(this.password ? ['--requirepass', this.password] : []),
+      ],
       { stdio: 'ignore' },
     );
     this.process = child;
@@ -56,16 +61,14 @@ export class RedisServer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private ping(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const socket = createConnection({ host: '127.0.0.1', port: this.port });
-      socket.once('error', reject);
-      socket.once('connect', () => socket.write('PING\r\n'));
-      socket.once('data', (data) => {
-        socket.destroy();
-        if (data.toString().startsWith('+PONG')) resolve();
-        else reject(new Error(`unexpected reply ${data.toString()}`));
-      });
-    });
+  private async ping(): Promise<void> {
+    const client = new Redis({ host: '127.0.0.1', port: this.port, password: this.password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.ping();
+    } finally {
+      client.disconnect();
+    }
   }
 }

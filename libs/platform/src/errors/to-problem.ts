@@ -71,7 +71,8 @@ export function toProblem(error: unknown, instance?: string): ProblemResponse {
     };
     // Health checks (terminus) attach their per-check results; operators need them.
     if (typeof body === 'object' && body !== null && 'details' in body) problem.checks = (body as { details: unknown }).details;
-    return { problem, headers: {}, unexpected: status >= 500 };
+    // 503s are expected outcomes (health checks, open breakers), not bugs worth a stack trace.
+    return { problem, headers: {}, unexpected: status >= 500 && status !== 503 };
   }
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { currentTraceId } from '../telemetry/trace-context';
 
@@ -14,6 +15,8 @@ export function requestIdFor(request: IncomingMessage): string {
 /** JSON lines with request id and trace id; credentials redacted; bodies never logged. */
 export function loggerParams(serviceName: string, level: string): Params {
   return {
+    // nestjs-pino's default route pattern ({/*splat}) matches nothing on Nest 12 + Fastify; this one matches all.
+    forRoutes: [{ path: '/*path', method: RequestMethod.ALL }],
     pinoHttp: {
       level,
       base: { service: serviceName },
