@@ -67,9 +67,14 @@ export class DownstreamUnavailableError extends Error {
   }
 }
 
-class TransientStatusError extends Error {
+/** A status that counts against the downstream's health: any 5xx, and 429. Only some are worth retrying. */
+class FailureStatusError extends Error {
+  readonly retryable: boolean;
+
   constructor(readonly response: DownstreamResponse) {
-    super(`transient status ${response.status}`);
+    super(`failure status ${response.status}`);
+    // A 500 is usually a bug that a retry would only repeat; 429/502/503/504 are load or routing, which pass.
+    this.retryable = TRANSIENT_STATUS.has(response.status);
   }
 }
 
@@ -83,6 +88,9 @@ export type BreakerState = keyof typeof STATE_VALUE;
  */
 export class ResilientHttpClient {
   private readonly breaker: CircuitBreaker<[DownstreamRequest], DownstreamResponse>;
+  /** Bulkhead: attempts in flight. It sits in front of the breaker (see attempt). */
+  private inFlight = 0;
+  private onBulkheadRejected?: () => void;
 
   constructor(
     readonly name: string,
@@ -93,13 +101,10 @@ export class ResilientHttpClient {
       name,
       // The per-attempt timeout aborts the socket itself (see send); opossum's own would leave it running.
       timeout: false,
-      capacity: policy.capacity,
       errorThresholdPercentage: policy.errorThresholdPercentage,
       volumeThreshold: policy.volumeThreshold,
       rollingCountTimeout: policy.rollingCountTimeoutMs,
       resetTimeout: policy.resetTimeoutMs,
-      // A full bulkhead says nothing about the downstream's health, so it must not trip the breaker.
-      errorFilter: (error: { code?: string }) => error?.code === 'ESEMLOCKED',
     });
     if (metrics) this.exportMetrics(metrics);
   }
@@ -133,7 +138,7 @@ export class ResilientHttpClient {
   async request<T>(request: DownstreamRequest): Promise<DownstreamResponse<T>> {
     const attempts = IDEMPOTENT.has(request.method) ? this.policy.retries + 1 : 1;
     try {
-      return (await backOff(() => this.breaker.fire(request), {
+      return (await backOff(() => this.attempt(request), {
         numOfAttempts: attempts,
         startingDelay: this.policy.retryBaseDelayMs,
         maxDelay: this.policy.retryMaxDelayMs,
@@ -151,11 +156,31 @@ export class ResilientHttpClient {
     this.breaker.shutdown();
   }
 
+  /**
+   * One attempt through the bulkhead, then the breaker. A full bulkhead says nothing about the downstream's health,
+   * so its rejections must stay out of the breaker's statistics altogether: opossum's own bulkhead (capacity) counts
+   * every rejection as a fire, and with an errorFilter as a success, which dilutes the failure ratio so that a hung
+   * downstream under load (every real call failing, the rest bouncing off the bulkhead) never opens the breaker.
+   * An open breaker is left to answer first, so its calls still fail as 'open-circuit'.
+   */
+  private async attempt(request: DownstreamRequest): Promise<DownstreamResponse> {
+    if (this.inFlight >= this.policy.capacity && !this.breaker.opened) {
+      this.onBulkheadRejected?.();
+      throw new DownstreamUnavailableError(this.name, 'bulkhead-full');
+    }
+    this.inFlight++;
+    try {
+      return await this.breaker.fire(request);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
   private isRetryable(error: unknown): boolean {
     if (this.breaker.opened) return false; // fail fast: hammering an open breaker only delays the caller
-    const code = (error as { code?: string })?.code;
-    if (code === 'EOPENBREAKER' || code === 'ESEMLOCKED') return false;
-    if (error instanceof TransientStatusError) return true;
+    if (error instanceof DownstreamUnavailableError) return false; // bulkhead full
+    if ((error as { code?: string })?.code === 'EOPENBREAKER') return false;
+    if (error instanceof FailureStatusError) return error.retryable;
     return isNetworkOrTimeout(error);
   }
 
@@ -163,8 +188,7 @@ export class ResilientHttpClient {
     if (error instanceof DownstreamUnavailableError) return error;
     const code = (error as { code?: string })?.code;
     if (code === 'EOPENBREAKER') return new DownstreamUnavailableError(this.name, 'open-circuit', undefined, error);
-    if (code === 'ESEMLOCKED') return new DownstreamUnavailableError(this.name, 'bulkhead-full', undefined, error);
-    if (error instanceof TransientStatusError) {
+    if (error instanceof FailureStatusError) {
       return new DownstreamUnavailableError(this.name, 'status', error.response.status, error);
     }
     if (isTimeout(error)) return new DownstreamUnavailableError(this.name, 'timeout', undefined, error);
@@ -192,7 +216,7 @@ export class ResilientHttpClient {
       headers: response.headers,
       body: isJson && text.length > 0 ? JSON.parse(text) : text,
     };
-    if (TRANSIENT_STATUS.has(response.status) || response.status >= 500) throw new TransientStatusError(result);
+    if (TRANSIENT_STATUS.has(response.status) || response.status >= 500) throw new FailureStatusError(result);
     return result;
   }
 
@@ -205,11 +229,8 @@ export class ResilientHttpClient {
     this.breaker.on('halfOpen', setState);
     this.breaker.on('close', setState);
     const outcome = (name: string) => () => calls.inc({ downstream: this.name, outcome: name });
-    // A bulkhead rejection is filtered out of the failure ratio, so opossum reports it as 'success' too.
-    this.breaker.on('success', (result: unknown) => {
-      if ((result as { code?: string })?.code !== 'ESEMLOCKED') outcome('success')();
-    });
-    this.breaker.on('semaphoreLocked', outcome('bulkhead_rejected'));
+    this.onBulkheadRejected = outcome('bulkhead_rejected');
+    this.breaker.on('success', outcome('success'));
     this.breaker.on('failure', outcome('failure'));
     this.breaker.on('reject', outcome('short_circuited'));
   }
