@@ -1,8 +1,8 @@
 import swc from 'unplugin-swc';
 import { defineProject } from 'vitest/config';
-import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('.', import.meta.url));
+// Vite bundles config files with __dirname defined, in ESM and CommonJS alike.
+const root = `${__dirname}/`;
 
 /**
  * Shared test settings for every workspace project. SWC compiles TypeScript with decorator metadata (Nest's

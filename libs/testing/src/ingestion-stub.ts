@@ -16,9 +16,10 @@ export interface TelemetryEnvelope {
  * gzipped) and keeps the envelopes for assertions. The exporter under test is the real Azure Monitor exporter.
  */
 export class IngestionStub {
-  readonly envelopes: TelemetryEnvelope[] = [];
-
-  private constructor(private readonly server: Server) {}
+  private constructor(
+    private readonly server: Server,
+    readonly envelopes: TelemetryEnvelope[],
+  ) {}
 
   static async start(certificate: TestCertificate): Promise<IngestionStub> {
     const envelopes: TelemetryEnvelope[] = [];
@@ -39,9 +40,7 @@ export class IngestionStub {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const stub = new IngestionStub(server);
-    (stub as { envelopes: TelemetryEnvelope[] }).envelopes = envelopes;
-    return stub;
+    return new IngestionStub(server, envelopes);
   }
 
   get url(): string {

@@ -13,16 +13,15 @@ export class KeyVaultStub {
   private constructor(
     private readonly server: Server,
     readonly token: string,
-    private readonly secrets: Map<string, string>,
   ) {}
 
   static async start(certificate: TestCertificate, secrets: Record<string, string>, token = 'kv-test-token'): Promise<KeyVaultStub> {
     const values = new Map(Object.entries(secrets));
-    let stub: KeyVaultStub | undefined;
+    const holder: { stub?: KeyVaultStub } = {};
     const server = createServer({ key: certificate.key, cert: certificate.cert }, (request, response) => {
       const url = new URL(request.url ?? '/', 'https://vault');
       const authorized = request.headers.authorization === `Bearer ${token}`;
-      stub?.requests.push({ method: request.method ?? 'GET', path: url.pathname, authorized });
+      holder.stub?.requests.push({ method: request.method ?? 'GET', path: url.pathname, authorized });
       const match = /^\/secrets\/([A-Za-z0-9-]+)\/?([A-Za-z0-9]*)$/.exec(url.pathname);
       const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
         response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
@@ -45,14 +44,14 @@ export class KeyVaultStub {
       const now = Math.floor(Date.now() / 1000);
       return send(200, {
         value,
-        id: `${stub?.url}/secrets/${name}/0123456789abcdef0123456789abcdef`,
+        id: `${holder.stub?.url}/secrets/${name}/0123456789abcdef0123456789abcdef`,
         attributes: { enabled: true, created: now, updated: now, recoveryLevel: 'Recoverable+Purgeable' },
         tags: {},
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    stub = new KeyVaultStub(server, token, values);
-    return stub;
+    holder.stub = new KeyVaultStub(server, token);
+    return holder.stub;
   }
 
   get url(): string {

@@ -115,7 +115,7 @@ describe('OpenAPI', () => {
   const committed = join(__dirname, '../../../docs/openapi/delivery.json');
 
   it('serves the document generated from the code, identical to docs/openapi/delivery.json', async () => {
-    const served = await (await fetch(`${base}/openapi.json`)).json();
+    const served: any = await (await fetch(`${base}/openapi.json`)).json();
     expect(served.paths['/api/deliveries/{id}'].put).toBeDefined();
     const text = `${JSON.stringify(served, null, 2)}\n`;
     // Regenerate after an API change with: UPDATE_OPENAPI=1 npm test

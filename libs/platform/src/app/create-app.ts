@@ -37,7 +37,9 @@ export async function createApp(rootModule: DynamicModule | Type, options: Creat
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks([]); // signals are handled by runService, which drains before closing
+  // No app.enableShutdownHooks(): signals are handled by startService, which drains before closing, and app.close()
+  // runs the shutdown hooks anyway. Nest reads an empty signal list as "all signals": its own handler would close
+  // the app at once (skipping the drain) and then re-raise the signal, killing the process instead of exiting 0.
 
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: without this, text/plain bodies would reach handlers as strings instead of a 415.

@@ -1,0 +1,94 @@
+// The library's own tests use the test harness; the boundary rule is meant for its production code.
+import { createTestCertificate, eventually, IngestionStub, type ServiceProcess, type TelemetryEnvelope, type TestCertificate } from '@dronedelivery/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initTelemetry } from '../src/telemetry/telemetry';
+import { get, sendJson, spawnProbe, Upstream } from './fixtures/probe';
+
+/**
+ * The probe fixture runs in its own process with the real Application Insights distro; its exporter sends to an
+ * HTTPS stand-in for the ingestion endpoint, trusted through NODE_EXTRA_CA_CERTS.
+ */
+describe('telemetry (Application Insights distro in a running service)', () => {
+  let dir: string;
+  let cert: TestCertificate;
+  let ingestion: IngestionStub;
+  let upstream: Upstream;
+  let probe: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dd-telemetry-'));
+    cert = await createTestCertificate(join(dir, 'cert.pem'));
+    ingestion = await IngestionStub.start(cert);
+    upstream = await Upstream.start((_req, res) => sendJson(res, { from: 'upstream', n: 42 }));
+  });
+
+  afterEach(async () => {
+    await probe?.stop();
+    probe = undefined;
+  });
+
+  afterAll(async () => {
+    await ingestion?.close();
+    await upstream?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exports the request and its upstream dependency as one operation, and propagates traceparent', async () => {
+    probe = await spawnProbe({
+      UPSTREAM_URL: upstream.url,
+      APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString(),
+      NODE_EXTRA_CA_CERTS: cert.certPath,
+      OTEL_TRACES_SAMPLER: 'always_on',
+      APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL: 'true',
+    });
+    await probe.waitUntil('/health/ready');
+
+    const response = await get(`${probe.url}/probe`);
+    expect(response).toEqual({ status: 200, body: JSON.stringify({ from: 'upstream', n: 42 }) });
+
+    // Shutdown flushes the exporter; batching would otherwise hold the spans for seconds.
+    probe.signal('SIGTERM');
+    expect(await probe.exited).toEqual({ code: 0, signal: null });
+
+    const isProbeRequest = (e: TelemetryEnvelope) => e.data.baseType === 'RequestData' && String(e.data.baseData.url ?? '').endsWith('/probe');
+    const isUpstreamCall = (e: TelemetryEnvelope) =>
+      e.data.baseType === 'RemoteDependencyData' && String(e.data.baseData.data ?? '').startsWith(`${upstream.url}/upstream`);
+    const [request, dependency] = await eventually(() => {
+      const found = [ingestion.envelopes.find(isProbeRequest), ingestion.envelopes.find(isUpstreamCall)];
+      if (!found[0] || !found[1]) throw new Error(`missing envelopes; received: ${ingestion.envelopes.map((e) => e.data.baseType).join(', ')}`);
+      return found as TelemetryEnvelope[];
+    });
+
+    expect(request.data.baseData).toMatchObject({ responseCode: '200', success: true });
+    expect(dependency.data.baseData).toMatchObject({ resultCode: '200', success: true });
+    expect(request.tags['ai.cloud.role']).toBe('probe');
+    expect(dependency.tags['ai.cloud.role']).toBe('probe');
+    const operationId = request.tags['ai.operation.id'];
+    expect(operationId).toMatch(/^[0-9a-f]{32}$/);
+    expect(dependency.tags['ai.operation.id']).toBe(operationId);
+    // The dependency is a child of the request span, so the application map links them.
+    expect(dependency.tags['ai.operation.parentId']).toBe(request.data.baseData.id);
+
+    // The upstream saw the same trace, parented on the dependency span.
+    expect(upstream.requests).toHaveLength(1);
+    const traceparent = upstream.requests[0].headers.traceparent;
+    expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const [, traceId, parentSpanId] = String(traceparent).split('-');
+    expect(traceId).toBe(operationId);
+    expect(parentSpanId).toBe(dependency.data.baseData.id);
+  });
+
+  it('stays off without a connection string: nothing is instrumented, no traceparent is sent', async () => {
+    expect(initTelemetry({ serviceName: 'probe', connectionString: undefined })).toBe(false);
+    expect(initTelemetry({ serviceName: 'probe', connectionString: '' })).toBe(false);
+
+    upstream.requests.length = 0;
+    probe = await spawnProbe({ UPSTREAM_URL: upstream.url, APPLICATIONINSIGHTS_CONNECTION_STRING: undefined });
+    await probe.waitUntil('/health/ready');
+    expect((await get(`${probe.url}/probe`)).status).toBe(200);
+    expect(upstream.requests).toHaveLength(1);
+    expect(upstream.requests[0].headers.traceparent).toBeUndefined();
+  });
+});
