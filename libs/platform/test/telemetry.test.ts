@@ -42,6 +42,7 @@ describe('telemetry (Application Insights distro in a running service)', () => {
       NODE_EXTRA_CA_CERTS: cert.certPath,
       OTEL_TRACES_SAMPLER: 'always_on',
       APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL: 'true',
+      LOG_LEVEL: 'info',
     });
     await probe.waitUntil('/health/ready');
 
@@ -78,6 +79,14 @@ describe('telemetry (Application Insights distro in a running service)', () => {
     const [, traceId, parentSpanId] = String(traceparent).split('-');
     expect(traceId).toBe(operationId);
     expect(parentSpanId).toBe(dependency.data.baseData.id);
+
+    // The request's JSON log line carries the same trace id, so logs and traces join up.
+    const logged = probe.output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { req?: { url?: string }; traceId?: string; requestId?: string });
+    const requestLog = logged.find((entry) => entry.req?.url === '/probe');
+    expect(requestLog).toMatchObject({ traceId: operationId, requestId: expect.any(String) });
   });
 
   it('stays off without a connection string: nothing is instrumented, no traceparent is sent', async () => {
