@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import { DownstreamUnavailableError } from '../http/resilient-http-client';
 import { ProblemException, StoreUnavailableError, problemType, type ProblemDetails } from './problem';
 
 export interface ProblemResponse {
@@ -30,6 +31,19 @@ const DETAIL_BY_SLUG: Record<string, string> = {
 export function toProblem(error: unknown, instance?: string): ProblemResponse {
   if (error instanceof ProblemException) {
     return { problem: { ...error.problem, instance }, headers: error.headers, unexpected: false };
+  }
+  if (error instanceof DownstreamUnavailableError) {
+    return {
+      problem: {
+        type: problemType('service-unavailable'),
+        title: 'Service unavailable',
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail: `A downstream service is unavailable (${error.reason}); retry later.`,
+        instance,
+      },
+      headers: { 'retry-after': error.reason === 'open-circuit' ? '5' : '1' },
+      unexpected: false,
+    };
   }
   if (error instanceof StoreUnavailableError) {
     return {
