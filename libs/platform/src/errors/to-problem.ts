@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { DownstreamUnavailableError } from '../http/resilient-http-client';
-import { ProblemException, StoreUnavailableError, problemType, type ProblemDetails } from './problem';
+import { ProblemException, ServiceUnavailableProblem, StoreUnavailableError, problemType, type ProblemDetails } from './problem';
 
 export interface ProblemResponse {
   problem: ProblemDetails;
@@ -33,30 +33,11 @@ export function toProblem(error: unknown, instance?: string): ProblemResponse {
     return { problem: { ...error.problem, instance }, headers: error.headers, unexpected: false };
   }
   if (error instanceof DownstreamUnavailableError) {
-    return {
-      problem: {
-        type: problemType('service-unavailable'),
-        title: 'Service unavailable',
-        status: HttpStatus.SERVICE_UNAVAILABLE,
-        detail: `A downstream service is unavailable (${error.reason}); retry later.`,
-        instance,
-      },
-      headers: { 'retry-after': error.reason === 'open-circuit' ? '5' : '1' },
-      unexpected: false,
-    };
+    const retryAfter = error.reason === 'open-circuit' ? 5 : 1;
+    return toProblem(new ServiceUnavailableProblem(`A downstream service is unavailable (${error.reason}); retry later.`, retryAfter), instance);
   }
   if (error instanceof StoreUnavailableError) {
-    return {
-      problem: {
-        type: problemType('service-unavailable'),
-        title: 'Service unavailable',
-        status: HttpStatus.SERVICE_UNAVAILABLE,
-        detail: 'A backing store is unreachable; retry later.',
-        instance,
-      },
-      headers: { 'retry-after': '1' },
-      unexpected: false,
-    };
+    return toProblem(new ServiceUnavailableProblem('A backing store is unreachable; retry later.'), instance);
   }
   // Nest wraps Fastify's own errors (body parsing, limits) in an HttpException with the original as cause.
   const fastifyError = FASTIFY_ERRORS[fastifyCode(error) ?? ''];
