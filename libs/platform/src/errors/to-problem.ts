@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { DownstreamUnavailableError } from '../http/resilient-http-client';
 import { ProblemException, ServiceUnavailableProblem, StoreUnavailableError, problemType, type ProblemDetails } from './problem';
