@@ -8,6 +8,8 @@ export default defineConfig({
     projects: [
       project('platform', 'libs/platform'),
       project('delivery', 'services/delivery'),
+      project('package', 'services/package'),
+      project('dronescheduler', 'services/dronescheduler'),
       project('architecture', 'tests/architecture', ['**/*.test.ts']),
     ],
   },

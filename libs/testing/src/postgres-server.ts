@@ -1,0 +1,2 @@
+// Filled in by the service that needs it.
+export {};

@@ -1,0 +1,2 @@
+// Placeholder until the package service lands; see services/delivery for the pattern.
+export {};
