@@ -7,6 +7,7 @@ export default defineConfig({
     globalSetup: ['tools/vitest-build.ts'],
     projects: [
       project('platform', 'libs/platform'),
+      project('gateway', 'services/gateway'),
       project('delivery', 'services/delivery'),
       project('package', 'services/package'),
       project('dronescheduler', 'services/dronescheduler'),

@@ -1,0 +1,2 @@
+// Placeholder until the gateway service lands; see services/delivery for the pattern.
+export {};
