@@ -33,12 +33,18 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     process.exit(1);
   }
   const { startService } = await import('./app/start.js');
-  await startService({
-    serviceName: definition.name,
-    version: definition.version,
-    description: definition.description,
-    config: config as PlatformConfig,
-    secrets: definition.secrets ?? [],
-    rootModule: await definition.rootModule(config),
-  });
+  try {
+    await startService({
+      serviceName: definition.name,
+      version: definition.version,
+      description: definition.description,
+      config: config as PlatformConfig,
+      secrets: definition.secrets ?? [],
+      rootModule: await definition.rootModule(config),
+    });
+  } catch (error) {
+    // A boot failure (port taken, a provider that cannot start) ends the process with one clear line and exit 1.
+    process.stderr.write(`${definition.name}: failed to start: ${error instanceof Error ? error.message : String(error)}\nRefusing to start.\n`);
+    process.exit(1);
+  }
 }

@@ -64,6 +64,8 @@ export class StoreUnavailableError extends Error {
   constructor(
     readonly store: string,
     cause: unknown,
+    /** When the store said how long to back off (e.g. a Cosmos 429), clients are told the same. */
+    readonly retryAfterSeconds = 1,
   ) {
     super(`${store} is unavailable`, { cause });
     this.name = 'StoreUnavailableError';

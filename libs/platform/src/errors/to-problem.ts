@@ -37,7 +37,7 @@ export function toProblem(error: unknown, instance?: string): ProblemResponse {
     return toProblem(new ServiceUnavailableProblem(`A downstream service is unavailable (${error.reason}); retry later.`, retryAfter), instance);
   }
   if (error instanceof StoreUnavailableError) {
-    return toProblem(new ServiceUnavailableProblem('A backing store is unreachable; retry later.'), instance);
+    return toProblem(new ServiceUnavailableProblem('A backing store is unreachable; retry later.', error.retryAfterSeconds), instance);
   }
   // Nest wraps Fastify's own errors (body parsing, limits) in an HttpException with the original as cause.
   const fastifyError = FASTIFY_ERRORS[fastifyCode(error) ?? ''];

@@ -1,0 +1,24 @@
+import { loadConfig } from '@dronedelivery/platform/config';
+import { PACKAGE_SECRETS, packageConfigSchema } from './config';
+
+const load = (env: Record<string, string>) => loadConfig({ serviceName: 'package', schema: packageConfigSchema, secrets: PACKAGE_SECRETS, env });
+const endpoint = { COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/' };
+
+describe('package config', () => {
+  it('defaults to passwordless (Entra) auth on port 3002 with bounded SDK retries', async () => {
+    const config = await load(endpoint);
+    expect(config).toMatchObject({ PORT: 3002, COSMOS_AUTH: 'entra', COSMOS_DATABASE: 'dronedelivery', COSMOS_CONTAINER: 'packages', COSMOS_THROTTLE_MAX_RETRIES: 3 });
+    expect(config.COSMOS_KEY).toBeUndefined();
+  });
+
+  it('requires COSMOS_KEY with key auth, saying so clearly', async () => {
+    await expect(load({ ...endpoint, COSMOS_AUTH: 'key' })).rejects.toThrow(/COSMOS_KEY: is required when COSMOS_AUTH=key/);
+    await expect(load({ ...endpoint, COSMOS_AUTH: 'key', COSMOS_KEY: 'k' })).resolves.toMatchObject({ COSMOS_KEY: 'k' });
+  });
+
+  it('rejects a missing or non-https endpoint and an unknown auth mode', async () => {
+    await expect(load({})).rejects.toThrow(/COSMOS_ENDPOINT/);
+    await expect(load({ COSMOS_ENDPOINT: 'http://127.0.0.1:8081/' })).rejects.toThrow(/COSMOS_ENDPOINT: must be an https/);
+    await expect(load({ ...endpoint, COSMOS_AUTH: 'password' })).rejects.toThrow(/COSMOS_AUTH/);
+  });
+});

@@ -1,0 +1,40 @@
+// The Nest-free entry point: main.ts loads this before telemetry starts.
+import { platformConfigSchema } from '@dronedelivery/platform/config';
+import { z } from 'zod';
+
+export const packageConfigSchema = platformConfigSchema
+  .extend({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3002),
+    COSMOS_ENDPOINT: z.url({ protocol: /^https$/, error: 'must be an https:// URL (the Cosmos DB account endpoint)' }),
+    /** entra: passwordless through DefaultAzureCredential (workload identity on AKS); key: an account key. */
+    COSMOS_AUTH: z.enum(['entra', 'key']).default('entra'),
+    /** Account key; a secret (from Key Vault when KEYVAULT_URI is set). Only used with COSMOS_AUTH=key. */
+    COSMOS_KEY: z.string().min(1).optional(),
+    COSMOS_DATABASE: z.string().min(1).max(255).default('dronedelivery'),
+    COSMOS_CONTAINER: z.string().min(1).max(255).default('packages'),
+    /** Per attempt of one request; a request not answered in time fails (503) instead of hanging. */
+    COSMOS_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+    /**
+     * Deadline for one store operation including every SDK retry (throttling, and read/query retries after a
+     * timeout, which the SDK repeats up to 120 times on a hung endpoint). Keep it below the callers' timeouts.
+     */
+    COSMOS_OPERATION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** The SDK retries throttled (429) requests itself, at most this often and this long, then we answer 503. */
+    COSMOS_THROTTLE_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
+    COSMOS_THROTTLE_MAX_WAIT_SECONDS: z.coerce.number().int().min(0).default(5),
+    /**
+     * Emulators only: a PEM file with the CA (or self-signed certificate) to trust for COSMOS_ENDPOINT, passed to
+     * the client's own https.Agent. Leave unset for Azure, whose certificates chain to public roots.
+     */
+    COSMOS_TLS_CA_PATH: z.string().min(1).optional(),
+    /** Optimistic-concurrency attempts for a PATCH without If-Match before answering 409. */
+    PACKAGE_UPDATE_MAX_ATTEMPTS: z.coerce.number().int().positive().default(20),
+  })
+  .refine((config) => config.COSMOS_AUTH !== 'key' || config.COSMOS_KEY !== undefined, {
+    path: ['COSMOS_KEY'],
+    message: 'is required when COSMOS_AUTH=key (set COSMOS_KEY, or KEYVAULT_URI with a secret named cosmos-key)',
+  });
+
+export type PackageConfig = z.infer<typeof packageConfigSchema>;
+
+export const PACKAGE_SECRETS = ['COSMOS_KEY'] as const;

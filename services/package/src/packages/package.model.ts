@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+
+export const PACKAGE_SIZES = ['Small', 'Medium', 'Large'] as const;
+export type PackageSize = (typeof PACKAGE_SIZES)[number];
+
+/** Kilograms; at most three decimals (grams), so sums are exact after rounding to grams. */
+export const MAX_WEIGHT_KG = 1_000;
+export const WEIGHT_DECIMALS = 3;
+export const MAX_TAG_LENGTH = 128;
+
+/** What the saga sends to create a package; its fingerprint makes creation idempotent. */
+export interface PackageCreation {
+  ownerId: string;
+  size: PackageSize;
+  weight: number;
+  tag: string;
+}
+
+export type PackageChanges = Partial<Pick<PackageCreation, 'size' | 'weight' | 'tag'>>;
+
+export interface Package extends PackageCreation {
+  id: string;
+  /** Set once at creation (UTC); the month a package counts toward in summaries. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PackageSummary {
+  ownerId: string;
+  year: number;
+  month: number;
+  count: number;
+  totalWeight: number;
+}
+
+/** Identifies a creation body: a replay of the same PUT matches even after later PATCHes changed the package. */
+export function fingerprintOf(creation: PackageCreation): string {
+  const canonical = [creation.ownerId, creation.size, creation.weight, creation.tag];
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+/** The package after a PATCH, or undefined when the changes leave it as it is (no write, ETag unchanged). */
+export function applyChanges(current: Package, changes: PackageChanges, now: string): Package | undefined {
+  const next: Package = {
+    ...current,
+    size: changes.size ?? current.size,
+    weight: changes.weight ?? current.weight,
+    tag: changes.tag ?? current.tag,
+  };
+  if (next.size === current.size && next.weight === current.weight && next.tag === current.tag) return undefined;
+  return { ...next, updatedAt: now };
+}
+
+/** The half-open UTC interval [from, to) of a summary month, as ISO strings comparable with createdAt. */
+export function monthRange(year: number, month: number): { from: string; to: string } {
+  return {
+    from: new Date(Date.UTC(year, month - 1, 1)).toISOString(),
+    to: new Date(Date.UTC(year, month, 1)).toISOString(),
+  };
+}
+
+/** Removes binary floating-point noise from a sum of weights that each have at most WEIGHT_DECIMALS decimals. */
+export function roundWeight(weight: number): number {
+  const factor = 10 ** WEIGHT_DECIMALS;
+  return Math.round(weight * factor) / factor;
+}

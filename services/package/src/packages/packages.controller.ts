@@ -1,0 +1,76 @@
+import { ParseIdPipe } from '@dronedelivery/platform';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Put, Query, Res } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiPreconditionFailedResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { Package, PackageSummary } from './package.model';
+import { CreatePackageDto, PackageSummaryView, PackageView, SummaryQueryDto, UpdatePackageDto } from './packages.dto';
+import { PackagesService, type PackageResult } from './packages.service';
+
+const packageId = new ParseIdPipe('packageId');
+const ownerId = new ParseIdPipe('ownerId');
+const ETAG_HEADER = { etag: { description: 'Version of the package; send it back in If-Match to update only that version.', schema: { type: 'string' } } };
+
+@ApiTags('packages')
+@Controller('api/packages')
+export class PackagesController {
+  constructor(private readonly packages: PackagesService) {}
+
+  @Get('summary/:ownerId')
+  @ApiOkResponse({ type: PackageSummaryView })
+  summary(@Param('ownerId', ownerId) owner: string, @Query() query: SummaryQueryDto): Promise<PackageSummary> {
+    return this.packages.summary(owner, query.year, query.month);
+  }
+
+  @Put(':id')
+  @ApiCreatedResponse({ type: PackageView, description: 'Created.', headers: ETAG_HEADER })
+  @ApiOkResponse({ type: PackageView, description: 'Already existed with the same details (idempotent replay).', headers: ETAG_HEADER })
+  @ApiConflictResponse({ description: 'Exists with different details.' })
+  async create(@Param('id', packageId) id: string, @Body() body: CreatePackageDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<Package> {
+    const { created, ...outcome } = await this.packages.create(id, body);
+    void reply.status(created ? 201 : 200);
+    if (created) void reply.header('location', `/api/packages/${id}`);
+    return withEtag(reply, outcome);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: PackageView, headers: ETAG_HEADER })
+  @ApiNotFoundResponse()
+  async get(@Param('id', packageId) id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<Package> {
+    return withEtag(reply, await this.packages.get(id));
+  }
+
+  @Patch(':id')
+  @ApiHeader({ name: 'if-match', required: false, description: 'ETag from a previous read: update only if the package is still that version.' })
+  @ApiOkResponse({ type: PackageView, headers: ETAG_HEADER })
+  @ApiNotFoundResponse()
+  @ApiPreconditionFailedResponse({ description: 'If-Match does not match the current ETag.' })
+  async update(
+    @Param('id', packageId) id: string,
+    @Body() body: UpdatePackageDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Package> {
+    return withEtag(reply, await this.packages.update(id, body, ifMatch));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted, or did not exist (idempotent: saga compensation retries it).' })
+  async delete(@Param('id', packageId) id: string): Promise<void> {
+    await this.packages.delete(id);
+  }
+}
+
+function withEtag(reply: FastifyReply, outcome: PackageResult): Package {
+  void reply.header('etag', outcome.etag);
+  return outcome.package;
+}

@@ -1,0 +1,78 @@
+import { type Container, CosmosClient } from '@azure/cosmos';
+import { type RunningService, startService } from '@dronedelivery/platform';
+import { type CosmosEmulator, eventually } from '@dronedelivery/testing';
+import { Agent } from 'node:https';
+import { AppModule } from '../src/app.module';
+import { PACKAGE_SECRETS, packageConfigSchema } from '../src/config';
+
+export const DATABASE = 'dronedelivery-test';
+export const CONTAINER = 'packages';
+
+/** Starts the real package service in this process against the emulator, on a free loopback port. */
+export async function startPackageService(
+  emulator: CosmosEmulator,
+  env: Record<string, string> = {},
+  { waitForReady = true } = {},
+): Promise<RunningService> {
+  const config = packageConfigSchema.parse({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    COSMOS_ENDPOINT: emulator.endpoint,
+    COSMOS_AUTH: 'key',
+    COSMOS_KEY: emulator.key,
+    COSMOS_TLS_CA_PATH: emulator.caPath,
+    COSMOS_DATABASE: DATABASE,
+    COSMOS_CONTAINER: CONTAINER,
+    HEALTH_CHECK_TIMEOUT_MS: '500',
+    COSMOS_REQUEST_TIMEOUT_MS: '1000',
+    COSMOS_OPERATION_TIMEOUT_MS: '2500',
+    ...env,
+  });
+  const service = await startService({
+    serviceName: 'package',
+    config,
+    secrets: PACKAGE_SECRETS,
+    rootModule: AppModule.forRoot(config),
+    handleSignals: false,
+  });
+  // Like a load balancer, send traffic only once the service reports ready (its container answers).
+  if (!waitForReady) return service;
+  await eventually(async () => {
+    const response = await fetch(`${service.url}/health/ready`);
+    if (response.status !== 200) throw new Error(`ready answered ${response.status}`);
+  });
+  return service;
+}
+
+/** A separate SDK client on the same container, to check what the service really stored. */
+export function inspectContainer(emulator: CosmosEmulator): { client: CosmosClient; container: Container } {
+  const client = new CosmosClient({ endpoint: emulator.endpoint, key: emulator.key, agent: new Agent({ ca: emulator.ca }) });
+  return { client, container: client.database(DATABASE).container(CONTAINER) };
+}
+
+export async function storedIds(container: Container): Promise<string[]> {
+  const { resources } = await container.items.query<string>('SELECT VALUE p.id FROM p').fetchAll();
+  return resources.sort();
+}
+
+export function creation(overrides: Record<string, unknown> = {}) {
+  return { ownerId: 'owner-1', size: 'Medium', weight: 2.5, tag: 'fragile', ...overrides };
+}
+
+/** JSON over real HTTP to the running service. */
+export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  return { status: response.status, headers: response.headers, body: json };
+}
