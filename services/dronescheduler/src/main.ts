@@ -1,2 +1,10 @@
-// Placeholder until the dronescheduler service lands; see services/delivery for the pattern.
-export {};
+import { runService } from '@dronedelivery/platform/run';
+import { DRONESCHEDULER_SECRETS, droneSchedulerConfigSchema } from './config';
+
+void runService({
+  name: 'dronescheduler',
+  description: 'Drone fleet, drone assignments and utilization.',
+  configSchema: droneSchedulerConfigSchema,
+  secrets: DRONESCHEDULER_SECRETS,
+  rootModule: async (config) => (await import('./app.module.js')).AppModule.forRoot(config),
+});

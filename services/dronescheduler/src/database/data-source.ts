@@ -1,0 +1,80 @@
+import type { TokenCredential } from '@azure/identity';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { type DroneSchedulerConfig, databaseAuth } from '../config';
+import { Assignment } from '../entities/assignment.entity';
+import { Drone } from '../entities/drone.entity';
+import { MIGRATIONS } from '../migrations';
+
+export const ENTITIES = [Drone, Assignment];
+export const MIGRATIONS_TABLE = 'schema_migrations';
+
+/** Scope of an Entra token for Azure SQL Database. */
+export const AZURE_SQL_SCOPE = 'https://database.windows.net/.default';
+
+/**
+ * TypeORM options for either engine. Passwordless Azure SQL hands tedious a TokenCredential ("token-credential"
+ * authentication), so every new pooled connection gets a fresh token instead of one that expires after an hour.
+ */
+export async function dataSourceOptions(config: DroneSchedulerConfig, credential?: TokenCredential): Promise<DataSourceOptions> {
+  const common = {
+    database: config.DB_NAME,
+    host: config.DB_HOST,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: MIGRATIONS_TABLE,
+    migrationsTransactionMode: 'each' as const,
+    logging: false,
+  };
+  if (config.DB_ENGINE === 'postgres') {
+    return {
+      ...common,
+      type: 'postgres',
+      port: config.DB_PORT ?? 5432,
+      username: config.DB_USER,
+      password: config.DB_PASSWORD,
+      applicationName: 'dronescheduler',
+      extra: {
+        max: config.DB_POOL_SIZE,
+        connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT_MS,
+        statement_timeout: config.DB_STATEMENT_TIMEOUT_MS,
+        // Client-side bound too: a server that stopped answering never sends the statement-timeout error.
+        query_timeout: config.DB_STATEMENT_TIMEOUT_MS + 1_000,
+        idleTimeoutMillis: 30_000,
+      },
+    };
+  }
+  const authentication =
+    databaseAuth(config) === 'entra'
+      ? { type: 'token-credential', options: { credential: credential ?? (await defaultCredential(config)) } }
+      : { type: 'default', options: { userName: config.DB_USER, password: config.DB_PASSWORD } };
+  return {
+    ...common,
+    type: 'mssql',
+    port: config.DB_PORT ?? 1433,
+    // tedious accepts "token-credential"; TypeORM's typings list only the older Entra variants.
+    authentication: authentication as never,
+    connectionTimeout: config.DB_CONNECT_TIMEOUT_MS,
+    requestTimeout: config.DB_STATEMENT_TIMEOUT_MS,
+    pool: { max: config.DB_POOL_SIZE, min: 0, idleTimeoutMillis: 30_000 },
+    options: { encrypt: config.DB_ENCRYPT, trustServerCertificate: config.DB_TRUST_SERVER_CERTIFICATE, appName: 'dronescheduler' },
+  };
+}
+
+async function defaultCredential(config: DroneSchedulerConfig): Promise<TokenCredential> {
+  // Loaded lazily: only the passwordless mssql path needs it.
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  return new DefaultAzureCredential(config.DB_ENTRA_CLIENT_ID ? { managedIdentityClientId: config.DB_ENTRA_CLIENT_ID } : {});
+}
+
+/** Connects and, when configured, applies pending migrations. */
+export async function openDataSource(config: DroneSchedulerConfig, options: { migrate?: boolean } = {}): Promise<DataSource> {
+  const dataSource = new DataSource(await dataSourceOptions(config));
+  await dataSource.initialize();
+  try {
+    if (options.migrate ?? config.DB_MIGRATIONS_RUN) await dataSource.runMigrations({ transaction: 'each' });
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+  return dataSource;
+}

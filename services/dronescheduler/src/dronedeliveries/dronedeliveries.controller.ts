@@ -1,0 +1,51 @@
+import { ParseIdPipe } from '@dronedelivery/platform';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { AssignmentView as Assignment, Utilization } from './assignment.model';
+import { AssignDroneDto, AssignmentView, DroneAssignedView, UtilizationQueryDto, UtilizationView } from './dronedeliveries.dto';
+import { DroneDeliveriesService, toView } from './dronedeliveries.service';
+
+const deliveryId = new ParseIdPipe('deliveryId');
+
+@ApiTags('dronedeliveries')
+@Controller('api/dronedeliveries')
+export class DroneDeliveriesController {
+  constructor(private readonly deliveries: DroneDeliveriesService) {}
+
+  @Get('utilization')
+  @ApiOkResponse({ type: UtilizationView })
+  utilization(@Query() query: UtilizationQueryDto): Promise<Utilization> {
+    return this.deliveries.utilization(query.ownerId, query.year, query.month);
+  }
+
+  @Put(':deliveryId')
+  @ApiOkResponse({ type: DroneAssignedView, description: 'Assigned; the same request again returns the same drone.' })
+  @ApiConflictResponse({ description: 'no-drone-available (retry later), assignment-completed or assignment-exists (other owner).' })
+  async assign(@Param('deliveryId', deliveryId) id: string, @Body() body: AssignDroneDto): Promise<DroneAssignedView> {
+    const assignment = await this.deliveries.assign(id, body);
+    return { deliveryId: assignment.deliveryId, droneId: assignment.droneId };
+  }
+
+  @Get(':deliveryId')
+  @ApiOkResponse({ type: AssignmentView })
+  @ApiNotFoundResponse()
+  async get(@Param('deliveryId', deliveryId) id: string): Promise<Assignment> {
+    return toView(await this.deliveries.get(id));
+  }
+
+  @Delete(':deliveryId')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Released (idempotent; also for unknown deliveries).' })
+  async release(@Param('deliveryId', deliveryId) id: string): Promise<void> {
+    await this.deliveries.release(id);
+  }
+
+  @Post(':deliveryId/completion')
+  @HttpCode(200)
+  @ApiOkResponse({ type: AssignmentView, description: 'Completed; the drone is free again (idempotent).' })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'assignment-released: the delivery was released, not delivered.' })
+  async complete(@Param('deliveryId', deliveryId) id: string): Promise<Assignment> {
+    return toView(await this.deliveries.complete(id));
+  }
+}

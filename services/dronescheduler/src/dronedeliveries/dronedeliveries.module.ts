@@ -1,0 +1,27 @@
+import { APP_CONFIG } from '@dronedelivery/platform';
+import { Module } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { DroneSchedulerConfig } from '../config';
+import { DATA_SOURCE } from '../database/database.module';
+import { DroneDeliveriesController } from './dronedeliveries.controller';
+import { DRONEDELIVERIES_REPOSITORY } from './dronedeliveries.repository';
+import { DroneDeliveriesService } from './dronedeliveries.service';
+import { TypeOrmDroneDeliveriesRepository } from './typeorm-dronedeliveries.repository';
+
+@Module({
+  controllers: [DroneDeliveriesController],
+  providers: [
+    DroneDeliveriesService,
+    {
+      provide: DRONEDELIVERIES_REPOSITORY,
+      inject: [DATA_SOURCE, APP_CONFIG],
+      useFactory: (dataSource: DataSource, config: DroneSchedulerConfig) =>
+        new TypeOrmDroneDeliveriesRepository(dataSource, {
+          candidates: config.ASSIGNMENT_CANDIDATES,
+          maxRounds: config.ASSIGNMENT_MAX_ROUNDS,
+          maxRetries: config.ASSIGNMENT_MAX_RETRIES,
+        }),
+    },
+  ],
+})
+export class DroneDeliveriesModule {}

@@ -1,0 +1,98 @@
+import { type RunningService, startService } from '@dronedelivery/platform';
+import { type PostgresServer, eventually } from '@dronedelivery/testing';
+import { AppModule } from '../src/app.module';
+import { DRONESCHEDULER_SECRETS, type DroneSchedulerConfig, droneSchedulerConfigSchema } from '../src/config';
+import { openDataSource } from '../src/database/data-source';
+import { seedFleet } from '../src/drones/fleet';
+
+/** Settings pointing the service at a test PostgreSQL; short timeouts so outages show within a test. */
+export function postgresEnv(postgres: PostgresServer, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    DB_ENGINE: 'postgres',
+    DB_HOST: postgres.host,
+    DB_PORT: String(postgres.port),
+    DB_NAME: postgres.database,
+    DB_USER: postgres.user,
+    DB_CONNECT_TIMEOUT_MS: '1000',
+    DB_STATEMENT_TIMEOUT_MS: '5000',
+    DB_POOL_SIZE: '10',
+    ...env,
+  };
+}
+
+export function testConfig(postgres: PostgresServer, env: Record<string, string> = {}): DroneSchedulerConfig {
+  return droneSchedulerConfigSchema.parse({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', HEALTH_CHECK_TIMEOUT_MS: '500', ...postgresEnv(postgres, env) });
+}
+
+/** Starts the real service in this process against the given PostgreSQL (migrating it), on a free loopback port. */
+export async function startDroneScheduler(postgres: PostgresServer, env: Record<string, string> = {}): Promise<RunningService> {
+  const config = testConfig(postgres, env);
+  const service = await startService({
+    serviceName: 'dronescheduler',
+    config,
+    secrets: DRONESCHEDULER_SECRETS,
+    rootModule: AppModule.forRoot(config),
+    handleSignals: false,
+  });
+  // Like a load balancer, send traffic only once the service reports ready.
+  await eventually(async () => {
+    const response = await fetch(`${service.url}/health/ready`);
+    if (response.status !== 200) throw new Error(`ready answered ${response.status}`);
+  });
+  return service;
+}
+
+/** Seeds the deterministic fleet (drone-00001.., payloads 2.5/5/10/25 kg cycling) through the seed code. */
+export async function seed(postgres: PostgresServer, drones: number): Promise<void> {
+  const dataSource = await openDataSource(testConfig(postgres), { migrate: true });
+  try {
+    await seedFleet(dataSource, drones);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+export function assignment(overrides: Record<string, unknown> = {}) {
+  return {
+    ownerId: 'owner-1',
+    pickupTime: '2026-12-01T10:00:00Z',
+    deadline: '2026-12-01T12:00:00Z',
+    packageWeight: 1,
+    packageSize: 'Small',
+    expedited: false,
+    ...overrides,
+  };
+}
+
+/** JSON over real HTTP to the running service. */
+export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  return { status: response.status, headers: response.headers, body: json };
+}
+
+/** Pairs of active assignments of one drone whose windows overlap, straight from the database: must always be 0. */
+export async function doubleBookings(postgres: PostgresServer): Promise<number> {
+  const result = await postgres.admin(
+    (client) =>
+      client.query(`SELECT count(*)::int AS n FROM assignments a JOIN assignments b
+        ON a.drone_id = b.drone_id AND a.delivery_id < b.delivery_id
+       WHERE a.status = 'Assigned' AND b.status = 'Assigned' AND a.pickup_time < b.deadline AND b.pickup_time < a.deadline`),
+    postgres.database,
+  );
+  return result.rows[0].n as number;
+}
+
+export async function sql<T = any>(postgres: PostgresServer, text: string, values: unknown[] = []): Promise<T[]> {
+  return (await postgres.admin((client) => client.query(text, values), postgres.database)).rows as T[];
+}

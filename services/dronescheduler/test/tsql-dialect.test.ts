@@ -1,0 +1,119 @@
+import { DataSource } from 'typeorm';
+import { ENTITIES } from '../src/database/data-source';
+import { AssignmentQueries } from '../src/dronedeliveries/assignment.queries';
+import type { AssignmentPlan } from '../src/dronedeliveries/assignment.model';
+import { FleetQueries } from '../src/drones/fleet.queries';
+import { fleetPlan } from '../src/drones/fleet';
+import type { Assignment } from '../src/entities/assignment.entity';
+import { MIGRATIONS } from '../src/migrations';
+import { TYPEORM_FOREIGN_KEY, capturedMigrationSql, offlineMssqlDataSource, tsqlProblems } from './tsql';
+
+/**
+ * Every statement the service issues, rendered for SQL Server by TypeORM without a server, must parse with a T-SQL
+ * grammar and contain no PostgreSQL-only construct. The queries are the same builders the repositories run.
+ */
+let mssql: DataSource;
+
+beforeAll(async () => {
+  mssql = await offlineMssqlDataSource();
+});
+
+const plan: AssignmentPlan = {
+  ownerId: 'owner-1',
+  pickupTime: new Date('2027-01-01T10:00:00Z'),
+  deadline: new Date('2027-01-01T12:00:00Z'),
+  packageWeightKg: 3,
+  packageSize: 'Small',
+  expedited: true,
+};
+const now = new Date('2027-01-01T09:00:00Z');
+const row: Assignment = {
+  deliveryId: 'd1',
+  droneId: 'drone-00001',
+  ...plan,
+  windowSeconds: 7200,
+  status: 'Assigned',
+  createdAt: now,
+  updatedAt: now,
+  releasedAt: null,
+  completedAt: null,
+};
+
+type Built = { getQueryAndParameters(): [string, unknown[]] };
+const statements: Record<string, (a: AssignmentQueries, f: FleetQueries) => Built> = {
+  'find assignment': (a) => a.assignment('d1'),
+  'candidate drones': (a) => a.candidateDrones('d1', plan, 16),
+  'lock drone': (a) => a.lockDrone('drone-00001'),
+  'overlap re-check': (a) => a.overlappingAssignment('drone-00001', 'd1', plan),
+  'insert assignment': (a) => a.insertAssignment(row),
+  're-plan assignment': (a) => a.replaceAssignment(row, now),
+  release: (a) => a.finishAssignment('d1', 'Released', now),
+  complete: (a) => a.finishAssignment('d1', 'Completed', now),
+  utilization: (a) => a.utilization('owner-1', now, now),
+  'list drones': (_, f) => f.drones(100, 200),
+  'count drones': (_, f) => f.countDrones(),
+  'existing drone ids': (_, f) => f.existingDroneIds(['drone-00001', 'drone-00002']),
+  'insert drones': (_, f) => f.insertDrones(fleetPlan(3, now)),
+};
+
+describe('every query the service runs, rendered for SQL Server, is T-SQL', () => {
+  it.each(Object.keys(statements))('%s', (name) => {
+    const [sql] = statements[name](new AssignmentQueries(mssql), new FleetQueries(mssql)).getQueryAndParameters();
+    expect(sql).not.toMatch(/\$\d/); // rendered for mssql (@0 parameters), not PostgreSQL
+    expect(tsqlProblems(sql)).toEqual([]);
+  });
+
+  it('the drone lock is an UPDLOCK table hint and the candidate search pages with OFFSET/FETCH, not LIMIT', () => {
+    const [lock] = new AssignmentQueries(mssql).lockDrone('drone-00001').getQueryAndParameters();
+    expect(lock).toMatch(/FROM "drones" "d" WITH \(UPDLOCK, ROWLOCK\) WHERE/);
+    const [candidates] = new AssignmentQueries(mssql).candidateDrones('d1', plan, 16).getQueryAndParameters();
+    expect(candidates).toMatch(/NOT EXISTS \(SELECT 1 FROM "assignments" "a"/);
+    expect(candidates).toMatch(/OFFSET 0 ROWS FETCH NEXT 16 ROWS ONLY$/);
+  });
+
+  it('the readiness probe statement', () => {
+    expect(tsqlProblems('SELECT 1')).toEqual([]);
+  });
+});
+
+describe('every migration, up and down, rendered for SQL Server, is T-SQL', () => {
+  for (const Migration of MIGRATIONS) {
+    it(`${Migration.name}`, async () => {
+      const migration = new Migration();
+      const up = await capturedMigrationSql(mssql, (runner) => migration.up(runner));
+      const down = await capturedMigrationSql(mssql, (runner) => migration.down(runner));
+      expect(up.length).toBeGreaterThan(0);
+      expect(down.length).toBeGreaterThan(0);
+      for (const sql of [...up, ...down]) expect(tsqlProblems(sql), sql).toEqual([]);
+      // SQL Server types, where the engines differ.
+      expect(up.join('\n')).toMatch(/"pickup_time" datetime2 NOT NULL/);
+      expect(up.join('\n')).toMatch(/"expedited" bit NOT NULL/);
+      expect(up.join('\n')).toMatch(TYPEORM_FOREIGN_KEY);
+    });
+  }
+});
+
+describe('the check can fail: statements SQL Server rejects', () => {
+  it.each([
+    ['LIMIT', 'SELECT "d"."id" FROM "drones" "d" ORDER BY "d"."id" LIMIT 1'],
+    ['RETURNING', 'INSERT INTO "drones" ("id") VALUES (@0) RETURNING "id"'],
+    ['ILIKE', 'SELECT "id" FROM "drones" WHERE "model" ILIKE @0'],
+    ['FOR UPDATE SKIP LOCKED', 'SELECT "id" FROM "drones" WHERE "status" = @0 FOR UPDATE SKIP LOCKED'],
+    ['boolean literal', 'SELECT "delivery_id" FROM "assignments" WHERE "expedited" = true'],
+    [':: cast', 'SELECT "window_seconds"::float FROM "assignments"'],
+    ['the same query rendered for PostgreSQL', ''],
+  ])('%s', async (name, given) => {
+    let sql = given;
+    if (name === 'the same query rendered for PostgreSQL') {
+      const postgres = new DataSource({ type: 'postgres', entities: ENTITIES });
+      await (postgres as unknown as { buildMetadatas(): Promise<void> }).buildMetadatas();
+      [sql] = new AssignmentQueries(postgres).candidateDrones('d1', plan, 16).getQueryAndParameters();
+      expect(sql).toMatch(/LIMIT 16$/);
+    }
+    expect(tsqlProblems(sql)).not.toEqual([]);
+  });
+
+  it('quoted identifiers and string literals are not mistaken for keywords', () => {
+    expect(tsqlProblems(`SELECT "limit", 'true' FROM "returning" WHERE "x" = 'a::b'`)).toEqual([]);
+  });
+});

@@ -1,0 +1,67 @@
+import { Parser } from 'node-sql-parser';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { ENTITIES } from '../src/database/data-source';
+
+/**
+ * A DataSource for the SQL Server dialect that never connects: TypeORM renders query builders and (in sql-memory
+ * mode) migration DDL for mssql without a server, which is all the dialect check needs.
+ */
+export async function offlineMssqlDataSource(): Promise<DataSource> {
+  const dataSource = new DataSource({ type: 'mssql', host: 'sqlserver.invalid', username: 'u', password: 'p', database: 'dronescheduler', entities: ENTITIES });
+  // initialize() would connect; building entity metadata is the part query builders need. Protected in TypeORM's typings.
+  await (dataSource as unknown as { buildMetadatas(): Promise<void> }).buildMetadatas();
+  return dataSource;
+}
+
+/** Runs a migration's up() against an unconnected mssql query runner that records the SQL instead of executing it. */
+export async function capturedMigrationSql(dataSource: DataSource, up: (runner: QueryRunner) => Promise<void>): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  runner.enableSqlMemory();
+  await up(runner);
+  const statements = runner.getMemorySql().upQueries.map((query) => query.query);
+  runner.disableSqlMemory();
+  return statements;
+}
+
+/**
+ * Constructs PostgreSQL accepts that SQL Server rejects, which node-sql-parser's TransactSQL grammar lets through
+ * (it is lenient: it parses LIMIT, TRUE/FALSE and :: casts). Checked on the SQL with string literals and quoted
+ * identifiers blanked out, so a column named "limit" would not trip it.
+ */
+const POSTGRES_ONLY: [RegExp, string][] = [
+  [/\bLIMIT\b/i, 'LIMIT (SQL Server uses TOP or OFFSET ... FETCH)'],
+  [/\bRETURNING\b/i, 'RETURNING (SQL Server uses OUTPUT)'],
+  [/\bILIKE\b/i, 'ILIKE'],
+  [/\bFOR\s+(UPDATE|SHARE|NO\s+KEY)\b/i, 'FOR UPDATE/SHARE locking clause (SQL Server uses table hints)'],
+  [/\bSKIP\s+LOCKED\b/i, 'SKIP LOCKED (SQL Server uses READPAST)'],
+  [/\b(TRUE|FALSE)\b/i, 'boolean literal (SQL Server has bit 1/0)'],
+  [/::/, ':: cast'],
+  [/\bNOW\s*\(/i, 'now() (SQL Server uses SYSUTCDATETIME())'],
+  [/\$\d+/, '$n parameter (mssql uses @n)'],
+];
+
+const parser = new Parser();
+
+/** Problems that would make SQL Server reject the statement: a T-SQL grammar parse failure, or a PostgreSQL-only construct. */
+export function tsqlProblems(sql: string): string[] {
+  const problems: string[] = [];
+  try {
+    parser.astify(withoutForeignKeyClauses(sql), { database: 'TransactSQL' });
+  } catch (error) {
+    problems.push(`not T-SQL: ${(error as Error).message.slice(0, 200)}`);
+  }
+  const bare = sql.replace(/'(?:[^']|'')*'/g, "''").replace(/"(?:[^"]|"")*"/g, '""').replace(/\[[^\]]*\]/g, '[]');
+  for (const [pattern, name] of POSTGRES_ONLY) if (pattern.test(bare)) problems.push(name);
+  return problems;
+}
+
+/**
+ * node-sql-parser's TransactSQL grammar has no FOREIGN KEY ... REFERENCES (in CREATE or ALTER TABLE), although it
+ * is standard T-SQL. Only TypeORM's exact rendering of an inline foreign key is cut out before parsing; anything
+ * else about the statement is still parsed.
+ */
+export const TYPEORM_FOREIGN_KEY = /, CONSTRAINT "FK_\w+" FOREIGN KEY \("\w+"\) REFERENCES "\w+" \("\w+"\)/g;
+
+function withoutForeignKeyClauses(sql: string): string {
+  return sql.replace(TYPEORM_FOREIGN_KEY, '');
+}
