@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { ConfigError, loadConfig, platformConfigSchema, redactConfig } from '../src/config/config';
+import { ConfigError, envFlag, loadConfig, platformConfigSchema, redactConfig } from '../src/config/config';
 import { createTestCertificate, KeyVaultStub, type TestCertificate } from '@dronedelivery/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +97,27 @@ describe('loadConfig with Key Vault secrets (real SecretClient against an HTTPS 
     } finally {
       await emptyVault.close();
     }
+  });
+
+  it('lets an optional secret be absent from the vault, without falling back to the environment', async () => {
+    const vault = await KeyVaultStub.start(cert, { 'redis-password': REDIS_PASSWORD });
+    try {
+      const config = await loadConfig({
+        ...options(['REDIS_PASSWORD', 'API_KEY']),
+        env: { KEYVAULT_URI: vault.url, REDIS_URL: 'redis://127.0.0.1:6379', API_KEY: 'stale-env-value' },
+      });
+      expect(config.REDIS_PASSWORD).toBe(REDIS_PASSWORD);
+      expect(config.API_KEY).toBeUndefined();
+    } finally {
+      await vault.close();
+    }
+  });
+
+  it('envFlag reads "true"/"false" and rejects anything else', () => {
+    const flags = z.object({ ON: envFlag(false), OFF: envFlag(true) });
+    expect(flags.parse({ ON: 'true', OFF: 'false' })).toEqual({ ON: true, OFF: false });
+    expect(flags.parse({})).toEqual({ ON: false, OFF: true });
+    expect(flags.safeParse({ ON: 'yes' }).success).toBe(false);
   });
 
   it('reports access denied when the credential token is not accepted', async () => {

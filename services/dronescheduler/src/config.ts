@@ -1,13 +1,6 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { platformConfigSchema } from '@dronedelivery/platform/config';
+import { envFlag as flag, platformConfigSchema } from '@dronedelivery/platform/config';
 import { z } from 'zod';
-
-/** "true"/"false" (env values are strings; z.coerce.boolean would read "false" as true). */
-const flag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false'], { error: 'must be true or false' })
-    .default(fallback ? 'true' : 'false')
-    .transform((value) => value === 'true');
 
 export const DB_ENGINES = ['mssql', 'postgres'] as const;
 export type DbEngine = (typeof DB_ENGINES)[number];

@@ -2,6 +2,14 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import { z } from 'zod';
 
+/** A boolean setting spelled "true"/"false" (z.coerce.boolean would read the string "false" as true). */
+export function envFlag(fallback: boolean) {
+  return z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true');
+}
+
 /** Settings every service shares; a service extends this with its own. */
 export const platformConfigSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
@@ -51,22 +59,33 @@ export async function loadConfig<S extends z.ZodObject>(options: LoadConfigOptio
   const env = { ...(options.env ?? process.env) };
   const secrets = options.secrets ?? [];
   const vaultUri = env.KEYVAULT_URI;
+  const notInVault = new Map<string, string>();
   if (vaultUri && secrets.length > 0) {
     // Loaded lazily: this module is imported before telemetry starts, and the Azure SDK should be instrumented.
     const { loadKeyVaultSecrets } = await import('./keyvault.js');
+    const names = secrets.map((setting) => ({ setting, secret: keyVaultSecretName(setting) }));
     const loaded = await loadKeyVaultSecrets({
       serviceName: options.serviceName,
       vaultUri,
-      names: secrets.map((setting) => ({ setting, secret: keyVaultSecretName(setting) })),
+      names,
       credential: options.credential,
       clientOptions: options.secretClientOptions,
     });
-    Object.assign(env, loaded);
+    Object.assign(env, loaded.values);
+    // With a vault configured, secrets come only from it: an environment value must not silently stand in.
+    for (const setting of loaded.missing) {
+      delete env[setting];
+      notInVault.set(setting, `Key Vault secret '${keyVaultSecretName(setting)}' not found in ${vaultUri}`);
+    }
   }
   const parsed = options.schema.safeParse(env);
   if (!parsed.success) {
     // Zod messages describe the expectation, never the received value, so secrets cannot leak here.
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) => {
+      const setting = issue.path.join('.') || '(root)';
+      const vaultNote = notInVault.get(setting);
+      return `${setting}: ${issue.message}${vaultNote ? ` (${vaultNote})` : ''}`;
+    });
     throw new ConfigError(options.serviceName, problems);
   }
   return parsed.data;

@@ -11,31 +11,44 @@ export interface KeyVaultLoadOptions {
   clientOptions?: SecretClientOptions;
 }
 
-/** Reads each named secret; any failure becomes one ConfigError naming every secret that could not be read. */
-export async function loadKeyVaultSecrets(options: KeyVaultLoadOptions): Promise<Record<string, string>> {
+export interface KeyVaultSecrets {
+  values: Record<string, string>;
+  /** Settings whose secret does not exist in the vault; the config schema decides whether that is an error. */
+  missing: string[];
+}
+
+/**
+ * Reads each named secret. A secret that does not exist is reported as missing (optional settings may be absent);
+ * any other failure (access denied, vault unreachable) becomes one ConfigError naming every secret affected.
+ */
+export async function loadKeyVaultSecrets(options: KeyVaultLoadOptions): Promise<KeyVaultSecrets> {
   const credential = options.credential ?? new DefaultAzureCredential();
   const client = new SecretClient(options.vaultUri, credential, options.clientOptions);
   const problems: string[] = [];
   const values: Record<string, string> = {};
+  const missing: string[] = [];
   await Promise.all(
     options.names.map(async ({ setting, secret }) => {
       try {
         const found = await client.getSecret(secret);
         if (found.value === undefined || found.value === '') {
-          problems.push(`${setting}: Key Vault secret '${secret}' has no value`);
+          missing.push(setting);
         } else {
           values[setting] = found.value;
         }
       } catch (error) {
         const status = (error as { statusCode?: number }).statusCode;
-        const reason =
-          status === 404 ? 'not found' : status === 401 || status === 403 ? `access denied (${status})` : describe(error);
+        if (status === 404) {
+          missing.push(setting);
+          return;
+        }
+        const reason = status === 401 || status === 403 ? `access denied (${status})` : describe(error);
         problems.push(`${setting}: Key Vault secret '${secret}' could not be read from ${options.vaultUri}: ${reason}`);
       }
     }),
   );
   if (problems.length > 0) throw new ConfigError(options.serviceName, problems.sort());
-  return values;
+  return { values, missing };
 }
 
 function describe(error: unknown): string {
