@@ -16,6 +16,8 @@ export interface ServiceDefinition<S extends z.ZodObject> {
   secrets?: readonly (keyof z.input<S> & string)[];
   /** Returns the root module for a validated config; import lazily so telemetry loads first. */
   rootModule: (config: z.infer<S>) => Promise<DynamicModule | Type>;
+  /** The service authenticates callers with JWT bearer tokens (documented in its OpenAPI). */
+  bearerAuth?: boolean;
 }
 
 export async function runService<S extends z.ZodObject>(definition: ServiceDefinition<S>): Promise<void> {
@@ -40,6 +42,7 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
       description: definition.description,
       config: config as PlatformConfig,
       secrets: definition.secrets ?? [],
+      bearerAuth: definition.bearerAuth,
       rootModule: await definition.rootModule(config),
     });
   } catch (error) {

@@ -45,15 +45,16 @@ export class RedisServer {
     await Promise.race([eventually(() => this.ping(), { timeoutMs: 10_000, intervalMs: 25 }), exited]);
   }
 
-  /** SIGTERM by PID; resolves when the process has exited. */
+  /** SIGTERM by PID, SIGKILL if it has not exited within 5 s (a replica busy rewriting its AOF ignores SIGTERM). */
   async stop(): Promise<void> {
     const child = this.process;
     this.process = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
   }
 
   async dispose(): Promise<void> {

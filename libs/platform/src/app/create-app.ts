@@ -14,12 +14,15 @@ export interface CreateAppOptions {
   version?: string;
   description?: string;
   config: PlatformConfig;
+  /** Declares the Bearer (JWT) security scheme in the OpenAPI document, for services that authenticate callers. */
+  bearerAuth?: boolean;
 }
 
 /** Builds a service's Nest application on Fastify with every platform behaviour wired in; does not listen. */
 export async function createApp(rootModule: DynamicModule | Type, options: CreateAppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: options.config.BODY_LIMIT_BYTES,
+    trustProxy: options.config.TRUST_PROXY,
     genReqId: (request: IncomingMessage) => {
       const id = requestIdFor(request);
       (request as IncomingMessage & { id?: string }).id = id;
@@ -62,10 +65,10 @@ export async function createApp(rootModule: DynamicModule | Type, options: Creat
 }
 
 export function buildOpenApiDocument(app: NestFastifyApplication, options: CreateAppOptions): OpenAPIObject {
-  const config = new DocumentBuilder()
+  const builder = new DocumentBuilder()
     .setTitle(`dronedelivery ${options.serviceName}`)
     .setDescription(options.description ?? `The ${options.serviceName} service.`)
-    .setVersion(options.version ?? '0.0.0')
-    .build();
-  return SwaggerModule.createDocument(app, config);
+    .setVersion(options.version ?? '0.0.0');
+  if (options.bearerAuth) builder.addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  return SwaggerModule.createDocument(app, builder.build());
 }

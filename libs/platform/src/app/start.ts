@@ -13,6 +13,7 @@ export interface StartOptions {
   config: PlatformConfig;
   secrets: readonly string[];
   rootModule: DynamicModule | Type;
+  bearerAuth?: boolean;
   /** Tests pass false to keep the process' signal handlers to themselves. */
   handleSignals?: boolean;
 }

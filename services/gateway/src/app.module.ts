@@ -1,0 +1,18 @@
+import { PlatformModule } from '@dronedelivery/platform';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module';
+import type { GatewayConfig } from './config';
+import { DeliveryRequestsModule } from './deliveryrequests/deliveryrequests.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { ReadsModule } from './reads/reads.module';
+import { GatewayRedisModule } from './redis/gateway-redis.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forRoot('gateway', config), GatewayRedisModule, AuthModule, RateLimitModule, DeliveryRequestsModule, ReadsModule],
+    };
+  }
+}

@@ -1,0 +1,33 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { ForbiddenProblem, UnauthorizedProblem } from './auth.problems';
+import { OPS_ONLY, attachPrincipal } from './auth.decorators';
+import { AUTHENTICATOR, type Authenticator } from './authenticator';
+
+/**
+ * Global guard, secure by default: every route under /api needs a valid bearer token. Operational routes
+ * (health, metrics, OpenAPI) live outside /api and stay public for probes and scrapers.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    @Inject(AUTHENTICATOR) private readonly authenticator: Authenticator,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (!isApiRoute(request.routeOptions.url ?? request.url)) return true;
+    const result = await this.authenticator.authenticate(request);
+    if ('failure' in result) throw new UnauthorizedProblem(result.detail, result.failure === 'invalid');
+    attachPrincipal(request, result.principal);
+    const opsOnly = this.reflector.getAllAndOverride<boolean>(OPS_ONLY, [context.getHandler(), context.getClass()]);
+    if (opsOnly && !result.principal.ops) throw new ForbiddenProblem('This operation needs the ops role.');
+    return true;
+  }
+}
+
+export function isApiRoute(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/');
+}

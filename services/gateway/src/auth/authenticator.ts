@@ -1,0 +1,43 @@
+import type { Principal } from './principal';
+import { InvalidTokenError, type TokenVerifier } from './token-verifier';
+
+export type Authentication = { principal: Principal } | { failure: 'missing' | 'invalid'; detail: string };
+
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+) *$/i;
+
+interface RequestLike {
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * Authenticates a request once: the rate limiter (which keys on the caller) and the guard both ask, and the
+ * signature is verified only on the first call; the result is remembered per request object.
+ */
+export class Authenticator {
+  private readonly results = new WeakMap<object, Promise<Authentication>>();
+
+  constructor(private readonly verifier: TokenVerifier) {}
+
+  authenticate(request: RequestLike): Promise<Authentication> {
+    let result = this.results.get(request);
+    if (!result) {
+      result = this.verify(request.headers.authorization);
+      this.results.set(request, result);
+    }
+    return result;
+  }
+
+  private async verify(header: string | string[] | undefined): Promise<Authentication> {
+    if (header === undefined || header === '') return { failure: 'missing', detail: 'Send Authorization: Bearer <token>.' };
+    const match = typeof header === 'string' ? BEARER.exec(header) : null;
+    if (!match) return { failure: 'invalid', detail: 'The Authorization header is not a bearer JWT.' };
+    try {
+      return { principal: await this.verifier.verify(match[1]) };
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return { failure: 'invalid', detail: error.message };
+      throw error;
+    }
+  }
+}
+
+export const AUTHENTICATOR = Symbol('AUTHENTICATOR');

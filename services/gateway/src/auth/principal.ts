@@ -1,0 +1,5 @@
+/** The authenticated caller. `ownerId` is the id deliveries and packages are owned by. */
+export interface Principal {
+  ownerId: string;
+  ops: boolean;
+}

@@ -1,0 +1,64 @@
+// The Nest-free entry point: main.ts loads this before telemetry starts.
+import { platformConfigSchema } from '@dronedelivery/platform/config';
+import { z } from 'zod';
+
+const positiveInt = () => z.coerce.number().int().positive();
+const serviceUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+export const gatewayConfigSchema = platformConfigSchema
+  .extend({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+    REDIS_PASSWORD: z.string().min(1).optional(),
+    REDIS_COMMAND_TIMEOUT_MS: positiveInt().default(1_000),
+    REDIS_CONNECT_TIMEOUT_MS: positiveInt().default(2_000),
+    REDIS_MAX_RECONNECT_DELAY_MS: positiveInt().default(2_000),
+    /** The stream the workflow consumes (docs/command-stream.md). */
+    COMMAND_STREAM_KEY: z.string().min(1).default('dronedelivery:commands'),
+    /** Replicas that must acknowledge a write (Redis WAIT) before the gateway answers 202; 0 = the primary's ack suffices. */
+    REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).default(0),
+    REDIS_WAIT_TIMEOUT_MS: positiveInt().default(500),
+    /** How long an Idempotency-Key remembers its answer. */
+    IDEMPOTENCY_TTL_SECONDS: positiveInt().default(24 * 3600),
+    /** entra: Microsoft Entra ID tokens (issuer, audience, JWKS). local: tokens signed by a generated development key. */
+    AUTH_MODE: z.enum(['entra', 'local']),
+    AUTH_ISSUER: z.string().min(1).optional(),
+    AUTH_AUDIENCE: z.string().min(1).optional(),
+    AUTH_JWKS_URI: z.url({ protocol: /^https?$/ }).optional(),
+    AUTH_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
+    /** The app role that grants operator access (Entra app roles arrive in the `roles` claim). */
+    AUTH_OPS_ROLE: z.string().min(1).default('Ops'),
+    /** Where local mode keeps its development signing key; relative paths resolve from the working directory. */
+    AUTH_LOCAL_KEY_DIR: z.string().min(1).default('.local/auth'),
+    DELIVERY_URL: serviceUrl().default('http://127.0.0.1:3004'),
+    PACKAGE_URL: serviceUrl().default('http://127.0.0.1:3002'),
+    DRONESCHEDULER_URL: serviceUrl().default('http://127.0.0.1:3003'),
+    WORKFLOW_URL: serviceUrl().default('http://127.0.0.1:3001'),
+    DOWNSTREAM_TIMEOUT_MS: positiveInt().default(2_000),
+    DOWNSTREAM_CAPACITY: positiveInt().default(50),
+    DOWNSTREAM_ERROR_THRESHOLD_PERCENTAGE: z.coerce.number().int().min(1).max(100).default(50),
+    DOWNSTREAM_VOLUME_THRESHOLD: positiveInt().default(10),
+    DOWNSTREAM_ROLLING_WINDOW_MS: positiveInt().default(10_000),
+    DOWNSTREAM_RESET_TIMEOUT_MS: positiveInt().default(5_000),
+    DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    DOWNSTREAM_RETRY_BASE_DELAY_MS: positiveInt().default(100),
+    DOWNSTREAM_RETRY_MAX_DELAY_MS: positiveInt().default(2_000),
+    /** Requests per client (authenticated caller, else IP) per window, counted in Redis so the limit holds across replicas. */
+    RATE_LIMIT_MAX: positiveInt().default(600),
+    RATE_LIMIT_WINDOW_MS: positiveInt().default(60_000),
+  })
+  .superRefine((config, context) => {
+    if (config.AUTH_MODE === 'entra') {
+      for (const key of ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI'] as const) {
+        if (!config[key]) context.addIssue({ code: 'custom', path: [key], message: 'required when AUTH_MODE=entra' });
+      }
+    }
+    // WAIT runs on the shared connection: a WAIT longer than the command timeout would be cut off as a Redis outage.
+    if (config.REDIS_WAIT_REPLICAS > 0 && config.REDIS_WAIT_TIMEOUT_MS >= config.REDIS_COMMAND_TIMEOUT_MS) {
+      context.addIssue({ code: 'custom', path: ['REDIS_WAIT_TIMEOUT_MS'], message: 'must be below REDIS_COMMAND_TIMEOUT_MS' });
+    }
+  });
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+export const GATEWAY_SECRETS = ['REDIS_PASSWORD'] as const;

@@ -1,0 +1,86 @@
+import { ID_PATTERN } from '@dronedelivery/platform';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsDefined, IsIn, IsISO8601, IsNumber, IsObject, IsOptional, IsPositive, IsString, Length, Matches, Max, MaxLength, ValidateNested } from 'class-validator';
+import {
+  CONFIRMATION_TYPES,
+  type ConfirmationType,
+  MAX_LOCATION_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_WEIGHT_KG,
+  PACKAGE_SIZES,
+  type PackageSize,
+  WEIGHT_DECIMALS,
+} from './delivery-request.model';
+
+const ID_MESSAGE = { message: '$property must be 1-64 letters, digits, - or _' };
+const ISO = { strict: true, strictSeparator: true };
+const WEIGHT = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: WEIGHT_DECIMALS };
+
+export class PackageInfoDto {
+  @ApiProperty({ example: 'pkg-1' }) @Matches(ID_PATTERN, ID_MESSAGE) packageId: string;
+  @ApiProperty({ enum: PACKAGE_SIZES }) @IsIn(PACKAGE_SIZES) size: PackageSize;
+  @ApiProperty({ description: `Kilograms, greater than 0, at most ${MAX_WEIGHT_KG}, up to ${WEIGHT_DECIMALS} decimals.`, example: 2.5 })
+  @IsNumber(WEIGHT)
+  @IsPositive()
+  @Max(MAX_WEIGHT_KG)
+  weight: number;
+  @ApiProperty({ minLength: 1, maxLength: MAX_TAG_LENGTH, example: 'fragile' }) @IsString() @Length(1, MAX_TAG_LENGTH) tag: string;
+}
+
+export class CreateDeliveryRequestDto {
+  @ApiPropertyOptional({ description: 'Defaults to the caller; another owner needs the ops role.', example: 'owner-1' })
+  @IsOptional()
+  @Matches(ID_PATTERN, ID_MESSAGE)
+  ownerId?: string;
+  @ApiProperty({ example: '1 Main St' }) @IsString() @Length(1, MAX_LOCATION_LENGTH) pickupLocation: string;
+  @ApiProperty({ example: '9 Side Rd' }) @IsString() @Length(1, MAX_LOCATION_LENGTH) dropOffLocation: string;
+  @ApiProperty({ format: 'date-time' }) @IsISO8601(ISO) pickupTime: string;
+  @ApiProperty({ format: 'date-time', description: 'Not before pickupTime.' }) @IsISO8601(ISO) deadline: string;
+  @ApiProperty() @IsBoolean() expedited: boolean;
+  @ApiProperty({ enum: CONFIRMATION_TYPES }) @IsIn(CONFIRMATION_TYPES) confirmationRequired: ConfirmationType;
+  @ApiProperty({ type: PackageInfoDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PackageInfoDto)
+  packageInfo: PackageInfoDto;
+}
+
+export class RescheduleRequestDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_LOCATION_LENGTH) pickupLocation?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_LOCATION_LENGTH) dropOffLocation?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(ISO) pickupTime?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(ISO) deadline?: string;
+}
+
+export class ConfirmationDto {
+  @ApiProperty({ format: 'date-time' }) @IsISO8601(ISO) dateTime: string;
+  @ApiProperty({ enum: CONFIRMATION_TYPES }) @IsIn(CONFIRMATION_TYPES) confirmationType: ConfirmationType;
+  @ApiPropertyOptional({ description: 'Reference to the stored proof (photo, voice, fingerprint).' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  confirmationBlob?: string;
+}
+
+export class PackageInfoView extends PackageInfoDto {}
+
+export class DeliveryRequestAcceptedView {
+  @ApiProperty({ format: 'uuid' }) deliveryId: string;
+  @ApiProperty({ enum: ['Requested'] }) status: 'Requested';
+  @ApiProperty() ownerId: string;
+  @ApiProperty() pickupLocation: string;
+  @ApiProperty() dropOffLocation: string;
+  @ApiProperty({ format: 'date-time' }) pickupTime: string;
+  @ApiProperty({ format: 'date-time' }) deadline: string;
+  @ApiProperty() expedited: boolean;
+  @ApiProperty({ enum: CONFIRMATION_TYPES }) confirmationRequired: ConfirmationType;
+  @ApiProperty({ type: PackageInfoView }) packageInfo: PackageInfoView;
+}
+
+export class CommandAcceptedView {
+  @ApiProperty() deliveryId: string;
+  @ApiProperty({ format: 'uuid', description: 'The command on the stream; the saga applies it once.' }) commandId: string;
+  @ApiProperty({ enum: ['cancel', 'reschedule', 'confirm'] }) type: string;
+}

@@ -1,0 +1,58 @@
+import { APP_CONFIG, ProblemException, problemType } from '@dronedelivery/platform';
+import { Inject, Module } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { isApiRoute } from '../auth/auth.guard';
+import { AUTHENTICATOR, type Authenticator } from '../auth/authenticator';
+import type { GatewayConfig } from '../config';
+import { GATEWAY_REDIS } from '../redis/gateway-redis.module';
+
+export class TooManyRequestsProblem extends ProblemException {
+  constructor(retryAfterSeconds: number) {
+    super(
+      { type: problemType('too-many-requests'), title: 'Too many requests', status: 429, detail: `Rate limit exceeded; retry in ${retryAfterSeconds}s.` },
+      { 'retry-after': String(retryAfterSeconds) },
+    );
+  }
+}
+
+/**
+ * Per-client rate limit on /api routes with @fastify/rate-limit, counted in the gateway's Redis so the limit
+ * holds across replicas. The client is the authenticated caller (the token is verified once per request and
+ * shared with the AuthGuard), else the remote address.
+ */
+@Module({})
+export class RateLimitModule {
+  constructor(
+    adapterHost: HttpAdapterHost,
+    @Inject(APP_CONFIG) config: GatewayConfig,
+    @Inject(GATEWAY_REDIS) redis: Redis,
+    @Inject(AUTHENTICATOR) authenticator: Authenticator,
+  ) {
+    const fastify = adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    const registered = fastify.register(rateLimit, {
+      global: false,
+      max: config.RATE_LIMIT_MAX,
+      timeWindow: config.RATE_LIMIT_WINDOW_MS,
+      redis,
+      nameSpace: 'gateway:ratelimit:',
+      // Redis down: let requests through to their handlers, which answer 503 themselves if they need Redis;
+      // reads through other services keep working during a cache outage.
+      skipOnError: true,
+      allowList: (request) => !isApiRoute(request.url),
+      keyGenerator: async (request) => {
+        const result = await authenticator.authenticate(request);
+        return 'principal' in result ? `owner:${result.principal.ownerId}` : `ip:${request.ip}`;
+      },
+      errorResponseBuilder: (_request, context) => new TooManyRequestsProblem(Math.max(1, Math.ceil(context.ttl / 1000))),
+    });
+    // Nest adds its routes before Fastify loads plugins, so the plugin's own onRoute hook (global: true) would miss
+    // them; a root onRequest hook, added once the plugin is loaded, applies to every route instead.
+    registered.after((error) => {
+      if (error) throw error;
+      fastify.addHook('onRequest', fastify.rateLimit());
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import { APP_CONFIG, type DownstreamPolicy, type DownstreamResponse, MetricsRegistry, NotFoundProblem, ProblemException, ResilientHttpClient, problemType } from '@dronedelivery/platform';
+import type { Provider } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { GatewayConfig } from '../config';
+
+export const DELIVERY_CLIENT = Symbol('DELIVERY_CLIENT');
+export const PACKAGE_CLIENT = Symbol('PACKAGE_CLIENT');
+export const DRONESCHEDULER_CLIENT = Symbol('DRONESCHEDULER_CLIENT');
+export const WORKFLOW_CLIENT = Symbol('WORKFLOW_CLIENT');
+
+const DOWNSTREAMS = [
+  { token: DELIVERY_CLIENT, name: 'delivery', url: (c: GatewayConfig) => c.DELIVERY_URL },
+  { token: PACKAGE_CLIENT, name: 'package', url: (c: GatewayConfig) => c.PACKAGE_URL },
+  { token: DRONESCHEDULER_CLIENT, name: 'dronescheduler', url: (c: GatewayConfig) => c.DRONESCHEDULER_URL },
+  { token: WORKFLOW_CLIENT, name: 'workflow', url: (c: GatewayConfig) => c.WORKFLOW_URL },
+] as const;
+
+export const DOWNSTREAM_TOKENS = DOWNSTREAMS.map((d) => d.token);
+
+export function downstreamPolicy(config: GatewayConfig, baseUrl: string): DownstreamPolicy {
+  return {
+    baseUrl,
+    timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+    capacity: config.DOWNSTREAM_CAPACITY,
+    errorThresholdPercentage: config.DOWNSTREAM_ERROR_THRESHOLD_PERCENTAGE,
+    volumeThreshold: config.DOWNSTREAM_VOLUME_THRESHOLD,
+    rollingCountTimeoutMs: config.DOWNSTREAM_ROLLING_WINDOW_MS,
+    resetTimeoutMs: config.DOWNSTREAM_RESET_TIMEOUT_MS,
+    retries: config.DOWNSTREAM_RETRIES,
+    retryBaseDelayMs: config.DOWNSTREAM_RETRY_BASE_DELAY_MS,
+    retryMaxDelayMs: config.DOWNSTREAM_RETRY_MAX_DELAY_MS,
+  };
+}
+
+/** One client (own breaker, bulkhead, retry budget) per downstream: one failing service cannot starve the others. */
+export const downstreamProviders: Provider[] = DOWNSTREAMS.map(({ token, name, url }) => ({
+  provide: token,
+  inject: [APP_CONFIG, MetricsRegistry],
+  useFactory: (config: GatewayConfig, metrics: MetricsRegistry) => new ResilientHttpClient(name, downstreamPolicy(config, url(config)), metrics),
+}));
+
+/**
+ * A downstream's 2xx body is the answer. Its 404 is ours. Other 4xx mean the gateway let through something the
+ * owner rejects (or a conflict): keep the status and the owner's problem type and fields, never its internals.
+ * 5xx, timeouts and an open breaker never get here: the client throws DownstreamUnavailableError, which the platform
+ * turns into 503 + Retry-After.
+ */
+export function answerOf<T>(response: DownstreamResponse<T>, what: string): T {
+  if (response.status >= 200 && response.status < 300) return response.body;
+  if (response.status === 404) throw new NotFoundProblem(`${what} does not exist.`);
+  const body = (typeof response.body === 'object' && response.body !== null ? response.body : {}) as Record<string, unknown>;
+  throw new ProblemException({
+    type: typeof body.type === 'string' ? body.type : problemType('bad-request'),
+    title: typeof body.title === 'string' ? body.title : (STATUS_CODES[response.status] ?? 'Error'),
+    status: response.status,
+    detail: typeof body.detail === 'string' ? body.detail : undefined,
+    ...(Array.isArray(body.errors) ? { errors: body.errors } : {}),
+  });
+}

@@ -1,0 +1,119 @@
+import { ParseIdPipe, type ResilientHttpClient } from '@dronedelivery/platform';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiAcceptedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Caller, OpsOnly } from '../auth/auth.decorators';
+import { assertMayQueryOwner, assertVisible } from '../auth/authorization';
+import type { Principal } from '../auth/principal';
+import { DeliveryRequestsService } from '../deliveryrequests/deliveryrequests.service';
+import { DELIVERY_CLIENT, DRONESCHEDULER_CLIENT, PACKAGE_CLIENT, WORKFLOW_CLIENT, answerOf } from './downstreams';
+import { MonthQueryDto, PackageSummaryView, RequestedStatusView, UtilizationQueryDto } from './reads.dto';
+
+const deliveryIdPipe = new ParseIdPipe('deliveryId');
+const UNAVAILABLE = { description: 'The owning service is down or its breaker is open; retry after Retry-After.' };
+
+/**
+ * Deliveries are read from the delivery service, authorised by the gateway's request record (the owner the
+ * caller was authenticated as when creating it). While the saga has not created the delivery yet, the delivery
+ * service answers 404 and the gateway answers from its record, so an accepted id never 404s.
+ */
+@ApiBearerAuth()
+@ApiTags('deliveries')
+@ApiServiceUnavailableResponse(UNAVAILABLE)
+@Controller('api/deliveries')
+export class DeliveryReadsController {
+  constructor(
+    private readonly requests: DeliveryRequestsService,
+    @Inject(DELIVERY_CLIENT) private readonly delivery: ResilientHttpClient,
+  ) {}
+
+  @Get(':id')
+  @ApiOkResponse({ description: 'The delivery, or the accepted request with status Requested while the saga runs.' })
+  @ApiNotFoundResponse({ description: 'Unknown, or another owner\'s.' })
+  async get(@Caller() caller: Principal, @Param('id', deliveryIdPipe) id: string): Promise<unknown> {
+    const record = await this.requests.visibleRecord(caller, id);
+    const response = await this.delivery.get(`/api/deliveries/${encodeURIComponent(id)}`);
+    if (response.status === 404) {
+      return { deliveryId: id, status: 'Requested', ...record.request, createdAt: record.createdAt, updatedAt: record.updatedAt };
+    }
+    return answerOf(response, `Delivery ${id}`);
+  }
+
+  @Get(':id/status')
+  @ApiOkResponse({ type: RequestedStatusView })
+  @ApiNotFoundResponse({ description: 'Unknown, or another owner\'s.' })
+  async status(@Caller() caller: Principal, @Param('id', deliveryIdPipe) id: string): Promise<unknown> {
+    const record = await this.requests.visibleRecord(caller, id);
+    const response = await this.delivery.get(`/api/deliveries/${encodeURIComponent(id)}/status`);
+    if (response.status === 404) return { deliveryId: id, status: 'Requested', updatedAt: record.updatedAt };
+    return answerOf(response, `Delivery ${id}`);
+  }
+}
+
+@ApiBearerAuth()
+@ApiTags('packages')
+@ApiServiceUnavailableResponse(UNAVAILABLE)
+@Controller('api/packages')
+export class PackageReadsController {
+  constructor(@Inject(PACKAGE_CLIENT) private readonly packages: ResilientHttpClient) {}
+
+  @Get('summary/:ownerId')
+  @ApiOkResponse({ type: PackageSummaryView })
+  @ApiForbiddenResponse({ description: 'Another owner\'s summary without the ops role.' })
+  async summary(@Caller() caller: Principal, @Param('ownerId', new ParseIdPipe('ownerId')) ownerId: string, @Query() query: MonthQueryDto): Promise<unknown> {
+    // Checked before calling: the package service is never asked about data the caller may not see.
+    assertMayQueryOwner(caller, ownerId);
+    const path = `/api/packages/summary/${encodeURIComponent(ownerId)}?year=${query.year}&month=${query.month}`;
+    return answerOf(await this.packages.get(path), `Summary for ${ownerId}`);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ description: 'The package.' })
+  @ApiNotFoundResponse({ description: 'Unknown, or another owner\'s.' })
+  async get(@Caller() caller: Principal, @Param('id', new ParseIdPipe('packageId')) id: string): Promise<unknown> {
+    const pkg = answerOf(await this.packages.get<{ ownerId?: string }>(`/api/packages/${encodeURIComponent(id)}`), `Package ${id}`);
+    // The owner is only known from the package itself; another owner's package answers like a missing one.
+    assertVisible(caller, pkg?.ownerId, `Package ${id}`);
+    return pkg;
+  }
+}
+
+@ApiBearerAuth()
+@ApiTags('dronedeliveries')
+@ApiServiceUnavailableResponse(UNAVAILABLE)
+@ApiForbiddenResponse({ description: 'Needs the ops role.' })
+@OpsOnly()
+@Controller('api/dronedeliveries')
+export class DroneDeliveriesController {
+  constructor(@Inject(DRONESCHEDULER_CLIENT) private readonly scheduler: ResilientHttpClient) {}
+
+  @Get('utilization')
+  @ApiOkResponse({ description: 'Drone utilization for the month.' })
+  async utilization(@Query() query: UtilizationQueryDto): Promise<unknown> {
+    const params = new URLSearchParams({ ownerId: query.ownerId, year: String(query.year), month: String(query.month) });
+    return answerOf(await this.scheduler.get(`/api/dronedeliveries/utilization?${params}`), 'Utilization');
+  }
+}
+
+@ApiBearerAuth()
+@ApiTags('deadletters')
+@ApiServiceUnavailableResponse(UNAVAILABLE)
+@ApiForbiddenResponse({ description: 'Needs the ops role.' })
+@OpsOnly()
+@Controller('api/deadletters')
+export class DeadLettersController {
+  constructor(@Inject(WORKFLOW_CLIENT) private readonly workflow: ResilientHttpClient) {}
+
+  @Get()
+  @ApiOkResponse({ description: 'Dead-lettered commands, from the workflow service.' })
+  async list(): Promise<unknown> {
+    return answerOf(await this.workflow.get('/api/deadletters'), 'Dead letters');
+  }
+
+  @Post(':id/replay')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ description: 'The dead letter is back on the command stream.' })
+  @ApiNotFoundResponse()
+  async replay(@Param('id', new ParseIdPipe('deadLetterId')) id: string): Promise<unknown> {
+    return answerOf(await this.workflow.post(`/api/deadletters/${encodeURIComponent(id)}/replay`, {}), `Dead letter ${id}`);
+  }
+}

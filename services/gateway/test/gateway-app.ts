@@ -1,0 +1,76 @@
+import { type RunningService, startService } from '@dronedelivery/platform';
+import { eventually } from '@dronedelivery/testing';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppModule } from '../src/app.module';
+import { type LocalKeys, loadOrCreateLocalKeys } from '../src/auth/local-keys';
+import { type LocalTokenOptions, signLocalToken } from '../src/auth/local-token';
+import { GATEWAY_SECRETS, gatewayConfigSchema } from '../src/config';
+
+export interface TestGateway {
+  service: RunningService;
+  url: string;
+  keys: LocalKeys;
+  /** A valid local-mode token for this gateway. */
+  token(ownerId: string, options?: Omit<LocalTokenOptions, 'ownerId'>): Promise<string>;
+}
+
+/** Starts the real gateway in this process (local auth with a fresh key dir), on a free loopback port. */
+export async function startGateway(redisUrl: string, env: Record<string, string> = {}): Promise<TestGateway> {
+  const keyDir = mkdtempSync(join(tmpdir(), 'dd-gateway-keys-'));
+  const config = gatewayConfigSchema.parse({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    REDIS_URL: redisUrl,
+    AUTH_MODE: 'local',
+    AUTH_LOCAL_KEY_DIR: keyDir,
+    HEALTH_CHECK_TIMEOUT_MS: '300',
+    REDIS_COMMAND_TIMEOUT_MS: '500',
+    REDIS_CONNECT_TIMEOUT_MS: '500',
+    REDIS_MAX_RECONNECT_DELAY_MS: '100',
+    ...env,
+  });
+  const service = await startService({ serviceName: 'gateway', config, secrets: GATEWAY_SECRETS, rootModule: AppModule.forRoot(config), bearerAuth: true, handleSignals: false });
+  // Like a load balancer, send traffic only once the service reports ready (its Redis connection is up).
+  await eventually(async () => {
+    const response = await fetch(`${service.url}/health/ready`);
+    if (response.status !== 200) throw new Error(`ready answered ${response.status}`);
+  });
+  const keys = await loadOrCreateLocalKeys(config.AUTH_LOCAL_KEY_DIR);
+  return { service, url: service.url, keys, token: (ownerId, options = {}) => signLocalToken(keys, { ownerId, ...options }) };
+}
+
+export function deliveryRequest(overrides: Record<string, unknown> = {}) {
+  return {
+    pickupLocation: '1 Main St',
+    dropOffLocation: '9 Side Rd',
+    pickupTime: '2026-12-01T10:00:00Z',
+    deadline: '2026-12-01T12:00:00Z',
+    expedited: false,
+    confirmationRequired: 'Picture',
+    packageInfo: { packageId: 'pkg-1', size: 'Small', weight: 2.5, tag: 'fragile' },
+    ...overrides,
+  };
+}
+
+/** JSON over real HTTP; `token` becomes the bearer header. */
+export async function call(base: string, method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  return { status: response.status, headers: response.headers, body: json };
+}

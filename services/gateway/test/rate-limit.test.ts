@@ -1,0 +1,48 @@
+import { RedisServer } from '@dronedelivery/testing';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestGateway, call, startGateway } from './gateway-app';
+
+/** Two gateway replicas sharing one Redis and one signing key, as behind a load balancer. */
+let redis: RedisServer;
+let replicas: TestGateway[];
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  const env = { RATE_LIMIT_MAX: '4', RATE_LIMIT_WINDOW_MS: '60000', AUTH_LOCAL_KEY_DIR: mkdtempSync(join(tmpdir(), 'dd-gateway-keys-')) };
+  replicas = [await startGateway(redis.url, env), await startGateway(redis.url, env)];
+});
+
+afterAll(async () => {
+  for (const replica of replicas ?? []) await replica.service.shutdown('test end');
+  await redis?.dispose();
+});
+
+it('limits each caller across replicas: 429 problem with Retry-After, other callers and health unaffected', async () => {
+  const [a, b] = replicas;
+  const alice = await a.token('alice');
+  // Unknown ids answer 404 from the gateway's own record lookup: cheap requests that still count.
+  const statuses = [];
+  for (let i = 0; i < 4; i++) statuses.push((await call(replicas[i % 2].url, 'GET', '/api/deliveries/none', { token: alice })).status);
+  expect(statuses).toEqual([404, 404, 404, 404]);
+
+  const limited = await call(b.url, 'GET', '/api/deliveries/none', { token: alice });
+  expect(limited.status).toBe(429);
+  expect(limited.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(limited.body).toMatchObject({ type: expect.stringMatching(/too-many-requests$/), status: 429 });
+  const retryAfter = Number(limited.headers.get('retry-after'));
+  expect(retryAfter).toBeGreaterThan(0);
+  expect(retryAfter).toBeLessThanOrEqual(60);
+
+  expect((await call(a.url, 'GET', '/api/deliveries/none', { token: await a.token('bob') })).status).toBe(404);
+  expect((await call(a.url, 'GET', '/health/ready')).status).toBe(200);
+});
+
+it('keys unauthenticated callers by address, so they cannot exhaust a user\'s budget', async () => {
+  const [a] = replicas;
+  const statuses = [];
+  for (let i = 0; i < 5; i++) statuses.push((await call(a.url, 'GET', '/api/deliveries/none')).status);
+  expect(statuses).toEqual([401, 401, 401, 401, 429]);
+  expect((await call(a.url, 'GET', '/api/deliveries/none', { token: await a.token('carol') })).status).toBe(404);
+});

@@ -1,0 +1,145 @@
+import { RedisServer, ServiceProcess, freePort } from '@dronedelivery/testing';
+import { join } from 'node:path';
+import { type TestGateway, call, deliveryRequest, startGateway } from './gateway-app';
+
+/**
+ * Reads through the resilient client against the real delivery service, built and spawned as its own process
+ * with its own Redis (services never import each other). The package, dronescheduler and workflow services are
+ * pointed at a closed port: a real "service down". End-to-end reads through those three are covered once they
+ * land (system tests); here their proxies' authorisation and 503 path are checked.
+ */
+const deliveryMain = join(__dirname, '../../delivery/dist/main.js');
+let gatewayRedis: RedisServer;
+let deliveryRedis: RedisServer;
+let delivery: ServiceProcess;
+let gateway: TestGateway;
+let alice: string;
+let bob: string;
+let ops: string;
+
+beforeAll(async () => {
+  [gatewayRedis, deliveryRedis] = await Promise.all([RedisServer.start(), RedisServer.start()]);
+  delivery = ServiceProcess.spawn({ args: [deliveryMain], port: await freePort(), env: { REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' } });
+  await delivery.waitUntil('/health/ready');
+  const closed = `http://127.0.0.1:${await freePort()}`;
+  gateway = await startGateway(gatewayRedis.url, {
+    DELIVERY_URL: delivery.url,
+    PACKAGE_URL: closed,
+    DRONESCHEDULER_URL: closed,
+    WORKFLOW_URL: closed,
+    DOWNSTREAM_TIMEOUT_MS: '1000',
+    DOWNSTREAM_RETRIES: '1',
+    DOWNSTREAM_RETRY_BASE_DELAY_MS: '10',
+    DOWNSTREAM_VOLUME_THRESHOLD: '3',
+    DOWNSTREAM_RESET_TIMEOUT_MS: '60000',
+  });
+  [alice, bob, ops] = await Promise.all([gateway.token('alice'), gateway.token('bob'), gateway.token('operator-1', { ops: true })]);
+});
+
+afterAll(async () => {
+  await gateway?.service.shutdown('test end');
+  await delivery?.stop();
+  await Promise.all([gatewayRedis?.dispose(), deliveryRedis?.dispose()]);
+});
+
+const putDelivery = (id: string, ownerId: string) =>
+  fetch(`${delivery.url}/api/deliveries/${id}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      ownerId,
+      pickupLocation: '1 Main St',
+      dropOffLocation: '9 Side Rd',
+      pickupTime: '2026-12-01T10:00:00Z',
+      deadline: '2026-12-01T12:00:00Z',
+      expedited: false,
+      confirmationRequired: 'Picture',
+      packageId: 'pkg-1',
+      droneId: 'drone-7',
+    }),
+  });
+
+describe('deliveries', () => {
+  let deliveryId: string;
+
+  beforeAll(async () => {
+    deliveryId = (await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, body: deliveryRequest() })).body.deliveryId;
+  });
+
+  it('a freshly accepted id answers Requested from the gateway\'s record while the saga has not created it', async () => {
+    const status = await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}/status`, { token: alice });
+    expect(status.status).toBe(200);
+    expect(status.body).toEqual({ deliveryId, status: 'Requested', updatedAt: expect.any(String) });
+    const full = await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}`, { token: alice });
+    expect(full.status).toBe(200);
+    expect(full.body).toMatchObject({ deliveryId, status: 'Requested', ownerId: 'alice', packageInfo: { packageId: 'pkg-1' } });
+  });
+
+  it('once the delivery service has it, answers from there', async () => {
+    expect((await putDelivery(deliveryId, 'alice')).status).toBe(201);
+    const status = await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}/status`, { token: alice });
+    expect(status.body).toMatchObject({ deliveryId, status: 'Scheduled', droneId: 'drone-7' });
+    const full = await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}`, { token: alice });
+    expect(full.body).toMatchObject({ id: deliveryId, status: 'Scheduled', droneId: 'drone-7', version: 1 });
+  });
+
+  it('another owner gets 404 for an existing delivery, exactly like an unknown id; ops may read it', async () => {
+    const foreign = await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}`, { token: bob });
+    const unknown = await call(gateway.url, 'GET', '/api/deliveries/00000000-0000-4000-8000-000000000001', { token: bob });
+    expect([foreign.status, unknown.status]).toEqual([404, 404]);
+    expect(foreign.body.type).toBe(unknown.body.type);
+    expect((await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}/status`, { token: bob })).status).toBe(404);
+    expect((await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}`, { token: ops })).body.status).toBe('Scheduled');
+  });
+
+  it('a delivery the gateway never accepted is not readable through it, even by an owner claim', async () => {
+    const id = 'created-elsewhere-1';
+    expect((await putDelivery(id, 'alice')).status).toBe(201);
+    expect((await call(gateway.url, 'GET', `/api/deliveries/${id}`, { token: alice })).status).toBe(404);
+  });
+});
+
+describe('proxies to services that are down', () => {
+  it('check authorisation first: another owner\'s package summary is 403, ops-only routes 403', async () => {
+    expect((await call(gateway.url, 'GET', '/api/packages/summary/bob?year=2026&month=12', { token: alice })).status).toBe(403);
+    expect((await call(gateway.url, 'GET', '/api/dronedeliveries/utilization?ownerId=alice&year=2026&month=12', { token: alice })).status).toBe(403);
+    expect((await call(gateway.url, 'GET', '/api/deadletters', { token: alice })).status).toBe(403);
+  });
+
+  it('answer 503 problem + Retry-After when the owning service is down', async () => {
+    for (const [token, method, path] of [
+      [alice, 'GET', '/api/packages/summary/alice?year=2026&month=12'],
+      [ops, 'GET', '/api/packages/summary/bob?year=2026&month=12'],
+      [alice, 'GET', '/api/packages/pkg-1'],
+      [ops, 'GET', '/api/dronedeliveries/utilization?ownerId=alice&year=2026&month=12'],
+      [ops, 'GET', '/api/deadletters'],
+      [ops, 'POST', '/api/deadletters/1700000000000-0/replay'],
+    ] as const) {
+      const response = await call(gateway.url, method, path, { token });
+      expect(response.status, path).toBe(503);
+      expect(response.headers.get('retry-after'), path).toMatch(/^[1-9]/);
+      expect(response.body.type, path).toMatch(/service-unavailable$/);
+    }
+  });
+});
+
+describe('the delivery service stopped', () => {
+  it('answers 503 at once, and once the breaker opened, without calling it at all', async () => {
+    const deliveryId = (await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, body: deliveryRequest() })).body.deliveryId;
+    await delivery.stop();
+    for (let i = 0; i < 3; i++) {
+      const response = await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}/status`, { token: alice });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+    }
+    const started = performance.now();
+    const open = await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}`, { token: alice });
+    const elapsedMs = performance.now() - started;
+    expect(open.status).toBe(503);
+    expect(open.body.detail).toMatch(/open-circuit/);
+    expect(open.headers.get('retry-after')).toBe('5');
+    expect(elapsedMs).toBeLessThan(500);
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/circuit_breaker_state\{downstream="delivery",service="gateway"\} 2/);
+  });
+});
