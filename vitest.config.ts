@@ -8,6 +8,7 @@ export default defineConfig({
     projects: [
       project('platform', 'libs/platform'),
       project('gateway', 'services/gateway'),
+      project('workflow', 'services/workflow'),
       project('delivery', 'services/delivery'),
       project('package', 'services/package'),
       project('dronescheduler', 'services/dronescheduler'),
