@@ -1,80 +1,79 @@
-// The local stack: every process in the foreground with prefixed logs, stopped by PID on Ctrl-C or SIGTERM.
-// Data lives under .local/ (git-ignored).
+// The local stack: stores, the five services and NGINX as the ingress, in the foreground with prefixed logs.
+// Ctrl-C or SIGTERM stops every process it started, by PID, services first, stores last.
+// Data lives under .local/ (git-ignored): Redis and PostgreSQL keep theirs across restarts; the Cosmos
+// emulator is in memory, so packages start empty each time.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CosmosEmulator, PostgresServer, RedisServer, eventually, freePort } from '@dronedelivery/testing';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const dataDir = join(root, '.local');
-const children = [];
+const local = join(root, '.local');
+const settings = {
+  ingressPort: Number(process.env.INGRESS_PORT ?? 8080),
+  fleetSize: Number(process.env.DRONE_FLEET_SIZE ?? 50),
+  rateLimitRps: Number(process.env.INGRESS_RATE_LIMIT_RPS ?? 200),
+  rateLimitBurst: Number(process.env.INGRESS_RATE_LIMIT_BURST ?? 400),
+  logLevel: process.env.LOG_LEVEL ?? 'info',
+};
+const processes = [];
+const stores = [];
 let stopping = false;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+function log(message) {
+  process.stdout.write(`[stack]        ${message}\n`);
 }
 
-function start(name, command, args, env = {}) {
+function run(name, command, args, env = {}, { longRunning = true } = {}) {
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const prefix = `[${name}]`.padEnd(12);
+  const prefix = `[${name}]`.padEnd(15);
   for (const stream of [child.stdout, child.stderr]) {
     let buffered = '';
     stream.on('data', (chunk) => {
       buffered += chunk;
       const lines = buffered.split('\n');
       buffered = lines.pop();
-      for (const line of lines) process.stdout.write(`${prefix} ${line}\n`);
+      for (const line of lines) process.stdout.write(`${prefix}${line}\n`);
     });
   }
-  child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`${prefix} exited unexpectedly (${signal ?? code}); stopping the stack`);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  if (longRunning) {
+    processes.push({ name, child, exited });
+    void exited.then(({ code, signal }) => {
+      if (stopping) return;
+      log(`${name} exited unexpectedly (${signal ?? code}); stopping the stack`);
       void stop(1);
-    }
-  });
-  children.push({ name, child });
-  return child;
-}
-
-async function until(what, check, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
-}
-
-function redisPing(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('error', () => resolve(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
     });
-  });
+  }
+  return { child, exited };
+}
+
+async function untilReady(name, url, timeoutMs = 60_000) {
+  await eventually(
+    async () => {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`${name}: ${url} answered ${response.status}`);
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 async function stop(code = 0) {
+  if (stopping) return;
   stopping = true;
-  // Reverse start order: services drain before their stores go away.
-  for (const { name, child } of [...children].reverse()) {
+  log('stopping…');
+  for (const { name, child, exited } of [...processes].reverse()) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     await exited;
     clearTimeout(timer);
-    console.log(`[stack] ${name} stopped`);
+    log(`${name} stopped`);
+  }
+  for (const { name, store } of [...stores].reverse()) {
+    await store.stop().catch((error) => log(`${name}: ${error.message}`));
+    log(`${name} stopped`);
   }
   process.exit(code);
 }
@@ -82,23 +81,110 @@ async function stop(code = 0) {
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
-try {
-  mkdirSync(join(dataDir, 'redis'), { recursive: true });
-  const redisPort = Number(process.env.REDIS_PORT ?? (await freePort()));
-  start('redis', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', join(dataDir, 'redis'), '--appendonly', 'yes', '--save', '']);
-  await until('redis', () => redisPing(redisPort));
-
-  const deliveryPort = Number(process.env.DELIVERY_PORT ?? 3004);
-  start('delivery', process.execPath, ['services/delivery/dist/main.js'], {
-    HOST: '127.0.0.1',
-    PORT: String(deliveryPort),
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+function renderNginxConfig(prefix, gatewayPort) {
+  const values = {
+    PREFIX: prefix,
+    INGRESS_PORT: settings.ingressPort,
+    GATEWAY_PORT: gatewayPort,
+    RATE_LIMIT_RPS: settings.rateLimitRps,
+    RATE_LIMIT_BURST: settings.rateLimitBurst,
+    BODY_LIMIT: '64k',
+    CONNECT_TIMEOUT: '2s',
+    SEND_TIMEOUT: '10s',
+    READ_TIMEOUT: '10s',
+  };
+  const template = readFileSync(join(root, 'tools/local/nginx.conf.template'), 'utf8');
+  for (const dir of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(prefix, 'tmp', dir), { recursive: true });
+  const config = template.replace(/\{\{([A-Z_]+)\}\}/g, (_, name) => {
+    if (!(name in values)) throw new Error(`nginx template: no value for ${name}`);
+    return String(values[name]);
   });
-  await until('delivery', async () => (await fetch(`http://127.0.0.1:${deliveryPort}/health/ready`)).ok);
-
-  console.log(`\n[stack] ready — delivery service: http://127.0.0.1:${deliveryPort}  (OpenAPI: /docs, health: /health/ready)`);
-  console.log('[stack] Ctrl-C stops everything.\n');
-} catch (error) {
-  console.error(`[stack] ${error.message}`);
-  await stop(1);
+  writeFileSync(join(prefix, 'nginx.conf'), config);
 }
+
+async function main() {
+  log('starting stores…');
+  const [commandsRedis, deliveryRedis, postgres, cosmos] = await Promise.all([
+    RedisServer.start({ dir: join(local, 'redis-gateway') }),
+    RedisServer.start({ dir: join(local, 'redis-delivery') }),
+    PostgresServer.start({ dir: join(local, 'postgres'), database: 'dronescheduler' }),
+    CosmosEmulator.start({ dir: join(local, 'cosmos') }),
+  ]);
+  stores.push(
+    { name: 'redis (gateway, workflow)', store: commandsRedis },
+    { name: 'redis (delivery)', store: deliveryRedis },
+    { name: 'postgresql', store: postgres },
+    { name: 'cosmos emulator', store: cosmos },
+  );
+  log(`stores up: redis ${commandsRedis.port} and ${deliveryRedis.port}, postgresql ${postgres.port}, cosmos ${cosmos.port}`);
+
+  const [gatewayPort, workflowPort, packagePort, schedulerPort, deliveryPort] = await Promise.all(Array.from({ length: 5 }, freePort));
+  const common = { HOST: '127.0.0.1', LOG_LEVEL: settings.logLevel, OTEL_TRACES_SAMPLER: process.env.OTEL_TRACES_SAMPLER };
+  const schedulerEnv = {
+    ...common,
+    PORT: String(schedulerPort),
+    DB_ENGINE: 'postgres',
+    DB_HOST: '127.0.0.1',
+    DB_PORT: String(postgres.port),
+    DB_NAME: 'dronescheduler',
+    DB_USER: postgres.user,
+  };
+  const seeded = await run('seed', process.execPath, ['services/dronescheduler/dist/seed.js', '--drones', String(settings.fleetSize)], schedulerEnv, {
+    longRunning: false,
+  }).exited;
+  if (seeded.code !== 0) throw new Error('seeding the drone fleet failed');
+
+  const services = {
+    package: {
+      port: packagePort,
+      env: { COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_AUTH: 'key', COSMOS_KEY: cosmos.key, COSMOS_TLS_CA_PATH: cosmos.caPath },
+    },
+    dronescheduler: { port: schedulerPort, env: schedulerEnv },
+    delivery: { port: deliveryPort, env: { REDIS_URL: deliveryRedis.url } },
+    workflow: {
+      port: workflowPort,
+      env: {
+        REDIS_URL: commandsRedis.url,
+        PACKAGE_URL: `http://127.0.0.1:${packagePort}`,
+        DRONESCHEDULER_URL: `http://127.0.0.1:${schedulerPort}`,
+        DELIVERY_URL: `http://127.0.0.1:${deliveryPort}`,
+      },
+    },
+    gateway: {
+      port: gatewayPort,
+      env: {
+        REDIS_URL: commandsRedis.url,
+        AUTH_MODE: 'local',
+        AUTH_LOCAL_KEY_DIR: join(local, 'auth'),
+        TRUST_PROXY: 'true',
+        DELIVERY_URL: `http://127.0.0.1:${deliveryPort}`,
+        PACKAGE_URL: `http://127.0.0.1:${packagePort}`,
+        DRONESCHEDULER_URL: `http://127.0.0.1:${schedulerPort}`,
+        WORKFLOW_URL: `http://127.0.0.1:${workflowPort}`,
+      },
+    },
+  };
+  for (const [name, { port, env }] of Object.entries(services)) {
+    run(name, process.execPath, [`services/${name}/dist/main.js`], { ...common, ...env, PORT: String(port) });
+  }
+  await Promise.all(Object.entries(services).map(([name, { port }]) => untilReady(name, `http://127.0.0.1:${port}/health/ready`)));
+  log('services ready');
+
+  const prefix = join(local, 'nginx');
+  renderNginxConfig(prefix, gatewayPort);
+  run('nginx', process.env.NGINX_BIN ?? 'nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;']);
+  const ingress = `http://127.0.0.1:${settings.ingressPort}`;
+  await untilReady('nginx', `${ingress}/healthz`, 15_000);
+
+  writeFileSync(join(local, 'stack.json'), JSON.stringify({ ingress, pid: process.pid, services: Object.fromEntries(Object.entries(services).map(([n, s]) => [n, `http://127.0.0.1:${s.port}`])) }, null, 2));
+  log('');
+  log(`ready: the API is at ${ingress}/api (drone fleet: ${settings.fleetSize})`);
+  log(`token: npm run token -- <ownerId> [--ops]   then   curl -H "Authorization: Bearer <token>" ${ingress}/api/deliveries/<id>`);
+  log('Ctrl-C stops everything.');
+  log('');
+}
+
+main().catch((error) => {
+  log(`failed to start: ${error.message}`);
+  void stop(1);
+});

@@ -1,5 +1,5 @@
 import { createHttpsServer } from '@vercel/cosmosdb-server';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { RequestListener, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -28,9 +28,11 @@ export class CosmosEmulator {
     private readonly certificate: TestCertificate,
   ) {}
 
-  static async start(): Promise<CosmosEmulator> {
-    const dir = mkdtempSync(join(tmpdir(), 'dd-cosmos-'));
-    const emulator = new CosmosEmulator(await freePort(), dir, await createTestCertificate(join(dir, 'cert.pem')));
+  /** `dir` keeps the generated certificate where the local stack wants it; the account itself is in memory. */
+  static async start(options: { dir?: string; port?: number } = {}): Promise<CosmosEmulator> {
+    if (options.dir) mkdirSync(options.dir, { recursive: true });
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dd-cosmos-'));
+    const emulator = new CosmosEmulator(options.port ?? (await freePort()), dir, await createTestCertificate(join(dir, 'cert.pem')));
     await emulator.start();
     return emulator;
   }

@@ -30,19 +30,23 @@ export class PostgresServer {
     readonly database: string,
   ) {}
 
-  static async start(options: { database?: string } = {}): Promise<PostgresServer> {
+  /** `dir` and `port` make it persistent (the local stack): an existing cluster in `dir` is reused. */
+  static async start(options: { database?: string; dir?: string; port?: number } = {}): Promise<PostgresServer> {
     const bin = findPostgresBin();
     const runAs = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
-    const dir = mkdtempSync(join(tmpdir(), 'dd-postgres-'));
-    mkdirSync(join(dir, 'data'));
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dd-postgres-'));
+    mkdirSync(join(dir, 'data'), { recursive: true });
     if (runAs) for (const path of [dir, join(dir, 'data')]) chownSync(path, runAs.uid, runAs.gid);
-    const server = new PostgresServer(await freePort(), dir, bin, runAs, options.database ?? 'dronescheduler');
+    const server = new PostgresServer(options.port ?? (await freePort()), dir, bin, runAs, options.database ?? 'dronescheduler');
+    const fresh = !existsSync(join(server.dataDir, 'PG_VERSION'));
     try {
-      server.run('initdb', ['-D', server.dataDir, '-U', server.user, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+      if (fresh) server.run('initdb', ['-D', server.dataDir, '-U', server.user, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
       await server.start();
-      await server.admin((client) => client.query(`CREATE DATABASE "${server.database}"`));
+      const exists = await server.admin((client) => client.query('SELECT 1 FROM pg_database WHERE datname = $1', [server.database]));
+      if (exists.rowCount === 0) await server.admin((client) => client.query(`CREATE DATABASE "${server.database}"`));
     } catch (error) {
-      await server.dispose();
+      if (options.dir) await server.stop();
+      else await server.dispose();
       throw error;
     }
     return server;

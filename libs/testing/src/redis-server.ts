@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import { join } from 'node:path';
@@ -18,8 +18,11 @@ export class RedisServer {
     readonly password?: string,
   ) {}
 
-  static async start(options: { password?: string } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'dd-redis-')), options.password);
+  /** `dir` and `port` make it persistent (the local stack): data survives a stop and the next start. */
+  static async start(options: { password?: string; dir?: string; port?: number } = {}): Promise<RedisServer> {
+    if (options.dir) mkdirSync(options.dir, { recursive: true });
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dd-redis-'));
+    const server = new RedisServer(options.port ?? (await freePort()), dir, options.password);
     await server.start();
     return server;
   }
