@@ -148,6 +148,63 @@ describe('transitions', () => {
     expect((await call(base, 'PUT', `/api/deliveries/${id}/status`, { status: 'Delivered' })).status).toBe(400);
   });
 
+  it('PUT /status with the delivery details records a never-scheduled delivery as Failed, once, without a drone', async () => {
+    const id = newId();
+    const { droneId: _drone, ...details } = creation();
+    const first = await call(base, 'PUT', `/api/deliveries/${id}/status`, { status: 'Failed', reason: 'no drone available', delivery: details });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ id, status: 'Failed', reason: 'no drone available', packageId: 'pkg-1', version: 1 });
+    expect(first.body.droneId).toBeUndefined();
+    const again = await call(base, 'PUT', `/api/deliveries/${id}/status`, { status: 'Failed', reason: 'no drone available', delivery: details });
+    expect(again.status).toBe(200);
+    expect(again.body.version).toBe(1);
+    const events = (await call(base, 'GET', `/api/deliveries/${id}/events`)).body;
+    expect(events).toEqual([expect.objectContaining({ type: 'Failed', status: 'Failed', details: { reason: 'no drone available', scheduled: false } })]);
+    expect((await call(base, 'GET', `/api/deliveries/${id}/status`)).body).toEqual({ deliveryId: id, status: 'Failed', reason: 'no drone available', updatedAt: expect.any(String) });
+  });
+
+  it('PUT /status Cancelled with details records a cancelled-before-scheduling delivery that expires like any cancelled one', async () => {
+    const id = newId();
+    const { droneId: _drone, ...details } = creation();
+    const response = await call(base, 'PUT', `/api/deliveries/${id}/status`, { status: 'Cancelled', delivery: details });
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ status: 'Cancelled' });
+    expect(await inspect.pttl(`delivery:{${id}}`)).toBeGreaterThan(0);
+  });
+
+  it('PUT /status on an unknown delivery without details is 404; with invalid details a 400 naming the nested field', async () => {
+    const id = newId();
+    expect((await call(base, 'PUT', `/api/deliveries/${id}/status`, { status: 'Failed', reason: 'x' })).status).toBe(404);
+    const { droneId: _drone, ...details } = creation();
+    const invalid = await call(base, 'PUT', `/api/deliveries/${id}/status`, { status: 'Failed', delivery: { ...details, packageId: '../x' } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.errors.map((e: { field: string }) => e.field)).toContain('delivery.packageId');
+    expect(await inspect.exists(`delivery:{${id}}`)).toBe(0);
+  });
+
+  it('a create for a Failed delivery (a replayed saga) schedules it anew; replaying that create changes nothing', async () => {
+    const id = newId();
+    const { droneId: _drone, ...details } = creation();
+    await call(base, 'PUT', `/api/deliveries/${id}/status`, { status: 'Failed', reason: 'no drone available', delivery: details });
+    const recreated = await call(base, 'PUT', `/api/deliveries/${id}`, creation({ droneId: 'drone-9' }));
+    expect(recreated.status).toBe(201);
+    expect(recreated.body).toMatchObject({ status: 'Scheduled', droneId: 'drone-9', version: 2 });
+    expect(recreated.body.reason).toBeUndefined();
+    const replay = await call(base, 'PUT', `/api/deliveries/${id}`, creation({ droneId: 'drone-9' }));
+    expect(replay.status).toBe(200);
+    expect(replay.body.version).toBe(2);
+    const events = (await call(base, 'GET', `/api/deliveries/${id}/events`)).body;
+    expect(events.map((e: { type: string }) => e.type)).toEqual(['Failed', 'Created']);
+  });
+
+  it('a reschedule may move the delivery to another drone (the scheduler re-planned it)', async () => {
+    const id = newId();
+    await create(id);
+    const response = await call(base, 'PATCH', `/api/deliveries/${id}`, { pickupTime: '2026-12-01T10:30:00Z', droneId: 'drone-7' });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ droneId: 'drone-7', pickupTime: '2026-12-01T10:30:00.000Z', version: 2 });
+  });
+
   it('transitions on an unknown delivery are 404 and create nothing', async () => {
     const id = newId();
     expect((await call(base, 'DELETE', `/api/deliveries/${id}`)).status).toBe(404);

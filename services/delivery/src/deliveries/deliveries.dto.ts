@@ -1,13 +1,14 @@
 import { ID_PATTERN } from '@dronedelivery/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { CONFIRMATION_TYPES, DELIVERY_STATUSES, EVENT_TYPES, type ConfirmationType, type DeliveryStatus } from './delivery.model';
 
 const ID_MESSAGE = { message: '$property must be 1-64 letters, digits, - or _' };
 const ISO = { strict: true, strictSeparator: true };
 
-export class CreateDeliveryDto {
+/** The delivery's details without a drone: what the saga knows when it must record a delivery it never scheduled. */
+export class UnscheduledDeliveryDto {
   @ApiProperty({ example: 'owner-1' }) @Matches(ID_PATTERN, ID_MESSAGE) ownerId: string;
   @ApiProperty({ example: '1 Main St' }) @IsString() @Length(1, 256) pickupLocation: string;
   @ApiProperty({ example: '9 Side Rd' }) @IsString() @Length(1, 256) dropOffLocation: string;
@@ -16,6 +17,9 @@ export class CreateDeliveryDto {
   @ApiProperty() @IsBoolean() expedited: boolean;
   @ApiProperty({ enum: CONFIRMATION_TYPES }) @IsIn(CONFIRMATION_TYPES) confirmationRequired: ConfirmationType;
   @ApiProperty() @Matches(ID_PATTERN, ID_MESSAGE) packageId: string;
+}
+
+export class CreateDeliveryDto extends UnscheduledDeliveryDto {
   @ApiProperty() @Matches(ID_PATTERN, ID_MESSAGE) droneId: string;
 }
 
@@ -24,6 +28,10 @@ export class RescheduleDeliveryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 256) dropOffLocation?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(ISO) pickupTime?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(ISO) deadline?: string;
+  @ApiPropertyOptional({ description: 'Set by the saga when the drone scheduler re-planned onto another drone.' })
+  @IsOptional()
+  @Matches(ID_PATTERN, ID_MESSAGE)
+  droneId?: string;
 }
 
 export class ConfirmationDto {
@@ -39,6 +47,14 @@ export class ConfirmationDto {
 export class SetStatusDto {
   @ApiProperty({ enum: ['Failed', 'Cancelled'] }) @IsIn(['Failed', 'Cancelled']) status: DeliveryStatus;
   @ApiPropertyOptional({ example: 'no drone available' }) @IsOptional() @IsString() @Length(1, 512) reason?: string;
+  @ApiPropertyOptional({
+    type: UnscheduledDeliveryDto,
+    description: 'When the delivery does not exist yet (the saga failed or was cancelled before scheduling it), it is created in this status from these details, without a drone. Ignored when it exists.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => UnscheduledDeliveryDto)
+  delivery?: UnscheduledDeliveryDto;
 }
 
 export class SummaryQueryDto {
@@ -53,8 +69,9 @@ export class ConfirmationView {
   @ApiPropertyOptional() confirmationBlob?: string;
 }
 
-export class DeliveryView extends CreateDeliveryDto {
+export class DeliveryView extends UnscheduledDeliveryDto {
   @ApiProperty() id: string;
+  @ApiPropertyOptional({ description: 'Absent on a delivery that failed or was cancelled before a drone was assigned.' }) droneId?: string;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;
   @ApiPropertyOptional() reason?: string;
   @ApiPropertyOptional({ type: ConfirmationView }) confirmation?: ConfirmationView;
@@ -66,7 +83,7 @@ export class DeliveryView extends CreateDeliveryDto {
 export class DeliveryStatusView {
   @ApiProperty() deliveryId: string;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;
-  @ApiProperty() droneId: string;
+  @ApiPropertyOptional() droneId?: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiPropertyOptional() reason?: string;
 }

@@ -4,9 +4,12 @@ import type { Delivery, DeliveryEvent, DeliveryStatus, DeliverySummary } from '.
 export interface DeliveriesRepository {
   get(id: string): Promise<StoredDelivery | undefined>;
   /** Creates if absent. Returns false when a delivery with this id already exists. */
-  create(delivery: Delivery, fingerprint: string, event: NewEvent): Promise<boolean>;
-  /** Compare-and-set on version. Returns false when another writer changed the delivery first. */
-  update(previous: Delivery, next: Delivery, event: NewEvent, expireAfterSeconds?: number): Promise<boolean>;
+  create(delivery: Delivery, fingerprint: string, event: NewEvent, expireAfterSeconds?: number): Promise<boolean>;
+  /**
+   * Compare-and-set on version. Returns false when another writer changed the delivery first.
+   * A fingerprint replaces the stored one (a Failed delivery created again by a replayed saga).
+   */
+  update(previous: Delivery, next: Delivery, event: NewEvent, expireAfterSeconds?: number, fingerprint?: string): Promise<boolean>;
   events(id: string): Promise<DeliveryEvent[]>;
   summary(ownerId: string, year: number, month: number): Promise<DeliverySummary>;
 }

@@ -2,7 +2,7 @@ import { APP_CONFIG, ConflictProblem, NotFoundProblem, ValidationProblem } from 
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { DeliveryConfig } from '../config';
-import type { Confirmation, Delivery, DeliveryCreation, DeliveryEvent, DeliveryStatus, DeliverySummary, Reschedule } from './delivery.model';
+import type { Confirmation, Delivery, DeliveryCreation, DeliveryEvent, DeliveryStatus, DeliverySummary, Reschedule, UnscheduledCreation } from './delivery.model';
 import * as transitions from './delivery.transitions';
 import { DELIVERIES_REPOSITORY, type DeliveriesRepository, type StoredDelivery } from './deliveries.repository';
 
@@ -26,6 +26,7 @@ export class DeliveriesService {
     }
     const fingerprint = fingerprintOf(creation);
     const existing = await this.repository.get(id);
+    if (existing?.delivery.status === 'Failed') return this.recreateFailed(existing.delivery, creation, fingerprint);
     if (existing) return this.replayedCreate(id, existing, fingerprint);
     const now = new Date().toISOString();
     const delivery: Delivery = { id, ...creation, status: 'Scheduled', createdAt: now, updatedAt: now, version: 1 };
@@ -61,8 +62,21 @@ export class DeliveriesService {
     return this.apply(id, (current, now) => transitions.confirm(current, normalized, now));
   }
 
-  setStatus(id: string, status: DeliveryStatus, reason?: string): Promise<Delivery> {
-    return this.apply(id, (current, now) => transitions.setStatus(current, status, reason, now));
+  /**
+   * The saga's status change. With `details`, a delivery that does not exist yet (the saga failed or was cancelled
+   * before it scheduled one) is created in that status, without a drone; a concurrent creation is handled like any
+   * other lost race: read again and apply the transition.
+   */
+  async setStatus(id: string, status: DeliveryStatus, reason?: string, details?: UnscheduledCreation): Promise<CreateResult> {
+    if (details && (status === 'Failed' || status === 'Cancelled') && !(await this.repository.get(id))) {
+      const unscheduled = normalizeUnscheduled(details);
+      const now = new Date().toISOString();
+      const delivery: Delivery = { id, ...unscheduled, status, ...(status === 'Failed' ? { reason: reason ?? 'unspecified' } : {}), createdAt: now, updatedAt: now, version: 1 };
+      const event = { type: status, status, at: now, details: { ...(status === 'Failed' ? { reason: delivery.reason } : {}), scheduled: false } };
+      const ttl = status === 'Cancelled' ? this.config.DELIVERY_CANCELLED_RETENTION_SECONDS : 0;
+      if (await this.repository.create(delivery, fingerprintOfUnscheduled(unscheduled), event, ttl)) return { created: true, delivery };
+    }
+    return { created: false, delivery: await this.apply(id, (current, now) => transitions.setStatus(current, status, reason, now)) };
   }
 
   summary(ownerId: string, year: number, month: number): Promise<DeliverySummary> {
@@ -90,6 +104,19 @@ export class DeliveriesService {
     return stored;
   }
 
+  /**
+   * A dead-lettered create replayed by an operator runs the saga again: its Failed delivery is created anew as
+   * Scheduled (compare-and-set, so a concurrent change wins and this answers from a fresh read).
+   */
+  private async recreateFailed(current: Delivery, creation: DeliveryCreation, fingerprint: string): Promise<CreateResult> {
+    const now = new Date().toISOString();
+    const next: Delivery = { id: current.id, ...creation, status: 'Scheduled', createdAt: current.createdAt, updatedAt: now, version: current.version + 1 };
+    if (await this.repository.update(current, next, { type: 'Created', status: 'Scheduled', at: now, details: { after: 'Failed' } }, 0, fingerprint)) {
+      return { created: true, delivery: next };
+    }
+    return this.create(current.id, creation);
+  }
+
   private replayedCreate(id: string, existing: StoredDelivery, fingerprint: string): CreateResult {
     if (existing.fingerprint !== fingerprint) {
       throw new ConflictProblem('delivery-exists', 'Delivery already exists', `Delivery ${id} exists with different details.`);
@@ -111,6 +138,15 @@ function normalize(creation: DeliveryCreation): DeliveryCreation {
     packageId: creation.packageId,
     droneId: creation.droneId,
   };
+}
+
+function normalizeUnscheduled(details: UnscheduledCreation): UnscheduledCreation {
+  const { droneId: _none, ...rest } = normalize({ ...details, droneId: '' });
+  return rest;
+}
+
+function fingerprintOfUnscheduled(details: UnscheduledCreation): string {
+  return createHash('sha256').update(JSON.stringify({ unscheduled: normalizeUnscheduled(details) })).digest('hex');
 }
 
 function normalizeTimes(changes: Reschedule): Reschedule {

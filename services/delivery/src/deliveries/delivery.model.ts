@@ -26,8 +26,13 @@ export interface DeliveryCreation {
   droneId: string;
 }
 
-export interface Delivery extends DeliveryCreation {
+/** A delivery that failed or was cancelled before a drone was ever assigned: recorded without one. */
+export type UnscheduledCreation = Omit<DeliveryCreation, 'droneId'>;
+
+export interface Delivery extends UnscheduledCreation {
   id: string;
+  /** Absent only on a delivery recorded Failed/Cancelled before the saga assigned a drone. */
+  droneId?: string;
   status: DeliveryStatus;
   reason?: string;
   confirmation?: Confirmation;
@@ -45,7 +50,8 @@ export interface DeliveryEvent {
   details?: Record<string, unknown>;
 }
 
-export type Reschedule = Partial<Pick<DeliveryCreation, 'pickupLocation' | 'dropOffLocation' | 'pickupTime' | 'deadline'>>;
+/** droneId changes when the drone scheduler re-planned the reschedule onto another drone. */
+export type Reschedule = Partial<Pick<DeliveryCreation, 'pickupLocation' | 'dropOffLocation' | 'pickupTime' | 'deadline' | 'droneId'>>;
 
 export interface DeliverySummary {
   ownerId: string;

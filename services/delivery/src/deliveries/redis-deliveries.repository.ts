@@ -67,7 +67,7 @@ export class RedisDeliveriesRepository implements DeliveriesRepository {
     return { delivery: JSON.parse(doc) as Delivery, fingerprint: fingerprint ?? '' };
   }
 
-  async create(delivery: Delivery, fingerprint: string, event: NewEvent): Promise<boolean> {
+  async create(delivery: Delivery, fingerprint: string, event: NewEvent, expireAfterSeconds = 0): Promise<boolean> {
     const summary = summaryKey(delivery);
     const written = await guardRedis(() =>
       this.writeDelivery(
@@ -82,13 +82,13 @@ export class RedisDeliveriesRepository implements DeliveriesRepository {
         JSON.stringify(event),
         '',
         delivery.status,
-        '0',
+        String(expireAfterSeconds),
       ),
     );
     return written === 1;
   }
 
-  async update(previous: Delivery, next: Delivery, event: NewEvent, expireAfterSeconds = 0): Promise<boolean> {
+  async update(previous: Delivery, next: Delivery, event: NewEvent, expireAfterSeconds = 0, fingerprint = ''): Promise<boolean> {
     const written = await guardRedis(() =>
       this.writeDelivery(
         deliveryKey(next.id),
@@ -98,7 +98,7 @@ export class RedisDeliveriesRepository implements DeliveriesRepository {
         String(previous.version),
         JSON.stringify(next),
         String(next.version),
-        '',
+        fingerprint,
         JSON.stringify(event),
         previous.status,
         next.status,

@@ -1,0 +1,13 @@
+import { PlatformModule } from '@dronedelivery/platform';
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { WorkflowConfig } from './config';
+import { ConsumerModule } from './consumer/consumer.module';
+import { DeadLettersModule } from './deadletters/deadletters.module';
+import { WorkflowRedisModule } from './redis/workflow-redis.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: WorkflowConfig): DynamicModule {
+    return { module: AppModule, imports: [PlatformModule.forRoot('workflow', config), WorkflowRedisModule, DeadLettersModule, ConsumerModule] };
+  }
+}

@@ -1,0 +1,70 @@
+// The Nest-free entry point: main.ts loads this before telemetry starts.
+import { platformConfigSchema } from '@dronedelivery/platform/config';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const positiveInt = () => z.coerce.number().int().positive();
+const serviceUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+export const workflowConfigSchema = platformConfigSchema
+  .extend({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+    REDIS_PASSWORD: z.string().min(1).optional(),
+    REDIS_COMMAND_TIMEOUT_MS: positiveInt().default(1_000),
+    REDIS_CONNECT_TIMEOUT_MS: positiveInt().default(2_000),
+    REDIS_MAX_RECONNECT_DELAY_MS: positiveInt().default(2_000),
+    /** The stream the gateway appends to (docs/command-stream.md). */
+    COMMAND_STREAM_KEY: z.string().min(1).default('dronedelivery:commands'),
+    DEADLETTER_STREAM_KEY: z.string().min(1).default('dronedelivery:deadletters'),
+    CONSUMER_GROUP: z.string().min(1).default('workflow'),
+    /** Unique per replica: a pod name is. Two processes sharing a name would share (and fight over) one pending list. */
+    CONSUMER_NAME: z.string().min(1).default(hostname()),
+    /**
+     * Where a group created by this service starts: 0 = every entry still in the stream. The gateway may accept
+     * commands before the workflow first runs; `$` would skip them forever, 0 only replays idempotent commands.
+     * Ignored once the group exists.
+     */
+    CONSUMER_GROUP_START_ID: z.enum(['0', '$']).default('0'),
+    /** Entries one XREADGROUP asks for, at most (never more than free concurrency slots). */
+    CONSUMER_BATCH_SIZE: positiveInt().max(1000).default(16),
+    /** Commands processed in parallel; commands for one delivery always run one after another. */
+    CONSUMER_CONCURRENCY: positiveInt().max(1000).default(16),
+    CONSUMER_BLOCK_MS: positiveInt().default(2_000),
+    /** Attempts (stream delivery count) before a transient failure becomes compensation and a dead letter. */
+    MAX_ATTEMPTS: positiveInt().default(10),
+    /** Redelivery backoff: base * 2^(attempt-1), capped; a failed command is reclaimed once idle that long. */
+    RETRY_BASE_DELAY_MS: positiveInt().default(1_000),
+    RETRY_MAX_DELAY_MS: positiveInt().default(60_000),
+    /**
+     * Minimum idle time before a pending command is claimed: the crashed-consumer timeout. A consumer working on a
+     * command refreshes its idle time every third of this, so live work is never claimed away.
+     */
+    CLAIM_MIN_IDLE_MS: positiveInt().default(15_000),
+    RECLAIM_INTERVAL_MS: positiveInt().default(1_000),
+    /** Trimming (XTRIM MINID) and the stream gauges. */
+    MAINTENANCE_INTERVAL_MS: positiveInt().default(5_000),
+    TOMBSTONE_TTL_SECONDS: positiveInt().default(7 * 24 * 3600),
+    SAGA_STATE_TTL_SECONDS: positiveInt().default(30 * 24 * 3600),
+    PACKAGE_URL: serviceUrl().default('http://127.0.0.1:3002'),
+    DRONESCHEDULER_URL: serviceUrl().default('http://127.0.0.1:3003'),
+    DELIVERY_URL: serviceUrl().default('http://127.0.0.1:3004'),
+    DOWNSTREAM_TIMEOUT_MS: positiveInt().default(3_000),
+    DOWNSTREAM_CAPACITY: positiveInt().default(50),
+    DOWNSTREAM_ERROR_THRESHOLD_PERCENTAGE: z.coerce.number().int().min(1).max(100).default(50),
+    DOWNSTREAM_VOLUME_THRESHOLD: positiveInt().default(10),
+    DOWNSTREAM_ROLLING_WINDOW_MS: positiveInt().default(10_000),
+    DOWNSTREAM_RESET_TIMEOUT_MS: positiveInt().default(5_000),
+    DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    DOWNSTREAM_RETRY_BASE_DELAY_MS: positiveInt().default(100),
+    DOWNSTREAM_RETRY_MAX_DELAY_MS: positiveInt().default(1_000),
+  })
+  .superRefine((config, context) => {
+    if (config.CONSUMER_BATCH_SIZE > config.CONSUMER_CONCURRENCY) {
+      context.addIssue({ code: 'custom', path: ['CONSUMER_BATCH_SIZE'], message: 'must not exceed CONSUMER_CONCURRENCY (entries read are held until processed)' });
+    }
+  });
+
+export type WorkflowConfig = z.infer<typeof workflowConfigSchema>;
+
+export const WORKFLOW_SECRETS = ['REDIS_PASSWORD'] as const;

@@ -1,0 +1,21 @@
+import { APP_CONFIG } from '@dronedelivery/platform';
+import { Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { WorkflowConfig } from '../config';
+import { WORKFLOW_REDIS } from '../redis/workflow-redis.module';
+import { DeadLettersController } from './deadletters.controller';
+import { DeadLettersRepository } from './deadletters.repository';
+import { DEAD_LETTERS_REPOSITORY, DeadLettersService } from './deadletters.service';
+
+@Module({
+  controllers: [DeadLettersController],
+  providers: [
+    DeadLettersService,
+    {
+      provide: DEAD_LETTERS_REPOSITORY,
+      inject: [WORKFLOW_REDIS, APP_CONFIG],
+      useFactory: (redis: Redis, config: WorkflowConfig) => new DeadLettersRepository(redis, config.DEADLETTER_STREAM_KEY, config.COMMAND_STREAM_KEY),
+    },
+  ],
+})
+export class DeadLettersModule {}

@@ -1,0 +1,291 @@
+import type { DownstreamResponse, HttpMethod, ResilientHttpClient } from '@dronedelivery/platform';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace } from '@opentelemetry/api';
+import { classifyError, classifyResponse, type StepVerdict } from './classify';
+import type { Command, ConfirmPayload, CreatePayload, ReschedulePayload, StreamFields } from './command';
+import { DELIVERY_CLIENT, DRONESCHEDULER_CLIENT, PACKAGE_CLIENT } from './downstreams';
+import type { SagaStatus, SagaStore } from './saga-store';
+
+export const SAGA_STORE = Symbol('SAGA_STORE');
+
+/** What the consumer does with the stream entry afterwards. */
+export type SagaOutcome =
+  | { kind: 'ack'; result: string; status?: SagaStatus }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'dead-letter'; reason: string; status?: SagaStatus };
+
+/** A step that cannot complete now (transient) or ever (permanent). */
+class StepFailed extends Error {
+  constructor(
+    readonly kind: 'transient' | 'permanent',
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+const NO_DRONE = ['no-drone-available'];
+const MAX_REASON = 500;
+
+/**
+ * The delivery saga. Every step is idempotent (PUTs that replay, DELETEs that succeed on absent resources, status
+ * changes that are no-ops when already applied), so running a command again — redelivery after a crash, a timeout
+ * whose request did land, a duplicate — changes nothing.
+ */
+@Injectable()
+export class SagaService {
+  private readonly logger = new Logger('saga');
+  private readonly tracer = trace.getTracer('dronedelivery-workflow');
+
+  constructor(
+    @Inject(SAGA_STORE) private readonly store: SagaStore,
+    @Inject(PACKAGE_CLIENT) private readonly packages: ResilientHttpClient,
+    @Inject(DRONESCHEDULER_CLIENT) private readonly drones: ResilientHttpClient,
+    @Inject(DELIVERY_CLIENT) private readonly deliveries: ResilientHttpClient,
+  ) {}
+
+  /**
+   * Runs one command inside the trace the gateway started (traceparent/tracestate carried in the entry), so the
+   * downstream calls are children of the accepting request. `lastAttempt` turns a transient failure into giving up.
+   */
+  run(command: Command, fields: StreamFields, lastAttempt: boolean): Promise<SagaOutcome> {
+    const carrier: Record<string, string> = {};
+    if (fields.traceparent) carrier.traceparent = fields.traceparent;
+    if (fields.tracestate) carrier.tracestate = fields.tracestate;
+    const parent = propagation.extract(ROOT_CONTEXT, carrier);
+    return context.with(parent, () =>
+      this.tracer.startActiveSpan(`workflow ${command.type}`, { kind: SpanKind.CONSUMER, attributes: { 'delivery.id': command.deliveryId } }, async (span) => {
+        try {
+          const outcome = await this.dispatch(command, lastAttempt);
+          span.setAttribute('saga.outcome', outcome.kind);
+          if (outcome.kind !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
+          return outcome;
+        } finally {
+          span.end();
+        }
+      }),
+    );
+  }
+
+  private async dispatch(command: Command, lastAttempt: boolean): Promise<SagaOutcome> {
+    switch (command.type) {
+      case 'create':
+        return this.create(command.deliveryId, command.payload, command.commandId, lastAttempt);
+      case 'cancel':
+        return this.guard(lastAttempt, () => this.cancel(command.deliveryId, command.commandId));
+      case 'reschedule':
+        return this.guard(lastAttempt, () => this.reschedule(command.deliveryId, command.payload));
+      case 'confirm':
+        return this.guard(lastAttempt, () => this.confirm(command.deliveryId, command.payload));
+    }
+  }
+
+  // ---- create ---------------------------------------------------------------------------------------------------
+
+  private async create(deliveryId: string, payload: CreatePayload, commandId: string, lastAttempt: boolean): Promise<SagaOutcome> {
+    let gate;
+    try {
+      gate = await this.store.beginCreate(deliveryId, commandId);
+    } catch (error) {
+      return { kind: 'retry', reason: classifyError(error).reason };
+    }
+    if (gate === 'scheduled' || gate === 'cancelled' || gate === 'delivered') return { kind: 'ack', result: `duplicate (already ${gate})` };
+    if (gate === 'tombstoned') {
+      // Cancelled before anything was scheduled: record the delivery as Cancelled, schedule nothing.
+      return this.guard(lastAttempt, async () => {
+        await this.recordUnscheduled(deliveryId, payload, 'Cancelled', 'cancelled before it was scheduled');
+        return { kind: 'ack', result: 'cancelled before scheduling (tombstone)', status: 'cancelled' };
+      });
+    }
+    try {
+      await this.ensurePackage(deliveryId, payload);
+      const droneId = await this.assignDrone(deliveryId, payload);
+      await this.createDelivery(deliveryId, payload, droneId);
+      return { kind: 'ack', result: 'scheduled', status: 'scheduled' };
+    } catch (error) {
+      const failure = asStepFailure(error);
+      if (failure.kind === 'transient' && !lastAttempt) return { kind: 'retry', reason: failure.reason };
+      const reason = failure.kind === 'transient' ? `gave up after the last attempt: ${failure.reason}` : failure.reason;
+      try {
+        await this.compensate(deliveryId, payload, reason);
+      } catch (compensationError) {
+        // Compensation is idempotent too: leave the command pending and compensate again on the next attempt.
+        return { kind: 'retry', reason: `compensation incomplete: ${asStepFailure(compensationError).reason}` };
+      }
+      return { kind: 'dead-letter', reason, status: 'failed' };
+    }
+  }
+
+  /**
+   * Step 1. Whether this delivery created the package decides whether compensation may delete it, so it is
+   * recorded in the saga state before the first PUT (absent → ours) and corrected by the answer (201 → ours).
+   */
+  private async ensurePackage(deliveryId: string, payload: CreatePayload): Promise<void> {
+    const { packageId, size, weight, tag } = payload.packageInfo;
+    const path = `/api/packages/${encodeURIComponent(packageId)}`;
+    let owned = await this.store.field(deliveryId, 'packageOwned');
+    if (owned === undefined) {
+      const existing = this.verdict('package', await this.call(this.packages, 'GET', path));
+      owned = existing.kind === 'not-found' ? '1' : '0';
+      if (existing.kind !== 'ok' && existing.kind !== 'not-found') throw new StepFailed(existing.kind, existing.reason);
+      await this.store.setField(deliveryId, 'packageOwned', owned);
+    }
+    const response = await this.call(this.packages, 'PUT', path, { ownerId: payload.ownerId, size, weight, tag });
+    if (response.status === 201 && owned !== '1') await this.store.setField(deliveryId, 'packageOwned', '1');
+    if (response.status === 409 && owned === '1') await this.store.setField(deliveryId, 'packageOwned', '0'); // someone else's, different
+    this.expectOk('package', response);
+  }
+
+  /** Step 2: idempotent assignment; "no drone available" is transient (one may free up), not a failure. */
+  private async assignDrone(deliveryId: string, payload: CreatePayload): Promise<string> {
+    const response = await this.call<{ droneId: string }>(this.drones, 'PUT', `/api/dronedeliveries/${encodeURIComponent(deliveryId)}`, {
+      ownerId: payload.ownerId,
+      pickupTime: payload.pickupTime,
+      deadline: payload.deadline,
+      packageWeight: payload.packageInfo.weight,
+      packageSize: payload.packageInfo.size,
+      expedited: payload.expedited,
+    });
+    this.expectOk('dronescheduler', response, NO_DRONE);
+    await this.store.setField(deliveryId, 'droneId', response.body.droneId);
+    return response.body.droneId;
+  }
+
+  /** Step 3: idempotent create, status Scheduled. */
+  private async createDelivery(deliveryId: string, payload: CreatePayload, droneId: string): Promise<void> {
+    const response = await this.call(this.deliveries, 'PUT', `/api/deliveries/${encodeURIComponent(deliveryId)}`, { ...deliveryDetails(payload), droneId });
+    this.expectOk('delivery', response);
+  }
+
+  /** Undo in reverse: release the drone, delete the package only if this delivery created it, mark Failed. */
+  private async compensate(deliveryId: string, payload: CreatePayload, reason: string): Promise<void> {
+    this.logger.warn({ deliveryId, reason }, 'compensating create');
+    const release = await this.call(this.drones, 'DELETE', `/api/dronedeliveries/${encodeURIComponent(deliveryId)}`);
+    this.expectOk('dronescheduler', release);
+    if ((await this.store.field(deliveryId, 'packageOwned')) === '1') {
+      const removed = await this.call(this.packages, 'DELETE', `/api/packages/${encodeURIComponent(payload.packageInfo.packageId)}`);
+      this.expectOk('package', removed);
+    }
+    await this.recordUnscheduled(deliveryId, payload, 'Failed', reason);
+  }
+
+  /** Marks the delivery Failed/Cancelled, creating it in that status (without a drone) when it never got created. */
+  private async recordUnscheduled(deliveryId: string, payload: CreatePayload, status: 'Failed' | 'Cancelled', reason: string): Promise<void> {
+    const response = await this.call(this.deliveries, 'PUT', `/api/deliveries/${encodeURIComponent(deliveryId)}/status`, {
+      status,
+      reason: reason.slice(0, MAX_REASON),
+      delivery: deliveryDetails(payload),
+    });
+    // 409: it is already in a final state (e.g. Failed before a tombstoned replay): nothing left to record.
+    if (response.status === 409) return;
+    this.expectOk('delivery', response);
+  }
+
+  // ---- cancel / reschedule / confirm ----------------------------------------------------------------------------
+
+  private async cancel(deliveryId: string, commandId: string): Promise<SagaOutcome> {
+    const gate = await this.store.cancelGate(deliveryId, commandId);
+    if (gate === 'tombstoned') return { kind: 'ack', result: 'tombstone left for a create not scheduled yet' };
+    if (gate === 'cancelled') return { kind: 'ack', result: 'duplicate (already cancelled)' };
+    if (gate === 'started') throw new StepFailed('transient', 'the create of this delivery is still running');
+    if (gate === 'delivered') throw new StepFailed('permanent', 'cannot cancel: the delivery was already delivered');
+    const cancelled = await this.call(this.deliveries, 'DELETE', `/api/deliveries/${encodeURIComponent(deliveryId)}`);
+    if (cancelled.status !== 404) this.expectOk('delivery', cancelled);
+    const released = await this.call(this.drones, 'DELETE', `/api/dronedeliveries/${encodeURIComponent(deliveryId)}`);
+    this.expectOk('dronescheduler', released);
+    return { kind: 'ack', result: 'cancelled', status: 'cancelled' };
+  }
+
+  private async reschedule(deliveryId: string, changes: ReschedulePayload): Promise<SagaOutcome> {
+    await this.requireCreated(deliveryId);
+    const current = await this.call<{ status: string; pickupTime: string; deadline: string; droneId?: string }>(
+      this.deliveries,
+      'GET',
+      `/api/deliveries/${encodeURIComponent(deliveryId)}`,
+    );
+    this.expectOk('delivery', current);
+    if (current.body.status !== 'Scheduled') throw new StepFailed('permanent', `cannot reschedule: the delivery is ${current.body.status}`);
+    const pickupTime = changes.pickupTime ?? current.body.pickupTime;
+    const deadline = changes.deadline ?? current.body.deadline;
+    let droneId = current.body.droneId;
+    if (Date.parse(pickupTime) !== Date.parse(current.body.pickupTime) || Date.parse(deadline) !== Date.parse(current.body.deadline)) {
+      // Re-plan with the stored request's weight, size and owner; the scheduler keeps the drone if it still fits.
+      const path = `/api/dronedeliveries/${encodeURIComponent(deliveryId)}`;
+      const assignment = await this.call<{ ownerId: string; packageWeight: number; packageSize: string; expedited: boolean }>(this.drones, 'GET', path);
+      this.expectOk('dronescheduler', assignment);
+      const { ownerId, packageWeight, packageSize, expedited } = assignment.body;
+      const replanned = await this.call<{ droneId: string }>(this.drones, 'PUT', path, { ownerId, pickupTime, deadline, packageWeight, packageSize, expedited });
+      this.expectOk('dronescheduler', replanned, NO_DRONE);
+      droneId = replanned.body.droneId;
+      await this.store.setField(deliveryId, 'droneId', droneId);
+    }
+    const patch = { ...changes, ...(droneId && droneId !== current.body.droneId ? { droneId } : {}) };
+    const patched = await this.call(this.deliveries, 'PATCH', `/api/deliveries/${encodeURIComponent(deliveryId)}`, patch);
+    this.expectOk('delivery', patched);
+    return { kind: 'ack', result: 'rescheduled' };
+  }
+
+  private async confirm(deliveryId: string, confirmation: ConfirmPayload): Promise<SagaOutcome> {
+    await this.requireCreated(deliveryId);
+    const confirmed = await this.call(this.deliveries, 'POST', `/api/deliveries/${encodeURIComponent(deliveryId)}/confirmations`, confirmation);
+    this.expectOk('delivery', confirmed);
+    const completed = await this.call(this.drones, 'POST', `/api/dronedeliveries/${encodeURIComponent(deliveryId)}/completion`, {});
+    this.expectOk('dronescheduler', completed);
+    return { kind: 'ack', result: 'delivered', status: 'delivered' };
+  }
+
+  /** A command for a delivery whose create has not finished (or not arrived) waits for it: retry later. */
+  private async requireCreated(deliveryId: string): Promise<void> {
+    const status = await this.store.status(deliveryId);
+    if (status === undefined || status === 'started') throw new StepFailed('transient', 'the create of this delivery has not finished yet');
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------------------------------
+
+  /** For commands without compensation: transient → retry (or dead-letter on the last attempt), permanent → dead-letter. */
+  private async guard(lastAttempt: boolean, work: () => Promise<SagaOutcome>): Promise<SagaOutcome> {
+    try {
+      return await work();
+    } catch (error) {
+      const failure = asStepFailure(error);
+      if (failure.kind === 'transient' && !lastAttempt) return { kind: 'retry', reason: failure.reason };
+      return { kind: 'dead-letter', reason: failure.kind === 'transient' ? `gave up after the last attempt: ${failure.reason}` : failure.reason };
+    }
+  }
+
+  private async call<T = unknown>(client: ResilientHttpClient, method: HttpMethod, path: string, body?: unknown): Promise<DownstreamResponse<T>> {
+    try {
+      return await client.request<T>({ method, path, body });
+    } catch (error) {
+      throw new StepFailed('transient', classifyError(error).reason);
+    }
+  }
+
+  private verdict(downstream: string, response: DownstreamResponse, retryLater: readonly string[] = []): StepVerdict {
+    return classifyResponse(downstream, response, retryLater);
+  }
+
+  private expectOk(downstream: string, response: DownstreamResponse, retryLater: readonly string[] = []): void {
+    const verdict = this.verdict(downstream, response, retryLater);
+    if (verdict.kind === 'ok') return;
+    if (verdict.kind === 'not-found') throw new StepFailed('permanent', `${downstream} answered 404`);
+    throw new StepFailed(verdict.kind, verdict.reason);
+  }
+}
+
+function asStepFailure(error: unknown): StepFailed {
+  return error instanceof StepFailed ? error : new StepFailed('transient', classifyError(error).reason);
+}
+
+function deliveryDetails(payload: CreatePayload) {
+  return {
+    ownerId: payload.ownerId,
+    pickupLocation: payload.pickupLocation,
+    dropOffLocation: payload.dropOffLocation,
+    pickupTime: payload.pickupTime,
+    deadline: payload.deadline,
+    expedited: payload.expedited,
+    confirmationRequired: payload.confirmationRequired,
+    packageId: payload.packageInfo.packageId,
+  };
+}

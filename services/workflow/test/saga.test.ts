@@ -1,0 +1,355 @@
+import { ServiceProcess, eventually, freePort } from '@dronedelivery/testing';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Backends, getJson, postJson } from './backends';
+
+/*
+ * The saga end to end: the real package, dronescheduler and delivery services (built, separate processes, real
+ * stores), the built workflow as its own process, and commands put on the stream exactly as the gateway writes
+ * them. Outcomes are read through the services' HTTP APIs. One set of backends for the whole file.
+ *
+ * Fleet: 4 drones seeded, payloads 2.5 / 5 / 10 / 25 kg, so a 20 kg package fits exactly one drone (drone-00004).
+ * Every test uses its own day, so light deliveries never compete for drones across tests.
+ */
+const STREAM = 'dronedelivery:commands';
+const DEADLETTERS = 'dronedelivery:deadletters';
+const MAX_ATTEMPTS = 8;
+const HEAVY_DRONE = 'drone-00004';
+
+let backends: Backends;
+let workflow: ServiceProcess;
+const workflows: ServiceProcess[] = [];
+let day = 0;
+
+async function startWorkflow(consumerName: string): Promise<ServiceProcess> {
+  const service = ServiceProcess.spawn({
+    args: [join(__dirname, '../dist/main.js')],
+    port: await freePort(),
+    env: {
+      REDIS_URL: backends.streamRedis.url,
+      PACKAGE_URL: backends.packageService.url,
+      DRONESCHEDULER_URL: backends.droneScheduler.url,
+      DELIVERY_URL: backends.delivery.url,
+      CONSUMER_NAME: consumerName,
+      CONSUMER_BLOCK_MS: '500',
+      MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+      RETRY_BASE_DELAY_MS: '200',
+      RETRY_MAX_DELAY_MS: '1000',
+      CLAIM_MIN_IDLE_MS: '500',
+      RECLAIM_INTERVAL_MS: '100',
+      MAINTENANCE_INTERVAL_MS: '200',
+      DOWNSTREAM_RETRIES: '1',
+      DOWNSTREAM_RESET_TIMEOUT_MS: '500',
+      LOG_LEVEL: 'info',
+    },
+  });
+  workflows.push(service);
+  await service.waitUntil('/health/ready', 30_000);
+  return service;
+}
+
+beforeAll(async () => {
+  backends = await Backends.start(4);
+  workflow = await startWorkflow('workflow-a');
+}, 120_000);
+
+afterAll(async () => {
+  for (const service of workflows) await service.stop();
+  await backends?.stop();
+}, 60_000);
+
+/** A new delivery's create payload on its own day (weight picks the drones that fit). */
+function newDelivery(weightKg = 1, hour = 10) {
+  day++;
+  const deliveryId = `d-${randomUUID().slice(0, 8)}`;
+  const date = new Date(Date.UTC(2031, 0, 1) + day * 24 * 3600 * 1000).toISOString().slice(0, 10);
+  const pad = (h: number) => String(h).padStart(2, '0');
+  const payload = {
+    ownerId: 'owner-1',
+    pickupLocation: '1 Main St',
+    dropOffLocation: '9 Side Rd',
+    pickupTime: `${date}T${pad(hour)}:00:00.000Z`,
+    deadline: `${date}T${pad(hour + 1)}:00:00.000Z`,
+    expedited: false,
+    confirmationRequired: 'Picture',
+    packageInfo: { packageId: `p-${deliveryId}`, size: 'Small', weight: weightKg, tag: 'books' },
+  };
+  return { deliveryId, payload, date };
+}
+
+/** XADD exactly as the gateway's commandEntry does (docs/command-stream.md). Returns the stream id. */
+async function append(type: string, deliveryId: string, payload: object, commandId: string = randomUUID()): Promise<string> {
+  const traceparent = `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01`;
+  const fields = ['type', type, 'commandId', commandId, 'deliveryId', deliveryId, 'ownerId', 'owner-1', 'payload', JSON.stringify(payload), 'requestedAt', new Date().toISOString(), 'traceparent', traceparent];
+  return (await backends.redis.xadd(STREAM, '*', ...fields)) as string;
+}
+
+const delivery = (id: string) => getJson(backends.delivery.url, `/api/deliveries/${id}`);
+const assignment = (id: string) => getJson(backends.droneScheduler.url, `/api/dronedeliveries/${id}`);
+const pkg = (id: string) => getJson(backends.packageService.url, `/api/packages/${id}`);
+
+async function statusOf(id: string, expected: string, timeoutMs = 15_000) {
+  return eventually(
+    async () => {
+      const found = await delivery(id);
+      expect(found.body?.status).toBe(expected);
+      return found.body;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+}
+
+async function pendingIds(): Promise<Map<string, { consumer: string; deliveries: number }>> {
+  const entries = (await backends.redis.xpending(STREAM, 'workflow', '-', '+', 1000)) as [string, string, number, number][];
+  return new Map(entries.map(([id, consumer, , deliveries]) => [id, { consumer, deliveries }]));
+}
+
+async function deadLetterFor(deliveryId: string) {
+  const list = await getJson(workflow.url, '/api/deadletters');
+  return list.body.items.find((item: { deliveryId: string }) => item.deliveryId === deliveryId);
+}
+
+describe('create', () => {
+  it('runs package → drone → delivery: Scheduled with a drone, package stored, command acknowledged', async () => {
+    const { deliveryId, payload } = newDelivery();
+    const streamId = await append('create', deliveryId, payload);
+    const scheduled = await statusOf(deliveryId, 'Scheduled');
+    expect(scheduled).toMatchObject({ id: deliveryId, packageId: payload.packageInfo.packageId, pickupTime: payload.pickupTime, droneId: expect.stringMatching(/^drone-/) });
+    expect((await assignment(deliveryId)).body).toMatchObject({ droneId: scheduled.droneId, status: 'Assigned', ownerId: 'owner-1' });
+    expect((await pkg(payload.packageInfo.packageId)).body).toMatchObject({ ownerId: 'owner-1', size: 'Small', weight: 1, tag: 'books' });
+    await eventually(async () => expect((await pendingIds()).has(streamId)).toBe(false));
+  });
+
+  it('processing the same command twice changes nothing: one delivery, one assignment, one Created event', async () => {
+    const { deliveryId, payload } = newDelivery();
+    const commandId = randomUUID();
+    const first = await append('create', deliveryId, payload, commandId);
+    const second = await append('create', deliveryId, payload, commandId);
+    const scheduled = await statusOf(deliveryId, 'Scheduled');
+    await eventually(async () => {
+      const pending = await pendingIds();
+      expect(pending.has(first) || pending.has(second)).toBe(false);
+    });
+    const events = await getJson(backends.delivery.url, `/api/deliveries/${deliveryId}/events`);
+    expect(events.body.map((e: { type: string }) => e.type)).toEqual(['Created']);
+    expect((await delivery(deliveryId)).body.version).toBe(scheduled.version);
+    expect((await assignment(deliveryId)).body).toMatchObject({ droneId: scheduled.droneId, status: 'Assigned' });
+  });
+});
+
+describe('failure, compensation and dead letters', () => {
+  it('no drone for the whole retry budget → Failed with a reason, package deleted, dead-lettered; replay after freeing the drone → Scheduled', async () => {
+    const first = newDelivery(20);
+    const second = { ...newDelivery(20), date: first.date };
+    // Same window as the first: only one drone carries 20 kg.
+    second.payload = { ...second.payload, pickupTime: first.payload.pickupTime, deadline: first.payload.deadline };
+    await append('create', first.deliveryId, first.payload);
+    expect((await statusOf(first.deliveryId, 'Scheduled')).droneId).toBe(HEAVY_DRONE);
+
+    const secondCommandId = randomUUID();
+    const originalId = await append('create', second.deliveryId, second.payload, secondCommandId);
+    const failed = await statusOf(second.deliveryId, 'Failed', 30_000);
+    expect(failed.reason).toMatch(/no-drone-available/);
+    expect(failed.droneId).toBeUndefined();
+    expect((await pkg(second.payload.packageInfo.packageId)).status).toBe(404); // created by this saga, so compensated
+    const letter = await eventually(async () => {
+      const found = await deadLetterFor(second.deliveryId);
+      expect(found).toBeDefined();
+      return found;
+    });
+    expect(letter).toMatchObject({ type: 'create', commandId: secondCommandId, attempts: MAX_ATTEMPTS, originalId, reason: expect.stringMatching(/no-drone-available/) });
+    expect(letter.fields).toMatchObject({ type: 'create', commandId: secondCommandId, deliveryId: second.deliveryId, payload: JSON.stringify(second.payload) });
+    expect((await pendingIds()).has(originalId)).toBe(false);
+    expect(await backends.redis.xlen(DEADLETTERS)).toBeGreaterThanOrEqual(1);
+
+    // Free the heavy drone (cancel the first delivery), then replay the dead letter.
+    await append('cancel', first.deliveryId, {});
+    await statusOf(first.deliveryId, 'Cancelled');
+    await eventually(async () => expect((await assignment(first.deliveryId)).body.status).toBe('Released'));
+    const replay = await postJson(workflow.url, `/api/deadletters/${letter.id}/replay`);
+    expect(replay.status).toBe(202);
+    expect(replay.body).toMatchObject({ deadLetterId: letter.id, commandId: secondCommandId });
+    const rescheduled = await statusOf(second.deliveryId, 'Scheduled');
+    expect(rescheduled).toMatchObject({ droneId: HEAVY_DRONE });
+    expect(rescheduled.reason).toBeUndefined();
+    expect((await pkg(second.payload.packageInfo.packageId)).status).toBe(200);
+    expect(await deadLetterFor(second.deliveryId)).toBeUndefined();
+    expect((await postJson(workflow.url, `/api/deadletters/${letter.id}/replay`)).status).toBe(404);
+  }, 60_000);
+
+  it('a package that exists with other details is a permanent error: dead-lettered at once, the foreign package kept', async () => {
+    const { deliveryId, payload } = newDelivery();
+    const packageId = payload.packageInfo.packageId;
+    const foreign = await fetch(`${backends.packageService.url}/api/packages/${packageId}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ownerId: 'someone-else', size: 'Large', weight: 3, tag: 'theirs' }),
+    });
+    expect(foreign.status).toBe(201);
+    await append('create', deliveryId, payload);
+    const failed = await statusOf(deliveryId, 'Failed');
+    expect(failed.reason).toMatch(/package-exists/);
+    expect((await pkg(packageId)).body).toMatchObject({ ownerId: 'someone-else', tag: 'theirs' });
+    const letter = await eventually(async () => {
+      const found = await deadLetterFor(deliveryId);
+      expect(found).toBeDefined();
+      return found;
+    });
+    expect(letter.attempts).toBe(1);
+    expect((await assignment(deliveryId)).status).toBe(404); // never reached the scheduler
+  });
+
+  it('a malformed entry is dead-lettered on its first attempt; the dead-letter API validates ids', async () => {
+    const id = (await backends.redis.xadd(STREAM, '*', 'type', 'launch', 'commandId', 'c-bad', 'deliveryId', 'd-malformed', 'ownerId', 'o', 'payload', '{}')) as string;
+    const letter = await eventually(async () => {
+      const found = await deadLetterFor('d-malformed');
+      expect(found).toBeDefined();
+      return found;
+    });
+    expect(letter).toMatchObject({ originalId: id, attempts: 1, reason: 'malformed command: unknown type "launch"' });
+    expect((await postJson(workflow.url, '/api/deadletters/not-a-stream-id/replay')).status).toBe(400);
+    expect((await postJson(workflow.url, '/api/deadletters/1-1/replay')).status).toBe(404);
+    expect((await getJson(workflow.url, '/api/deadletters?limit=0')).status).toBe(400);
+  });
+});
+
+describe('outages and crashes', () => {
+  it('package service stopped: the saga retries (readiness stays green, the pending entry is never trimmed) and completes when it returns', async () => {
+    await backends.packageService.stop();
+    const { deliveryId, payload } = newDelivery();
+    const streamId = await append('create', deliveryId, payload);
+    // Retried at least once, still pending, and trimming has removed everything older but not this entry.
+    await eventually(async () => expect((await pendingIds()).get(streamId)?.deliveries).toBeGreaterThanOrEqual(2), { timeoutMs: 10_000 });
+    await eventually(async () => {
+      const [[oldest]] = (await backends.redis.xrange(STREAM, '-', '+', 'COUNT', 1)) as [string, string[]][];
+      expect(oldest).toBe(streamId);
+    });
+    expect((await fetch(`${workflow.url}/health/ready`)).status).toBe(200);
+    expect((await delivery(deliveryId)).status).toBe(404);
+
+    await backends.restartPackage();
+    await statusOf(deliveryId, 'Scheduled', 20_000);
+    expect(await deadLetterFor(deliveryId)).toBeUndefined();
+  }, 60_000);
+
+  it('a consumer killed (SIGKILL) with a command pending: another instance claims it and completes it exactly once', async () => {
+    await backends.packageService.stop();
+    const { deliveryId, payload } = newDelivery();
+    const streamId = await append('create', deliveryId, payload);
+    await eventually(async () => expect((await pendingIds()).get(streamId)?.consumer).toBe('workflow-a'), { timeoutMs: 10_000 });
+    workflow.signal('SIGKILL');
+    expect((await workflow.exited).signal).toBe('SIGKILL');
+    await backends.restartPackage();
+    expect((await delivery(deliveryId)).status).toBe(404); // nobody is working on it now
+
+    workflow = await startWorkflow('workflow-b');
+    await statusOf(deliveryId, 'Scheduled', 20_000);
+    await eventually(async () => expect((await pendingIds()).has(streamId)).toBe(false));
+    const events = await getJson(backends.delivery.url, `/api/deliveries/${deliveryId}/events`);
+    expect(events.body.map((e: { type: string }) => e.type)).toEqual(['Created']);
+    expect((await assignment(deliveryId)).body.status).toBe('Assigned');
+  }, 60_000);
+});
+
+describe('cancel, reschedule, confirm', () => {
+  it('cancel after scheduling: Cancelled and the drone released', async () => {
+    const { deliveryId, payload } = newDelivery();
+    await append('create', deliveryId, payload);
+    await statusOf(deliveryId, 'Scheduled');
+    await append('cancel', deliveryId, {});
+    await statusOf(deliveryId, 'Cancelled');
+    await eventually(async () => expect((await assignment(deliveryId)).body).toMatchObject({ status: 'Released', releasedAt: expect.any(String) }));
+  });
+
+  it('a cancel overtaking its create: the create is never scheduled, the delivery is recorded Cancelled', async () => {
+    const { deliveryId, payload } = newDelivery();
+    await append('cancel', deliveryId, {});
+    await eventually(async () => expect(await backends.redis.exists(`workflow:tombstone:{${deliveryId}}`)).toBe(1));
+    const createId = await append('create', deliveryId, payload);
+    const cancelled = await statusOf(deliveryId, 'Cancelled');
+    expect(cancelled.droneId).toBeUndefined();
+    await eventually(async () => expect((await pendingIds()).has(createId)).toBe(false));
+    expect((await assignment(deliveryId)).status).toBe(404);
+    expect((await pkg(payload.packageInfo.packageId)).status).toBe(404);
+  });
+
+  it('reschedule re-plans the drone assignment and updates the delivery', async () => {
+    const { deliveryId, payload, date } = newDelivery();
+    await append('create', deliveryId, payload);
+    await statusOf(deliveryId, 'Scheduled');
+    const changes = { pickupTime: `${date}T15:00:00.000Z`, deadline: `${date}T16:30:00.000Z`, dropOffLocation: '5 New Ave' };
+    await append('reschedule', deliveryId, changes);
+    const updated = await eventually(async () => {
+      const found = (await delivery(deliveryId)).body;
+      expect(found).toMatchObject(changes);
+      return found;
+    });
+    expect((await assignment(deliveryId)).body).toMatchObject({ droneId: updated.droneId, pickupTime: changes.pickupTime, deadline: changes.deadline, status: 'Assigned' });
+  });
+
+  it('confirm: Delivered and the drone freed (assignment Completed)', async () => {
+    const { deliveryId, payload } = newDelivery();
+    await append('create', deliveryId, payload);
+    await statusOf(deliveryId, 'Scheduled');
+    const confirmation = { dateTime: '2031-06-01T11:00:00.000Z', confirmationType: 'Picture', confirmationBlob: 'blob://proof/1' };
+    await append('confirm', deliveryId, confirmation);
+    expect((await statusOf(deliveryId, 'Delivered')).confirmation).toEqual(confirmation);
+    await eventually(async () => expect((await assignment(deliveryId)).body).toMatchObject({ status: 'Completed', completedAt: expect.any(String) }));
+  });
+
+  it('a confirm that arrives before its create waits for it instead of failing', async () => {
+    const { deliveryId, payload } = newDelivery();
+    await append('confirm', deliveryId, { dateTime: '2031-06-01T11:00:00.000Z', confirmationType: 'None' });
+    await eventually(async () => expect([...(await pendingIds()).values()].some((p) => p.deliveries >= 2)).toBe(true));
+    await append('create', deliveryId, payload);
+    await statusOf(deliveryId, 'Delivered', 20_000);
+    expect(await deadLetterFor(deliveryId)).toBeUndefined();
+  }, 40_000);
+});
+
+describe('operations', () => {
+  it('exports saga outcomes, pending count and dead-letter count as metrics', async () => {
+    const text = await (await fetch(`${workflow.url}/metrics`)).text();
+    expect(text).toMatch(/workflow_commands_total\{type="create",outcome="ack",service="workflow"\} [1-9]/);
+    expect(text).toMatch(/workflow_stream_pending\{service="workflow"\} \d+/);
+    expect(text).toMatch(/workflow_deadletters\{service="workflow"\} [1-9]/);
+    expect(text).toMatch(/circuit_breaker_state\{downstream="package",service="workflow"\} 0/);
+  });
+
+  it('serves the OpenAPI document generated from the code, identical to docs/openapi/workflow.json', async () => {
+    const committed = join(__dirname, '../../../docs/openapi/workflow.json');
+    const served: any = await (await fetch(`${workflow.url}/openapi.json`)).json();
+    expect(served.paths['/api/deadletters/{id}/replay'].post).toBeDefined();
+    const text = `${JSON.stringify(served, null, 2)}\n`;
+    // Regenerate after an API change with: UPDATE_OPENAPI=1 npx vitest run --project workflow
+    if (process.env.UPDATE_OPENAPI === '1') writeFileSync(committed, text);
+    expect(text).toBe(readFileSync(committed, 'utf8'));
+  });
+
+  it('SIGTERM mid-batch: exits 0, and every acknowledged command was fully processed; the rest completes on restart', async () => {
+    const batch = Array.from({ length: 6 }, (_, i) => newDelivery(1, 8 + i));
+    const ids = await Promise.all(batch.map(({ deliveryId, payload }) => append('create', deliveryId, payload)));
+    await eventually(async () => expect((await pendingIds()).size).toBeGreaterThan(0), { intervalMs: 10 });
+    workflow.signal('SIGTERM');
+    expect((await workflow.exited).code).toBe(0);
+    expect(workflow.output).toMatch(/consumer stopped; in-flight commands finished/);
+
+    const pending = await pendingIds();
+    const [group] = (await backends.redis.xinfo('GROUPS', STREAM)) as string[][];
+    const lastDelivered = group[group.indexOf('last-delivered-id') + 1];
+    for (const [index, { deliveryId }] of batch.entries()) {
+      const acknowledged = compareIds(ids[index], lastDelivered) <= 0 && !pending.has(ids[index]);
+      if (acknowledged) expect((await delivery(deliveryId)).body?.status).toBe('Scheduled');
+    }
+
+    workflow = await startWorkflow('workflow-c');
+    for (const { deliveryId } of batch) await statusOf(deliveryId, 'Scheduled', 20_000);
+  }, 60_000);
+});
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt);
+  const [bm, bs] = b.split('-').map(BigInt);
+  return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
+}
