@@ -13,6 +13,7 @@ export default defineConfig({
       project('package', 'services/package'),
       project('dronescheduler', 'services/dronescheduler'),
       project('architecture', 'tests/architecture', ['**/*.test.ts']),
+      project('system', 'tests/system', ['**/*.test.ts']),
     ],
   },
 });

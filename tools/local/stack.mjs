@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { CosmosEmulator, PostgresServer, RedisServer, eventually, freePort } from '@dronedelivery/testing';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const local = join(root, '.local');
+// STACK_DATA_DIR lets the system tests run a stack of their own beside a developer's.
+const local = process.env.STACK_DATA_DIR ?? join(root, '.local');
 const settings = {
   ingressPort: Number(process.env.INGRESS_PORT ?? 8080),
   fleetSize: Number(process.env.DRONE_FLEET_SIZE ?? 50),
@@ -176,7 +177,14 @@ async function main() {
   const ingress = `http://127.0.0.1:${settings.ingressPort}`;
   await untilReady('nginx', `${ingress}/healthz`, 15_000);
 
-  writeFileSync(join(local, 'stack.json'), JSON.stringify({ ingress, pid: process.pid, services: Object.fromEntries(Object.entries(services).map(([n, s]) => [n, `http://127.0.0.1:${s.port}`])) }, null, 2));
+  const running = Object.fromEntries(processes.map(({ name, child }) => [name, child.pid]));
+  const description = {
+    ingress,
+    pid: process.pid,
+    services: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, { url: `http://127.0.0.1:${s.port}`, pid: running[name] }])),
+    stores: { commandsRedis: commandsRedis.url, deliveryRedis: deliveryRedis.url, postgres: postgres.url, cosmos: cosmos.endpoint },
+  };
+  writeFileSync(join(local, 'stack.json'), JSON.stringify(description, null, 2));
   log('');
   log(`ready: the API is at ${ingress}/api (drone fleet: ${settings.fleetSize})`);
   log(`token: npm run token -- <ownerId> [--ops]   then   curl -H "Authorization: Bearer <token>" ${ingress}/api/deliveries/<id>`);

@@ -1,0 +1,103 @@
+import { ServiceProcess, eventually, freePort } from '@dronedelivery/testing';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '../..');
+
+export interface StackDescription {
+  ingress: string;
+  services: Record<'gateway' | 'workflow' | 'package' | 'dronescheduler' | 'delivery', { url: string; pid: number }>;
+  stores: { commandsRedis: string; deliveryRedis: string; postgres: string; cosmos: string };
+}
+
+/** The whole local stack, started the way `npm start` starts it (tools/local/stack.mjs), in a data dir of its own. */
+export class LocalStack {
+  private constructor(
+    private readonly process: ServiceProcess,
+    private readonly dataDir: string,
+    readonly description: StackDescription,
+  ) {}
+
+  static async start(env: Record<string, string> = {}): Promise<LocalStack> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dd-stack-'));
+    chmodSync(dataDir, 0o755); // PostgreSQL runs as an unprivileged user when the tests run as root
+    const ingressPort = await freePort();
+    const stack = ServiceProcess.spawn({
+      args: [join(ROOT, 'tools/local/stack.mjs')],
+      port: ingressPort,
+      cwd: ROOT,
+      env: { STACK_DATA_DIR: dataDir, INGRESS_PORT: String(ingressPort), LOG_LEVEL: 'warn', DRONE_FLEET_SIZE: '20', ...env },
+    });
+    try {
+      await stack.waitUntil('/healthz', 120_000);
+    } catch (error) {
+      await stack.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    }
+    // The ingress answers a moment before the stack writes its description.
+    const description = await eventually(() => JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as StackDescription);
+    return new LocalStack(stack, dataDir, description);
+  }
+
+  get ingress(): string {
+    return this.description.ingress;
+  }
+
+  get output(): string {
+    return this.process.output;
+  }
+
+  /** A token from `npm run token`, signed by this stack's development key; the token is the script's last line. */
+  token(ownerId: string, ops = false): string {
+    const output = execFileSync(process.execPath, [join(ROOT, 'services/gateway/dist/tools/token.js'), ownerId, ...(ops ? ['--ops'] : [])], {
+      cwd: ROOT,
+      env: { ...process.env, AUTH_LOCAL_KEY_DIR: join(this.dataDir, 'auth') },
+    }).toString('utf8');
+    return output.trim().split('\n').at(-1) ?? '';
+  }
+
+  async stop(): Promise<{ code: number | null }> {
+    await this.process.stop();
+    const exit = await this.process.exited;
+    rmSync(this.dataDir, { recursive: true, force: true });
+    return exit;
+  }
+}
+
+export async function api(base: string, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(`${base}${path}`, { method, headers, body });
+  const text = await response.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = text;
+  }
+  return { status: response.status, headers: response.headers, body: json };
+}
+
+let counter = 0;
+export function deliveryRequest(overrides: Record<string, unknown> = {}) {
+  counter += 1;
+  const day = String((counter % 27) + 1).padStart(2, '0');
+  return {
+    pickupLocation: '1 Main St',
+    dropOffLocation: '9 Side Rd',
+    pickupTime: `2027-05-${day}T${String(counter % 20).padStart(2, '0')}:00:00Z`,
+    deadline: `2027-05-${day}T${String((counter % 20) + 2).padStart(2, '0')}:00:00Z`,
+    expedited: false,
+    confirmationRequired: 'Picture',
+    packageInfo: { packageId: `pkg-sys-${process.pid}-${counter}`, size: 'Small', weight: 2.5, tag: 'system-test' },
+    ...overrides,
+  };
+}
