@@ -1,4 +1,4 @@
-import { ServiceProcess, eventually, freePort } from '@dronedelivery/testing';
+import { ServiceProcess, freePort } from '@dronedelivery/testing';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,8 +37,7 @@ export class LocalStack {
       rmSync(dataDir, { recursive: true, force: true });
       throw error;
     }
-    // The ingress answers a moment before the stack writes its description.
-    const description = await eventually(() => JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as StackDescription);
+    const description = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as StackDescription;
     return new LocalStack(stack, dataDir, description);
   }
 

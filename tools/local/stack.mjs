@@ -171,12 +171,7 @@ async function main() {
   await Promise.all(Object.entries(services).map(([name, { port }]) => untilReady(name, `http://127.0.0.1:${port}/health/ready`)));
   log('services ready');
 
-  const prefix = join(local, 'nginx');
-  renderNginxConfig(prefix, gatewayPort);
-  run('nginx', process.env.NGINX_BIN ?? 'nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;']);
   const ingress = `http://127.0.0.1:${settings.ingressPort}`;
-  await untilReady('nginx', `${ingress}/healthz`, 15_000);
-
   const running = Object.fromEntries(processes.map(({ name, child }) => [name, child.pid]));
   const description = {
     ingress,
@@ -184,7 +179,13 @@ async function main() {
     services: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, { url: `http://127.0.0.1:${s.port}`, pid: running[name] }])),
     stores: { commandsRedis: commandsRedis.url, deliveryRedis: deliveryRedis.url, postgres: postgres.url, cosmos: cosmos.endpoint },
   };
+  // Written before the ingress opens: whoever sees the ingress answer can read it.
   writeFileSync(join(local, 'stack.json'), JSON.stringify(description, null, 2));
+  const prefix = join(local, 'nginx');
+  renderNginxConfig(prefix, gatewayPort);
+  run('nginx', process.env.NGINX_BIN ?? 'nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;']);
+  await untilReady('nginx', `${ingress}/healthz`, 15_000);
+
   log('');
   log(`ready: the API is at ${ingress}/api (drone fleet: ${settings.fleetSize})`);
   log(`token: npm run token -- <ownerId> [--ops]   then   curl -H "Authorization: Bearer <token>" ${ingress}/api/deliveries/<id>`);
