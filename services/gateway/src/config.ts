@@ -1,5 +1,5 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { platformConfigSchema } from '@dronedelivery/platform/config';
+import { downstreamPolicySettings, platformConfigSchema } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 const positiveInt = () => z.coerce.number().int().positive();
@@ -34,15 +34,7 @@ export const gatewayConfigSchema = platformConfigSchema
     PACKAGE_URL: serviceUrl().default('http://127.0.0.1:3002'),
     DRONESCHEDULER_URL: serviceUrl().default('http://127.0.0.1:3003'),
     WORKFLOW_URL: serviceUrl().default('http://127.0.0.1:3001'),
-    DOWNSTREAM_TIMEOUT_MS: positiveInt().default(2_000),
-    DOWNSTREAM_CAPACITY: positiveInt().default(50),
-    DOWNSTREAM_ERROR_THRESHOLD_PERCENTAGE: z.coerce.number().int().min(1).max(100).default(50),
-    DOWNSTREAM_VOLUME_THRESHOLD: positiveInt().default(10),
-    DOWNSTREAM_ROLLING_WINDOW_MS: positiveInt().default(10_000),
-    DOWNSTREAM_RESET_TIMEOUT_MS: positiveInt().default(5_000),
-    DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
-    DOWNSTREAM_RETRY_BASE_DELAY_MS: positiveInt().default(100),
-    DOWNSTREAM_RETRY_MAX_DELAY_MS: positiveInt().default(2_000),
+    ...downstreamPolicySettings({ timeoutMs: 2_000, retryMaxDelayMs: 2_000 }),
     /** Requests per client (authenticated caller, else IP) per window, counted in Redis so the limit holds across replicas. */
     RATE_LIMIT_MAX: positiveInt().default(600),
     RATE_LIMIT_WINDOW_MS: positiveInt().default(60_000),

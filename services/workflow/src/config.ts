@@ -1,5 +1,5 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { platformConfigSchema } from '@dronedelivery/platform/config';
+import { downstreamPolicySettings, platformConfigSchema } from '@dronedelivery/platform/config';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -49,15 +49,7 @@ export const workflowConfigSchema = platformConfigSchema
     PACKAGE_URL: serviceUrl().default('http://127.0.0.1:3002'),
     DRONESCHEDULER_URL: serviceUrl().default('http://127.0.0.1:3003'),
     DELIVERY_URL: serviceUrl().default('http://127.0.0.1:3004'),
-    DOWNSTREAM_TIMEOUT_MS: positiveInt().default(3_000),
-    DOWNSTREAM_CAPACITY: positiveInt().default(50),
-    DOWNSTREAM_ERROR_THRESHOLD_PERCENTAGE: z.coerce.number().int().min(1).max(100).default(50),
-    DOWNSTREAM_VOLUME_THRESHOLD: positiveInt().default(10),
-    DOWNSTREAM_ROLLING_WINDOW_MS: positiveInt().default(10_000),
-    DOWNSTREAM_RESET_TIMEOUT_MS: positiveInt().default(5_000),
-    DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
-    DOWNSTREAM_RETRY_BASE_DELAY_MS: positiveInt().default(100),
-    DOWNSTREAM_RETRY_MAX_DELAY_MS: positiveInt().default(1_000),
+    ...downstreamPolicySettings({ timeoutMs: 3_000, retryMaxDelayMs: 1_000 }),
   })
   .superRefine((config, context) => {
     if (config.CONSUMER_BATCH_SIZE > config.CONSUMER_CONCURRENCY) {

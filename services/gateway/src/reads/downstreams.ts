@@ -1,5 +1,4 @@
-import { APP_CONFIG, type DownstreamPolicy, type DownstreamResponse, MetricsRegistry, NotFoundProblem, ProblemException, ResilientHttpClient, problemType } from '@dronedelivery/platform';
-import type { Provider } from '@nestjs/common';
+import { type DownstreamResponse, NotFoundProblem, ProblemException, downstreamClientProviders, problemType } from '@dronedelivery/platform';
 import { STATUS_CODES } from 'node:http';
 import type { GatewayConfig } from '../config';
 
@@ -17,27 +16,7 @@ const DOWNSTREAMS = [
 
 export const DOWNSTREAM_TOKENS = DOWNSTREAMS.map((d) => d.token);
 
-export function downstreamPolicy(config: GatewayConfig, baseUrl: string): DownstreamPolicy {
-  return {
-    baseUrl,
-    timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
-    capacity: config.DOWNSTREAM_CAPACITY,
-    errorThresholdPercentage: config.DOWNSTREAM_ERROR_THRESHOLD_PERCENTAGE,
-    volumeThreshold: config.DOWNSTREAM_VOLUME_THRESHOLD,
-    rollingCountTimeoutMs: config.DOWNSTREAM_ROLLING_WINDOW_MS,
-    resetTimeoutMs: config.DOWNSTREAM_RESET_TIMEOUT_MS,
-    retries: config.DOWNSTREAM_RETRIES,
-    retryBaseDelayMs: config.DOWNSTREAM_RETRY_BASE_DELAY_MS,
-    retryMaxDelayMs: config.DOWNSTREAM_RETRY_MAX_DELAY_MS,
-  };
-}
-
-/** One client (own breaker, bulkhead, retry budget) per downstream: one failing service cannot starve the others. */
-export const downstreamProviders: Provider[] = DOWNSTREAMS.map(({ token, name, url }) => ({
-  provide: token,
-  inject: [APP_CONFIG, MetricsRegistry],
-  useFactory: (config: GatewayConfig, metrics: MetricsRegistry) => new ResilientHttpClient(name, downstreamPolicy(config, url(config)), metrics),
-}));
+export const downstreamProviders = downstreamClientProviders(DOWNSTREAMS);
 
 /**
  * A downstream's 2xx body is the answer. Its 404 is ours. Other 4xx mean the gateway let through something the
