@@ -1,5 +1,6 @@
 export * from './cosmos-emulator';
 export * from './eventually';
+export * from './http';
 export * from './ingestion-stub';
 export * from './key-vault-stub';
 export * from './ports';

@@ -46,19 +46,5 @@ export function creation(overrides: Record<string, unknown> = {}) {
   };
 }
 
-/** JSON over real HTTP to the running service. */
-export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = text;
-  }
-  return { status: response.status, headers: response.headers, body: json };
-}
+/** JSON over real HTTP to the running service (shared with every service's tests). */
+export { callJson as call } from '@dronedelivery/testing';
