@@ -14,3 +14,11 @@ export async function eventually<T>(check: () => Promise<T> | T, options: { time
     }
   }
 }
+
+/** Waits until GET url answers 200, as a load balancer would before sending traffic. */
+export function untilOk(url: string, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<void> {
+  return eventually(async () => {
+    const response = await fetch(url);
+    if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
+  }, options);
+}

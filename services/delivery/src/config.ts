@@ -1,14 +1,10 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { platformConfigSchema } from '@dronedelivery/platform/config';
+import { platformConfigSchema, redisConnectionSettings } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 export const deliveryConfigSchema = platformConfigSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3004),
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
-  REDIS_PASSWORD: z.string().min(1).optional(),
-  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(1_000),
-  REDIS_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(2_000),
-  REDIS_MAX_RECONNECT_DELAY_MS: z.coerce.number().int().positive().default(2_000),
+  ...redisConnectionSettings(),
   /** How long a cancelled delivery stays readable before Redis expires it. */
   DELIVERY_CANCELLED_RETENTION_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
   /**

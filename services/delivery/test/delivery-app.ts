@@ -1,5 +1,5 @@
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { eventually } from '@dronedelivery/testing';
+import { untilOk } from '@dronedelivery/testing';
 import { AppModule } from '../src/app.module';
 import { DELIVERY_SECRETS, deliveryConfigSchema } from '../src/config';
 
@@ -24,10 +24,7 @@ export async function startDeliveryService(redisUrl: string, env: Record<string,
     handleSignals: false,
   });
   // Like a load balancer, send traffic only once the service reports ready (its Redis connection is up).
-  await eventually(async () => {
-    const response = await fetch(`${service.url}/health/ready`);
-    if (response.status !== 200) throw new Error(`ready answered ${response.status}`);
-  });
+  await untilOk(`${service.url}/health/ready`);
   return service;
 }
 

@@ -1,5 +1,5 @@
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { type PostgresServer, eventually } from '@dronedelivery/testing';
+import { type PostgresServer, untilOk } from '@dronedelivery/testing';
 import { AppModule } from '../src/app.module';
 import { DRONESCHEDULER_SECRETS, type DroneSchedulerConfig, droneSchedulerConfigSchema } from '../src/config';
 import { openDataSource } from '../src/database/data-source';
@@ -35,10 +35,7 @@ export async function startDroneScheduler(postgres: PostgresServer, env: Record<
     handleSignals: false,
   });
   // Like a load balancer, send traffic only once the service reports ready.
-  await eventually(async () => {
-    const response = await fetch(`${service.url}/health/ready`);
-    if (response.status !== 200) throw new Error(`ready answered ${response.status}`);
-  });
+  await untilOk(`${service.url}/health/ready`);
   return service;
 }
 

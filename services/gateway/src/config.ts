@@ -1,5 +1,5 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { downstreamPolicySettings, platformConfigSchema } from '@dronedelivery/platform/config';
+import { downstreamPolicySettings, platformConfigSchema, redisConnectionSettings } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 const positiveInt = () => z.coerce.number().int().positive();
@@ -8,11 +8,7 @@ const serviceUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http:/
 export const gatewayConfigSchema = platformConfigSchema
   .extend({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
-    REDIS_PASSWORD: z.string().min(1).optional(),
-    REDIS_COMMAND_TIMEOUT_MS: positiveInt().default(1_000),
-    REDIS_CONNECT_TIMEOUT_MS: positiveInt().default(2_000),
-    REDIS_MAX_RECONNECT_DELAY_MS: positiveInt().default(2_000),
+    ...redisConnectionSettings(),
     /** The stream the workflow consumes (docs/command-stream.md). */
     COMMAND_STREAM_KEY: z.string().min(1).default('dronedelivery:commands'),
     /** Replicas that must acknowledge a write (Redis WAIT) before the gateway answers 202; 0 = the primary's ack suffices. */

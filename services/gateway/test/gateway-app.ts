@@ -1,5 +1,5 @@
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { eventually } from '@dronedelivery/testing';
+import { untilOk } from '@dronedelivery/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,10 +34,7 @@ export async function startGateway(redisUrl: string, env: Record<string, string>
   });
   const service = await startService({ serviceName: 'gateway', config, secrets: GATEWAY_SECRETS, rootModule: AppModule.forRoot(config), bearerAuth: true, handleSignals: false });
   // Like a load balancer, send traffic only once the service reports ready (its Redis connection is up).
-  await eventually(async () => {
-    const response = await fetch(`${service.url}/health/ready`);
-    if (response.status !== 200) throw new Error(`ready answered ${response.status}`);
-  });
+  await untilOk(`${service.url}/health/ready`);
   const keys = await loadOrCreateLocalKeys(config.AUTH_LOCAL_KEY_DIR);
   return { service, url: service.url, keys, token: (ownerId, options = {}) => signLocalToken(keys, { ownerId, ...options }) };
 }

@@ -1,6 +1,6 @@
 import { type Container, CosmosClient } from '@azure/cosmos';
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { type CosmosEmulator, eventually } from '@dronedelivery/testing';
+import { type CosmosEmulator, untilOk } from '@dronedelivery/testing';
 import { Agent } from 'node:https';
 import { AppModule } from '../src/app.module';
 import { PACKAGE_SECRETS, packageConfigSchema } from '../src/config';
@@ -38,10 +38,7 @@ export async function startPackageService(
   });
   // Like a load balancer, send traffic only once the service reports ready (its container answers).
   if (!waitForReady) return service;
-  await eventually(async () => {
-    const response = await fetch(`${service.url}/health/ready`);
-    if (response.status !== 200) throw new Error(`ready answered ${response.status}`);
-  });
+  await untilOk(`${service.url}/health/ready`);
   return service;
 }
 

@@ -1,5 +1,5 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { downstreamPolicySettings, platformConfigSchema } from '@dronedelivery/platform/config';
+import { downstreamPolicySettings, platformConfigSchema, redisConnectionSettings } from '@dronedelivery/platform/config';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -9,11 +9,7 @@ const serviceUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http:/
 export const workflowConfigSchema = platformConfigSchema
   .extend({
     PORT: z.coerce.number().int().min(0).max(65535).default(3001),
-    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
-    REDIS_PASSWORD: z.string().min(1).optional(),
-    REDIS_COMMAND_TIMEOUT_MS: positiveInt().default(1_000),
-    REDIS_CONNECT_TIMEOUT_MS: positiveInt().default(2_000),
-    REDIS_MAX_RECONNECT_DELAY_MS: positiveInt().default(2_000),
+    ...redisConnectionSettings(),
     /** The stream the gateway appends to (docs/command-stream.md). */
     COMMAND_STREAM_KEY: z.string().min(1).default('dronedelivery:commands'),
     DEADLETTER_STREAM_KEY: z.string().min(1).default('dronedelivery:deadletters'),

@@ -10,6 +10,20 @@ export function envFlag(fallback: boolean) {
     .transform((value) => value === 'true');
 }
 
+/** Connection settings of a service's own Redis; REDIS_PASSWORD belongs in the service's secrets list. */
+export function redisConnectionSettings() {
+  const positiveInt = () => z.coerce.number().int().positive();
+  return {
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+    REDIS_PASSWORD: z.string().min(1).optional(),
+    REDIS_COMMAND_TIMEOUT_MS: positiveInt().default(1_000),
+    REDIS_CONNECT_TIMEOUT_MS: positiveInt().default(2_000),
+    REDIS_MAX_RECONNECT_DELAY_MS: positiveInt().default(2_000),
+  };
+}
+
+export type RedisConnectionConfig = z.infer<z.ZodObject<ReturnType<typeof redisConnectionSettings>>>;
+
 /**
  * The resilience policy settings of a service that calls other services (DownstreamPolicy, one breaker, bulkhead
  * and retry budget per downstream). Spread into the service's schema; defaults differ by caller.

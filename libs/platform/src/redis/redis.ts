@@ -1,5 +1,6 @@
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../errors/problem';
+import type { RedisConnectionConfig } from '../config/config';
 import type { StoreProbe } from '../health/store-probe';
 
 export interface RedisSettings {
@@ -10,6 +11,16 @@ export interface RedisSettings {
   connectTimeoutMs: number;
   /** Reconnect delay grows to this cap; reconnecting never stops, so the service heals when Redis returns. */
   maxReconnectDelayMs: number;
+}
+
+export function redisSettings(config: RedisConnectionConfig, extraCommandTimeoutMs = 0): RedisSettings {
+  return {
+    url: config.REDIS_URL,
+    password: config.REDIS_PASSWORD,
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS + extraCommandTimeoutMs,
+    connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+    maxReconnectDelayMs: config.REDIS_MAX_RECONNECT_DELAY_MS,
+  };
 }
 
 /**

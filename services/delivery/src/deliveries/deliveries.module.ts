@@ -1,4 +1,4 @@
-import { APP_CONFIG, STORE_PROBES, closeRedis, createRedisClient, redisProbe } from '@dronedelivery/platform';
+import { APP_CONFIG, STORE_PROBES, closeRedis, createRedisClient, redisProbe, redisSettings } from '@dronedelivery/platform';
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { DeliveryConfig } from '../config';
@@ -17,16 +17,7 @@ const REDIS = Symbol('DELIVERY_REDIS');
       provide: REDIS,
       inject: [APP_CONFIG],
       useFactory: (config: DeliveryConfig) =>
-        createRedisClient(
-          {
-            url: config.REDIS_URL,
-            password: config.REDIS_PASSWORD,
-            commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
-            connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
-            maxReconnectDelayMs: config.REDIS_MAX_RECONNECT_DELAY_MS,
-          },
-          'delivery',
-        ),
+        createRedisClient(redisSettings(config), 'delivery'),
     },
     { provide: DELIVERIES_REPOSITORY, inject: [REDIS], useFactory: (redis: Redis) => new RedisDeliveriesRepository(redis) },
     { provide: STORE_PROBES, inject: [REDIS], useFactory: (redis: Redis) => [redisProbe(redis)] },

@@ -1,4 +1,4 @@
-import { APP_CONFIG, STORE_PROBES, closeRedis, createRedisClient, redisProbe } from '@dronedelivery/platform';
+import { APP_CONFIG, STORE_PROBES, closeRedis, createRedisClient, redisProbe, redisSettings } from '@dronedelivery/platform';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config';
@@ -13,16 +13,7 @@ export const GATEWAY_REDIS = Symbol('GATEWAY_REDIS');
       provide: GATEWAY_REDIS,
       inject: [APP_CONFIG],
       useFactory: (config: GatewayConfig) =>
-        createRedisClient(
-          {
-            url: config.REDIS_URL,
-            password: config.REDIS_PASSWORD,
-            commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
-            connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
-            maxReconnectDelayMs: config.REDIS_MAX_RECONNECT_DELAY_MS,
-          },
-          'gateway',
-        ),
+        createRedisClient(redisSettings(config), 'gateway'),
     },
     { provide: STORE_PROBES, inject: [GATEWAY_REDIS], useFactory: (redis: Redis) => [redisProbe(redis)] },
   ],

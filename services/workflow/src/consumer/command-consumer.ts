@@ -1,9 +1,9 @@
-import { APP_CONFIG, MetricsRegistry, createRedisClient } from '@dronedelivery/platform';
+import { APP_CONFIG, MetricsRegistry, createRedisClient, redisSettings } from '@dronedelivery/platform';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
-import { WORKFLOW_REDIS, redisSettings } from '../redis/workflow-redis.module';
+import { WORKFLOW_REDIS } from '../redis/workflow-redis.module';
 import { fieldsOf, parseCommand, type StreamFields } from '../saga/command';
 import type { SagaStore } from '../saga/saga-store';
 import { SAGA_STORE, SagaService } from '../saga/saga.service';

@@ -1,20 +1,10 @@
-import { APP_CONFIG, STORE_PROBES, closeRedis, createRedisClient, redisProbe } from '@dronedelivery/platform';
+import { APP_CONFIG, STORE_PROBES, closeRedis, createRedisClient, redisProbe, redisSettings } from '@dronedelivery/platform';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
 
 /** The shared connection: acks, saga state, dead letters, the API. Blocking reads use their own (see CommandConsumer). */
 export const WORKFLOW_REDIS = Symbol('WORKFLOW_REDIS');
-
-export function redisSettings(config: WorkflowConfig, extraCommandTimeoutMs = 0) {
-  return {
-    url: config.REDIS_URL,
-    password: config.REDIS_PASSWORD,
-    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS + extraCommandTimeoutMs,
-    connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
-    maxReconnectDelayMs: config.REDIS_MAX_RECONNECT_DELAY_MS,
-  };
-}
 
 @Global()
 @Module({
