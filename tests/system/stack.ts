@@ -1,4 +1,4 @@
-import { ServiceProcess, freePort } from '@dronedelivery/testing';
+import { ServiceProcess, callApi, freePort } from '@dronedelivery/testing';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,11 @@ export class LocalStack {
     return this.description.ingress;
   }
 
+  /** stack.json as it is now: the stack rewrites it when it restarts a crashed service under a new PID. */
+  current(): StackDescription {
+    return JSON.parse(readFileSync(join(this.dataDir, 'stack.json'), 'utf8')) as StackDescription;
+  }
+
   get output(): string {
     return this.process.output;
   }
@@ -66,24 +71,8 @@ export class LocalStack {
   }
 }
 
-export async function api(base: string, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  let body: string | undefined;
-  if (options.body !== undefined) {
-    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    headers['content-type'] ??= 'application/json';
-  }
-  const response = await fetch(`${base}${path}`, { method, headers, body });
-  const text = await response.text();
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = text;
-  }
-  return { status: response.status, headers: response.headers, body: json };
-}
+/** JSON over real HTTP with an optional bearer token. */
+export const api = callApi;
 
 let counter = 0;
 export function deliveryRequest(overrides: Record<string, unknown> = {}) {

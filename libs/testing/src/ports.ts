@@ -12,3 +12,10 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * A loopback URL where nothing listens, for a "service down" that stays down: a port from freePort() can be taken
+ * by a server of a test running in parallel (which would then answer instead of refusing). Port 1 lies below the
+ * ephemeral range, so no port-0 bind ever gets it, and no server here listens on it.
+ */
+export const REFUSING_URL = 'http://127.0.0.1:1';

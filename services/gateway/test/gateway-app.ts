@@ -1,5 +1,5 @@
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { untilOk } from '@dronedelivery/testing';
+import { callApi, untilOk } from '@dronedelivery/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,21 +53,4 @@ export function deliveryRequest(overrides: Record<string, unknown> = {}) {
 }
 
 /** JSON over real HTTP; `token` becomes the bearer header. */
-export async function call(base: string, method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = text;
-  }
-  return { status: response.status, headers: response.headers, body: json };
-}
+export const call = callApi;

@@ -1,4 +1,4 @@
-import { RedisServer, ServiceProcess, freePort } from '@dronedelivery/testing';
+import { REFUSING_URL, RedisServer, ServiceProcess, freePort } from '@dronedelivery/testing';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ beforeAll(async () => {
   gateway = ServiceProcess.spawn({
     args: [main],
     port: await freePort(),
-    env: { REDIS_URL: redis.url, REDIS_PASSWORD: password, AUTH_MODE: 'local', AUTH_LOCAL_KEY_DIR: keyDir, LOG_LEVEL: 'info', WORKFLOW_URL: `http://127.0.0.1:${await freePort()}` },
+    env: { REDIS_URL: redis.url, REDIS_PASSWORD: password, AUTH_MODE: 'local', AUTH_LOCAL_KEY_DIR: keyDir, LOG_LEVEL: 'info', WORKFLOW_URL: REFUSING_URL },
   });
   await gateway.waitUntil('/health/ready');
 });

@@ -1,4 +1,4 @@
-import { RedisServer, ServiceProcess, freePort } from '@dronedelivery/testing';
+import { REFUSING_URL, RedisServer, ServiceProcess, freePort } from '@dronedelivery/testing';
 import { join } from 'node:path';
 import { type TestGateway, call, deliveryRequest, startGateway } from './gateway-app';
 
@@ -21,12 +21,11 @@ beforeAll(async () => {
   [gatewayRedis, deliveryRedis] = await Promise.all([RedisServer.start(), RedisServer.start()]);
   delivery = ServiceProcess.spawn({ args: [deliveryMain], port: await freePort(), env: { REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' } });
   await delivery.waitUntil('/health/ready');
-  const closed = `http://127.0.0.1:${await freePort()}`;
   gateway = await startGateway(gatewayRedis.url, {
     DELIVERY_URL: delivery.url,
-    PACKAGE_URL: closed,
-    DRONESCHEDULER_URL: closed,
-    WORKFLOW_URL: closed,
+    PACKAGE_URL: REFUSING_URL,
+    DRONESCHEDULER_URL: REFUSING_URL,
+    WORKFLOW_URL: REFUSING_URL,
     DOWNSTREAM_TIMEOUT_MS: '1000',
     DOWNSTREAM_RETRIES: '1',
     DOWNSTREAM_RETRY_BASE_DELAY_MS: '10',
