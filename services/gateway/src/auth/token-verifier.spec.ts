@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalKeys, loadOrCreateLocalKeys } from './local-keys';
 import { signLocalToken } from './local-token';
-import { InvalidTokenError, entraTokenVerifier, localTokenVerifier } from './token-verifier';
+import { InvalidTokenError, TokenVerifier, entraTokenVerifier, localTokenVerifier } from './token-verifier';
 
 describe('local mode', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dd-keys-spec-'));
@@ -44,6 +44,72 @@ describe('local mode', () => {
     await expect(verifier().verify(noExp)).rejects.toBeInstanceOf(InvalidTokenError);
     await expect(verifier().verify(await signLocalToken(keys, { ownerId: 'alice', claims: { aud: 'other-api' } }))).rejects.toThrow(/aud/);
     await expect(verifier().verify(await signLocalToken(keys, { ownerId: 'a:b' }))).rejects.toThrow(/valid subject/);
+  });
+
+  describe('remembering verified tokens', () => {
+    const options = { issuer: 'dronedelivery-local', audience: 'dronedelivery-api', algorithms: ['ES256'], clockToleranceSeconds: 30, opsRole: 'Ops' };
+    let keyLookups = 0;
+    const countingVerifier = (cache = { maxAgeMs: 60_000, maxEntries: 2 }) =>
+      new TokenVerifier(
+        async () => {
+          keyLookups++;
+          return keys.publicKey;
+        },
+        options,
+        cache,
+      );
+    beforeEach(() => {
+      keyLookups = 0;
+    });
+    afterEach(() => vi.useRealTimers());
+
+    it('checks the signature of a token once, then answers from memory with the same principal', async () => {
+      const tokenVerifier = countingVerifier();
+      const token = await signLocalToken(keys, { ownerId: 'alice', ops: true });
+      expect(await tokenVerifier.verify(token)).toEqual({ ownerId: 'alice', ops: true });
+      expect(await tokenVerifier.verify(token)).toEqual({ ownerId: 'alice', ops: true });
+      expect(keyLookups).toBe(1);
+    });
+
+    it('never remembers a rejected token, nor matches a token that differs in any byte', async () => {
+      const tokenVerifier = countingVerifier();
+      const token = await signLocalToken(keys, { ownerId: 'alice' });
+      await tokenVerifier.verify(token);
+      const last = token.at(-2) === 'A' ? 'B' : 'A';
+      const tampered = `${token.slice(0, -2)}${last}${token.at(-1)}`;
+      await expect(tokenVerifier.verify(tampered)).rejects.toThrow(/signature/);
+      await expect(tokenVerifier.verify(tampered)).rejects.toThrow(/signature/);
+      expect(keyLookups).toBe(3);
+    });
+
+    it('stops accepting a remembered token once it expires (exp plus the clock tolerance)', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const tokenVerifier = countingVerifier({ maxAgeMs: 10 * 60_000, maxEntries: 2 });
+      const token = await signLocalToken(keys, { ownerId: 'alice', ttlSeconds: 60 });
+      await tokenVerifier.verify(token);
+      vi.setSystemTime(Date.now() + 85_000); // 60 s lifetime + 30 s tolerance not yet over
+      await tokenVerifier.verify(token);
+      expect(keyLookups).toBe(1);
+      vi.setSystemTime(Date.now() + 6_000);
+      await expect(tokenVerifier.verify(token)).rejects.toThrow('The token has expired.');
+    });
+
+    it('verifies again after maxAgeMs, and keeps at most maxEntries tokens', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const tokenVerifier = countingVerifier({ maxAgeMs: 1_000, maxEntries: 2 });
+      const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((ownerId) => signLocalToken(keys, { ownerId })));
+      await tokenVerifier.verify(a);
+      vi.setSystemTime(Date.now() + 1_001);
+      await tokenVerifier.verify(a);
+      expect(keyLookups).toBe(2);
+      await tokenVerifier.verify(b);
+      await tokenVerifier.verify(c); // evicts a, the oldest
+      await tokenVerifier.verify(c);
+      await tokenVerifier.verify(b);
+      expect(keyLookups).toBe(4);
+      await tokenVerifier.verify(a);
+      expect(keyLookups).toBe(5);
+    });
   });
 });
 

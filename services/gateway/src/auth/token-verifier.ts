@@ -16,14 +16,56 @@ export interface TokenVerifierOptions {
   opsRole: string;
 }
 
+/** Verified tokens remembered at most this long, and at most this many (oldest dropped first). */
+export interface VerifiedTokenCache {
+  maxAgeMs: number;
+  maxEntries: number;
+}
+
+/**
+ * A client sends the same token with every request for its whole lifetime, and checking an ES256/RS256 signature
+ * was the gateway's largest CPU cost per request (docs/benchmarks.md). Remembering a verified token by its exact
+ * text (signature included) answers the same as verifying again: only byte-identical tokens match, the entry ends
+ * when the token expires (exp plus the clock tolerance, as jose judges it) and after maxAgeMs at the latest, which
+ * stays below jose's own JWKS cache age (10 min), so a signing key withdrawn from the JWKS stops being accepted no
+ * later than before. Failed verifications are never remembered.
+ */
+export const DEFAULT_VERIFIED_TOKEN_CACHE: VerifiedTokenCache = { maxAgeMs: 60_000, maxEntries: 10_000 };
+
 /** Verifies a bearer JWT's signature, issuer, audience and lifetime, and maps its claims to a Principal. */
 export class TokenVerifier {
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+
   constructor(
     private readonly key: CryptoKey | JWTVerifyGetKey,
     private readonly options: TokenVerifierOptions,
+    private readonly cache: VerifiedTokenCache = DEFAULT_VERIFIED_TOKEN_CACHE,
   ) {}
 
   async verify(token: string): Promise<Principal> {
+    const remembered = this.verified.get(token);
+    if (remembered) {
+      if (Date.now() < remembered.until) return remembered.principal;
+      this.verified.delete(token);
+    }
+    const payload = await this.verifySignatureAndClaims(token);
+    const principal = principalOf(payload, this.options.opsRole);
+    this.remember(token, principal, payload.exp);
+    return principal;
+  }
+
+  private remember(token: string, principal: Principal, exp: number | undefined): void {
+    // requiredClaims makes exp present; jose accepts while exp + tolerance > now (in whole seconds).
+    if (this.cache.maxEntries <= 0 || typeof exp !== 'number') return;
+    const now = Date.now();
+    const until = Math.min((exp + this.options.clockToleranceSeconds) * 1000, now + this.cache.maxAgeMs);
+    if (until <= now) return;
+    this.verified.delete(token); // re-inserted last: the Map's order is the eviction order
+    this.verified.set(token, { principal: Object.freeze(principal), until }); // shared by every request with this token
+    if (this.verified.size > this.cache.maxEntries) this.verified.delete(this.verified.keys().next().value!);
+  }
+
+  private async verifySignatureAndClaims(token: string): Promise<JWTPayload> {
     let payload: JWTPayload;
     try {
       const verified = await jwtVerify(token, this.key as JWTVerifyGetKey, {
@@ -37,7 +79,7 @@ export class TokenVerifier {
     } catch (error) {
       throw new InvalidTokenError(describe(error), { cause: error });
     }
-    return principalOf(payload, this.options.opsRole);
+    return payload;
   }
 }
 
