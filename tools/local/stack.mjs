@@ -1,12 +1,14 @@
 // The local stack: stores, the five services and NGINX as the ingress, in the foreground with prefixed logs.
-// Ctrl-C or SIGTERM stops every process it started, by PID, services first, stores last.
+// Ctrl-C or SIGTERM stops every process it started, by PID, services first, stores last. A service that dies on its
+// own is restarted, as Kubernetes would restart its container; stack.json then names its new PID.
 // Data lives under .local/ (git-ignored): Redis and PostgreSQL keep theirs across restarts; the Cosmos
 // emulator is in memory, so packages start empty each time.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CosmosEmulator, PostgresServer, RedisServer, eventually, freePort } from '@dronedelivery/testing';
+import { ingressSettings, renderNginxConfig } from './nginx-config.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 // STACK_DATA_DIR lets the system tests run a stack of their own beside a developer's.
@@ -14,8 +16,8 @@ const local = process.env.STACK_DATA_DIR ?? join(root, '.local');
 const settings = {
   ingressPort: Number(process.env.INGRESS_PORT ?? 8080),
   fleetSize: Number(process.env.DRONE_FLEET_SIZE ?? 50),
-  rateLimitRps: Number(process.env.INGRESS_RATE_LIMIT_RPS ?? 200),
-  rateLimitBurst: Number(process.env.INGRESS_RATE_LIMIT_BURST ?? 400),
+  rateLimitRps: Number(process.env.INGRESS_RATE_LIMIT_RPS ?? ingressSettings.RATE_LIMIT_RPS),
+  rateLimitBurst: Number(process.env.INGRESS_RATE_LIMIT_BURST ?? ingressSettings.RATE_LIMIT_BURST),
   logLevel: process.env.LOG_LEVEL ?? 'info',
 };
 const processes = [];
@@ -26,7 +28,7 @@ function log(message) {
   process.stdout.write(`[stack]        ${message}\n`);
 }
 
-function run(name, command, args, env = {}, { longRunning = true } = {}) {
+function spawnPrefixed(name, command, args, env) {
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = `[${name}]`.padEnd(15);
   for (const stream of [child.stdout, child.stderr]) {
@@ -39,15 +41,44 @@ function run(name, command, args, env = {}, { longRunning = true } = {}) {
     });
   }
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  if (longRunning) {
-    processes.push({ name, child, exited });
-    void exited.then(({ code, signal }) => {
-      if (stopping) return;
-      log(`${name} exited unexpectedly (${signal ?? code}); stopping the stack`);
-      void stop(1);
-    });
-  }
   return { child, exited };
+}
+
+/**
+ * Starts a process. `longRunning` ones are stopped with the stack; if one dies on its own, a service is restarted
+ * with a growing delay (as Kubernetes restarts a crashed container), anything else (NGINX) stops the stack.
+ */
+function run(name, command, args, env = {}, { longRunning = true, restart = false } = {}) {
+  const entry = { name, ...spawnPrefixed(name, command, args, env) };
+  if (!longRunning) return entry;
+  processes.push(entry);
+  let restarts = 0;
+  const watch = () =>
+    void entry.exited.then(async ({ code, signal }) => {
+      if (stopping) return;
+      if (!restart) {
+        log(`${name} exited unexpectedly (${signal ?? code}); stopping the stack`);
+        return void stop(1);
+      }
+      restarts += 1;
+      const delayMs = Math.min(10_000, 500 * 2 ** Math.min(restarts - 1, 5));
+      log(`${name} exited unexpectedly (${signal ?? code}); restart ${restarts} in ${delayMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (stopping) return;
+      Object.assign(entry, spawnPrefixed(name, command, args, env));
+      onRestart(name, entry.child.pid);
+      watch();
+    });
+  watch();
+  return entry;
+}
+
+/** stack.json: what runs where; rewritten when a service restarts with a new PID. */
+let description;
+function onRestart(name, pid) {
+  if (!description) return;
+  description.services[name].pid = pid;
+  writeFileSync(join(local, 'stack.json'), JSON.stringify(description, null, 2));
 }
 
 async function untilReady(name, url, timeoutMs = 60_000) {
@@ -82,23 +113,15 @@ async function stop(code = 0) {
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
-function renderNginxConfig(prefix, gatewayPort) {
-  const values = {
+function writeNginxConfig(prefix, gatewayPort) {
+  mkdirSync(prefix, { recursive: true }); // nginx creates its temp folders inside
+  const config = renderNginxConfig({
     PREFIX: prefix,
-    INGRESS_PORT: settings.ingressPort,
-    GATEWAY_PORT: gatewayPort,
+    ERROR_LOG: join(prefix, 'error.log'),
+    LISTEN: `127.0.0.1:${settings.ingressPort}`,
+    GATEWAY_ADDRESS: `127.0.0.1:${gatewayPort}`,
     RATE_LIMIT_RPS: settings.rateLimitRps,
     RATE_LIMIT_BURST: settings.rateLimitBurst,
-    BODY_LIMIT: '64k',
-    CONNECT_TIMEOUT: '2s',
-    SEND_TIMEOUT: '10s',
-    READ_TIMEOUT: '10s',
-  };
-  const template = readFileSync(join(root, 'tools/local/nginx.conf.template'), 'utf8');
-  for (const dir of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(prefix, 'tmp', dir), { recursive: true });
-  const config = template.replace(/\{\{([A-Z_]+)\}\}/g, (_, name) => {
-    if (!(name in values)) throw new Error(`nginx template: no value for ${name}`);
-    return String(values[name]);
   });
   writeFileSync(join(prefix, 'nginx.conf'), config);
 }
@@ -166,14 +189,14 @@ async function main() {
     },
   };
   for (const [name, { port, env }] of Object.entries(services)) {
-    run(name, process.execPath, [`services/${name}/dist/main.js`], { ...common, ...env, PORT: String(port) });
+    run(name, process.execPath, [`services/${name}/dist/main.js`], { ...common, ...env, PORT: String(port) }, { restart: true });
   }
   await Promise.all(Object.entries(services).map(([name, { port }]) => untilReady(name, `http://127.0.0.1:${port}/health/ready`)));
   log('services ready');
 
   const ingress = `http://127.0.0.1:${settings.ingressPort}`;
   const running = Object.fromEntries(processes.map(({ name, child }) => [name, child.pid]));
-  const description = {
+  description = {
     ingress,
     pid: process.pid,
     services: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, { url: `http://127.0.0.1:${s.port}`, pid: running[name] }])),
@@ -182,7 +205,7 @@ async function main() {
   // Written before the ingress opens: whoever sees the ingress answer can read it.
   writeFileSync(join(local, 'stack.json'), JSON.stringify(description, null, 2));
   const prefix = join(local, 'nginx');
-  renderNginxConfig(prefix, gatewayPort);
+  writeNginxConfig(prefix, gatewayPort);
   run('nginx', process.env.NGINX_BIN ?? 'nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;']);
   await untilReady('nginx', `${ingress}/healthz`, 15_000);
 
