@@ -14,6 +14,7 @@ export default defineConfig({
       project('dronescheduler', 'services/dronescheduler'),
       project('architecture', 'tests/architecture', ['**/*.test.ts']),
       project('system', 'tests/system', ['**/*.test.ts']),
+      project('deploy', 'tests/deploy', ['**/*.test.ts']),
     ],
   },
 });

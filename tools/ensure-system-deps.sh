@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and the local stack run for real (Debian/Ubuntu), when missing.
+#   --tests   also what only the test suite needs: a Docker engine (docker.io: dockerd, containerd, runc) for the
+#             image build-and-run test, Debian's docker-compose to validate docker-compose.yml, unzip for helm.
 set -euo pipefail
 missing=()
+if [ "${1:-}" = "--tests" ]; then
+  [ -x /usr/sbin/dockerd ] || command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+fi
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # initdb/pg_ctl live outside PATH on Debian (/usr/lib/postgresql/<version>/bin); tests run their own cluster.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
@@ -11,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  # Keep the packages from starting system-wide daemons (port 80, 5432, 6379): the project starts its own
+  # Keep the packages from starting system-wide daemons (port 80, 5432, 6379, dockerd): the project starts its own
   # instances on free loopback ports. policy-rc.d exit 101 = "action forbidden" for invoke-rc.d.
   blocker=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then

@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash tools/ensure-system-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+bash tools/ensure-system-deps.sh --tests || { echo "0 passed, 1 failed"; exit 1; }
 bash tools/ensure-node-modules.sh || { echo "0 passed, 1 failed"; exit 1; }
 export PATH="$PWD/node_modules/.bin:$PATH"
 echo "node $(node -v), $(redis-server --version | cut -d' ' -f3)"

@@ -1,0 +1,53 @@
+{{/*
+The service's environment (loaded with envFrom). `config` holds the service's own settings by their
+environment names (see services/<service>/README.md; values.schema.json lists the allowed ones, never secrets).
+The chart owns the settings that must agree with the rest of the chart: PORT and HOST (probes, Service),
+SHUTDOWN_GRACE_MS and SHUTDOWN_DRAIN_DELAY_MS (terminationGracePeriodSeconds), KEYVAULT_URI,
+APPLICATIONINSIGHTS_CONNECTION_STRING (global values), the downstream URLs (NetworkPolicy egress) and, with
+pod identity, AZURE_CLIENT_ID. Empty config values are left out, so the service's own default applies; the
+settings the service cannot start without are listed in the chart's annotation dronedelivery.dev/required-config
+and required here.
+*/}}
+{{- define "dronedelivery.configData" -}}
+{{- $env := dict -}}
+{{- range $key, $value := .Values.config -}}
+{{- if and (ne (toString $value) "") (not (kindIs "invalid" $value)) -}}
+{{- $_ := set $env $key (include "dronedelivery.envValue" $value) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $env "HOST" "0.0.0.0" -}}
+{{- $_ = set $env "PORT" (toString (int64 .Values.containerPort)) -}}
+{{- $_ = set $env "SHUTDOWN_GRACE_MS" (toString (int64 .Values.shutdown.graceMs)) -}}
+{{- $_ = set $env "SHUTDOWN_DRAIN_DELAY_MS" (toString (int64 .Values.shutdown.drainDelayMs)) -}}
+{{- $vault := include "dronedelivery.keyVaultUri" . -}}
+{{- if $vault -}}
+{{- $_ = set $env "KEYVAULT_URI" $vault -}}
+{{- end -}}
+{{- $insights := dig "applicationInsights" "connectionString" "" (.Values.global | default dict) -}}
+{{- if $insights -}}
+{{- $_ = set $env "APPLICATIONINSIGHTS_CONNECTION_STRING" $insights -}}
+{{- end -}}
+{{- $port := int64 .Values.downstreamPort -}}
+{{- range .Values.downstreams -}}
+{{- $_ = set $env (printf "%s_URL" (upper .)) (printf "http://%s:%d" . $port) -}}
+{{- end -}}
+{{- if and (eq (include "dronedelivery.identityMode" .) "pod") .Values.identity.clientId -}}
+{{- $_ = set $env "AZURE_CLIENT_ID" .Values.identity.clientId -}}
+{{- end -}}
+{{- $requiredKeys := index (.Chart.Annotations | default dict) "dronedelivery.dev/required-config" | default "" -}}
+{{- range splitList "," $requiredKeys -}}
+{{- if . -}}
+{{- $_ = required (printf "%s: config.%s is required (see services/%s/README.md)" $.Chart.Name . $.Chart.Name) (get $env .) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $env -}}
+{{- end -}}
+
+{{- define "dronedelivery.configmap" -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  {{- include "dronedelivery.metadata" . | nindent 2 }}
+data:
+  {{- include "dronedelivery.configData" . | nindent 2 }}
+{{- end -}}

@@ -1,0 +1,424 @@
+// Drone Delivery on AKS: everything one environment needs, in one resource group.
+// One module per concern (modules/*.bicep); this file only wires them together and publishes the outputs the Helm
+// values file is generated from (docs/deploy-aks.md). No output carries a secret: keys and connection strings go
+// into Key Vault inside the modules, and only secret *names* come out.
+//
+// Deploy: az deployment group create -g <rg> -f infra/bicep/main.bicep -p infra/bicep/main.<env>.parameters.json
+targetScope = 'resourceGroup'
+
+metadata description = 'Drone Delivery reference application on AKS: cluster, registry, vault, stores, telemetry, workload identities.'
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parameters
+// ---------------------------------------------------------------------------------------------------------------
+
+@description('Short name used in every resource name: 3-12 lowercase letters and digits.')
+@minLength(3)
+@maxLength(12)
+param appName string = 'dronedel'
+
+@description('Environment; selects names and is written into tags. Sizes come from the parameter file.')
+@allowed([
+  'dev'
+  'prod'
+])
+param environmentName string
+
+@description('Azure region of every resource.')
+param location string = resourceGroup().location
+
+@description('Extra tags for every resource.')
+param tags object = {}
+
+@description('Kubernetes namespace the Helm charts install into; part of every federated credential subject.')
+param kubernetesNamespace string = 'dronedelivery'
+
+@description('AKS Kubernetes version; empty = the region default.')
+param kubernetesVersion string = ''
+
+@description('AKS control plane tier (Standard/Premium have an uptime SLA).')
+@allowed([
+  'Free'
+  'Standard'
+  'Premium'
+])
+param aksSkuTier string = 'Standard'
+
+@description('Availability zones for nodes and the egress IP, e.g. ["1","2","3"]; empty where the region has none.')
+param availabilityZones array = []
+
+@description('System node pool: {vmSize, minCount, maxCount} (autoscaled; only critical add-ons run here).')
+param systemNodePool object = {
+  vmSize: 'Standard_D2s_v5'
+  minCount: 1
+  maxCount: 3
+}
+
+@description('User node pool for the application: {vmSize, minCount, maxCount} (autoscaled).')
+param userNodePool object = {
+  vmSize: 'Standard_D4s_v5'
+  minCount: 1
+  maxCount: 5
+}
+
+@description('CIDRs allowed to reach the AKS API server; empty = any address (Entra ID + Azure RBAC still apply).')
+param apiServerAuthorizedIpRanges array = []
+
+@description('Object id of the user or group that administers the cluster (Azure RBAC); empty = the deploying principal.')
+param clusterAdminPrincipalId string = ''
+
+@description('Type of clusterAdminPrincipalId.')
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param clusterAdminPrincipalType string = 'User'
+
+@description('Container registry SKU (Premium adds zone redundancy and geo-replication).')
+@allowed([
+  'Basic'
+  'Standard'
+  'Premium'
+])
+param acrSku string = 'Standard'
+
+@description('Days a deleted vault (and its secrets) stays recoverable. Purge protection is always on: the vault name stays reserved for this long after deletion.')
+@minValue(7)
+@maxValue(90)
+param keyVaultSoftDeleteRetentionDays int = 90
+
+@description('secret: each identity may read only the secrets it needs (role assignments on single secrets). vault: every service identity may read every secret in this vault.')
+@allowed([
+  'secret'
+  'vault'
+])
+param keyVaultSecretAccessScope string = 'secret'
+
+@description('Log Analytics retention in days.')
+@minValue(30)
+@maxValue(730)
+param logRetentionDays int = 30
+
+@description('Cosmos DB database of the package service (COSMOS_DATABASE).')
+param cosmosDatabaseName string = 'dronedelivery'
+
+@description('Cosmos DB container of the package service (COSMOS_CONTAINER).')
+param cosmosContainerName string = 'packages'
+
+@description('Autoscale maximum RU/s of the packages container (it scales between 10% of this and this).')
+@minValue(1000)
+param cosmosAutoscaleMaxThroughput int = 1000
+
+@description('Zone-redundant Cosmos DB region.')
+param cosmosZoneRedundant bool = false
+
+@description('Azure Cache for Redis SKU: {name: Basic|Standard|Premium, family: C|P, capacity}.')
+param redisSku object = {
+  name: 'Standard'
+  family: 'C'
+  capacity: 1
+}
+
+@description('Zone-redundant cache (Premium only).')
+param redisZoneRedundant bool = false
+
+@description('AOF data persistence to a storage account through a managed identity (Premium only).')
+param redisPersistence bool = false
+
+@description('Azure SQL database of the drone scheduler (DB_NAME).')
+param sqlDatabaseName string = 'dronescheduler'
+
+@description('Azure SQL database SKU, e.g. {name: "S0", tier: "Standard"} or {name: "GP_Gen5_2", tier: "GeneralPurpose", family: "Gen5", capacity: 2}.')
+param sqlDatabaseSku object = {
+  name: 'S0'
+  tier: 'Standard'
+}
+
+@description('Zone-redundant database (vCore tiers only).')
+param sqlZoneRedundant bool = false
+
+@description('Object id of the Entra principal that administers Azure SQL (Entra-only authentication); empty = the deploying principal. Use a group in production.')
+param sqlAdminObjectId string = ''
+
+@description('Display name (group) or UPN (user) of the SQL Entra administrator; empty = the deploying user\'s UPN (a service principal that deploys must set this).')
+param sqlAdminLogin string = ''
+
+@description('Type of the SQL Entra administrator.')
+@allowed([
+  'User'
+  'Group'
+  'Application'
+])
+param sqlAdminPrincipalType string = 'User'
+
+// ---------------------------------------------------------------------------------------------------------------
+// Names and shared values
+// ---------------------------------------------------------------------------------------------------------------
+
+var app = toLower(replace(appName, '-', ''))
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, app, environmentName))
+var shortToken = take(resourceToken, 6)
+var baseName = '${app}-${environmentName}'
+var allTags = union(tags, {
+  application: 'dronedelivery'
+  environment: environmentName
+})
+
+// The five services; each gets one user-assigned identity and one federated credential for its service account.
+var services = [
+  'gateway'
+  'workflow'
+  'package'
+  'dronescheduler'
+  'delivery'
+]
+var svc = {
+  gateway: 0
+  workflow: 1
+  package: 2
+  dronescheduler: 3
+  delivery: 4
+}
+var identityNames = [for service in services: 'id-${service}-${baseName}-${shortToken}']
+// Principal (object) ids of the service identities, by service: who gets which access is read off this file.
+var principalIds = {
+  gateway: identities.outputs.identities[svc.gateway].principalId
+  workflow: identities.outputs.identities[svc.workflow].principalId
+  package: identities.outputs.identities[svc.package].principalId
+  dronescheduler: identities.outputs.identities[svc.dronescheduler].principalId
+  delivery: identities.outputs.identities[svc.delivery].principalId
+}
+
+var appInsightsSecretName = 'applicationinsights-connection-string'
+var redisPasswordSecretName = 'redis-password'
+
+var clusterAdminId = empty(clusterAdminPrincipalId) ? deployer().objectId : clusterAdminPrincipalId
+var sqlAdminId = empty(sqlAdminObjectId) ? deployer().objectId : sqlAdminObjectId
+var sqlAdminName = empty(sqlAdminLogin) ? deployer().userPrincipalName : sqlAdminLogin
+
+// ---------------------------------------------------------------------------------------------------------------
+// Modules
+// ---------------------------------------------------------------------------------------------------------------
+
+module monitoring './modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    workspaceName: 'log-${baseName}'
+    appInsightsName: 'appi-${baseName}'
+    location: location
+    tags: allTags
+    retentionInDays: logRetentionDays
+  }
+}
+
+module network './modules/network.bicep' = {
+  name: 'network'
+  params: {
+    egressIpName: 'pip-${baseName}-egress'
+    location: location
+    tags: allTags
+    availabilityZones: availabilityZones
+  }
+}
+
+module identities './modules/identities.bicep' = {
+  name: 'identities'
+  params: {
+    services: services
+    names: identityNames
+    location: location
+    tags: allTags
+  }
+}
+
+module aks './modules/aks.bicep' = {
+  name: 'aks'
+  params: {
+    name: 'aks-${baseName}'
+    location: location
+    tags: allTags
+    kubernetesVersion: kubernetesVersion
+    skuTier: aksSkuTier
+    availabilityZones: availabilityZones
+    systemNodePool: systemNodePool
+    userNodePool: userNodePool
+    apiServerAuthorizedIpRanges: apiServerAuthorizedIpRanges
+    egressIpName: network.outputs.egressIpName
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    clusterAdminPrincipalId: clusterAdminId
+    clusterAdminPrincipalType: clusterAdminPrincipalType
+  }
+}
+
+module workloadFederation './modules/workload-federation.bicep' = {
+  name: 'workload-federation'
+  params: {
+    services: services
+    identityNames: identityNames
+    kubernetesNamespace: kubernetesNamespace
+    oidcIssuerUrl: aks.outputs.oidcIssuerUrl
+  }
+  dependsOn: [
+    identities
+  ]
+}
+
+module acr './modules/acr.bicep' = {
+  name: 'acr'
+  params: {
+    name: 'cr${app}${environmentName}${resourceToken}'
+    location: location
+    tags: allTags
+    sku: acrSku
+    zoneRedundant: acrSku == 'Premium' && !empty(availabilityZones)
+    kubeletPrincipalId: aks.outputs.kubeletObjectId
+  }
+}
+
+module keyVault './modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: 'kv${app}${environmentName}${take(resourceToken, 5)}'
+    location: location
+    tags: allTags
+    softDeleteRetentionInDays: keyVaultSoftDeleteRetentionDays
+  }
+}
+
+module cosmos './modules/cosmos.bicep' = {
+  name: 'cosmos'
+  params: {
+    accountName: 'cosmos-${baseName}-${shortToken}'
+    location: location
+    tags: allTags
+    databaseName: cosmosDatabaseName
+    containerName: cosmosContainerName
+    autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+    zoneRedundant: cosmosZoneRedundant
+    dataContributorPrincipalIds: [
+      principalIds.package
+    ]
+  }
+}
+
+module redis './modules/redis.bicep' = {
+  name: 'redis'
+  params: {
+    name: 'redis-${baseName}-${shortToken}'
+    location: location
+    tags: allTags
+    sku: redisSku
+    zoneRedundant: redisZoneRedundant
+    persistence: redisPersistence
+    persistenceStorageAccountName: 'st${app}${environmentName}${shortToken}'
+    allowedIpAddresses: [
+      network.outputs.egressIpAddress
+    ]
+    dataContributors: [
+      {
+        alias: identityNames[svc.gateway]
+        principalId: principalIds.gateway
+      }
+      {
+        alias: identityNames[svc.workflow]
+        principalId: principalIds.workflow
+      }
+      {
+        alias: identityNames[svc.delivery]
+        principalId: principalIds.delivery
+      }
+    ]
+  }
+}
+
+module sql './modules/sql.bicep' = {
+  name: 'sql'
+  params: {
+    serverName: 'sql-${baseName}-${shortToken}'
+    location: location
+    tags: allTags
+    databaseName: sqlDatabaseName
+    databaseSku: sqlDatabaseSku
+    zoneRedundant: sqlZoneRedundant
+    adminObjectId: sqlAdminId
+    adminLogin: sqlAdminName
+    adminPrincipalType: sqlAdminPrincipalType
+    allowedIpAddresses: [
+      network.outputs.egressIpAddress
+    ]
+  }
+}
+
+module secrets './modules/keyvault-secrets.bicep' = {
+  name: 'keyvault-secrets'
+  params: {
+    keyVaultName: keyVault.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    redisName: redis.outputs.name
+    appInsightsSecretName: appInsightsSecretName
+    redisPasswordSecretName: redisPasswordSecretName
+    accessScope: keyVaultSecretAccessScope
+    // Every service sends telemetry; only the Redis clients read the Redis access key.
+    appInsightsSecretReaderPrincipalIds: [
+      principalIds.gateway
+      principalIds.workflow
+      principalIds.package
+      principalIds.dronescheduler
+      principalIds.delivery
+    ]
+    redisPasswordReaderPrincipalIds: [
+      principalIds.gateway
+      principalIds.workflow
+      principalIds.delivery
+    ]
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Outputs: everything the Helm values file needs, nothing secret (the tests in tests/deploy enforce this)
+// ---------------------------------------------------------------------------------------------------------------
+
+output tenantId string = tenant().tenantId
+output resourceGroupName string = resourceGroup().name
+output kubernetesNamespace string = kubernetesNamespace
+
+output aksName string = aks.outputs.name
+output aksOidcIssuerUrl string = aks.outputs.oidcIssuerUrl
+output aksNodeResourceGroup string = aks.outputs.nodeResourceGroup
+output egressIpAddress string = network.outputs.egressIpAddress
+
+output acrName string = acr.outputs.name
+output acrLoginServer string = acr.outputs.loginServer
+
+output keyVaultName string = keyVault.outputs.name
+output keyVaultUri string = keyVault.outputs.uri
+@description('Name of the Key Vault secret that holds the Application Insights connection string (for the chart\'s SecretProviderClass).')
+output appInsightsConnectionStringSecretName string = secrets.outputs.appInsightsSecretName
+@description('Name of the Key Vault secret that holds the Redis access key (REDIS_PASSWORD, read by the services through KEYVAULT_URI).')
+output redisPasswordSecretName string = secrets.outputs.redisPasswordSecretName
+output appInsightsName string = monitoring.outputs.appInsightsName
+output logAnalyticsWorkspaceName string = monitoring.outputs.workspaceName
+
+output cosmosAccountName string = cosmos.outputs.accountName
+output cosmosEndpoint string = cosmos.outputs.endpoint
+output cosmosDatabaseName string = cosmos.outputs.databaseName
+output cosmosContainerName string = cosmos.outputs.containerName
+
+output redisName string = redis.outputs.name
+output redisHostName string = redis.outputs.hostName
+output redisSslPort int = redis.outputs.sslPort
+@description('REDIS_URL for gateway, workflow and delivery (TLS; the password comes from Key Vault).')
+output redisUrl string = 'rediss://${redis.outputs.hostName}:${redis.outputs.sslPort}'
+
+output sqlServerName string = sql.outputs.serverName
+output sqlServerFqdn string = sql.outputs.fullyQualifiedDomainName
+output sqlDatabaseName string = sql.outputs.databaseName
+
+@description('Per service: {service, name, clientId, principalId, resourceId} of its user-assigned identity.')
+output workloadIdentities array = identities.outputs.identities
+output federatedSubjects array = workloadFederation.outputs.subjects
+
+@description('AUTH_ISSUER / AUTH_JWKS_URI for the gateway (Entra ID v2.0 tokens of this tenant).')
+output authIssuer string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+output authJwksUri string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/discovery/v2.0/keys'

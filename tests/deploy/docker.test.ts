@@ -1,0 +1,217 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { callJson, CosmosEmulator, eventually, freePort, PostgresServer, RedisServer, untilOk } from '@dronedelivery/testing';
+import { DockerEngine } from './docker-engine';
+
+/**
+ * The real images: a private dockerd (host networking only), a Node 22 base image built here from the npm `node`
+ * binary (no registry is reachable), the five service images built from the one Dockerfile, each run read-only as
+ * uid 1000 with only /tmp writable, against this test's own stores on loopback. One delivery then goes through all
+ * five containers, and a stopped container must exit 0 through the graceful shutdown.
+ */
+const ROOT = join(__dirname, '../..');
+const SERVICES = ['gateway', 'workflow', 'package', 'dronescheduler', 'delivery'] as const;
+type Service = (typeof SERVICES)[number];
+const BASE_IMAGE = 'dronedelivery/node-base:22-local';
+const image = (service: Service) => `dronedelivery/${service}:test`;
+
+let engine: DockerEngine;
+let redis: RedisServer;
+let postgres: PostgresServer;
+let cosmos: CosmosEmulator;
+let shared: string;
+const ports = {} as Record<Service, number>;
+const url = (service: Service) => `http://127.0.0.1:${ports[service]}`;
+
+const started = Date.now();
+const phase = (what: string) => console.log(`[docker test +${((Date.now() - started) / 1000).toFixed(0)}s] ${what}`);
+
+beforeAll(async () => {
+  engine = await DockerEngine.start();
+  phase('dockerd up');
+  execFileSync('bash', [join(ROOT, 'tools/docker/node-base-image.sh'), BASE_IMAGE], {
+    env: { ...process.env, DOCKER: engine.client, DOCKER_HOST: engine.host },
+    stdio: 'pipe',
+  });
+  phase(`base image ${BASE_IMAGE} built`);
+  // One after the other: the build stage is shared through the layer cache, so only the first build compiles.
+  for (const service of SERVICES) {
+    await engine.docker(['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '--build-arg', `SERVICE=${service}`, '-t', image(service), ROOT], {
+      timeoutMs: 900_000,
+    });
+    phase(`image ${image(service)} built`);
+  }
+  [redis, postgres, cosmos] = await Promise.all([RedisServer.start(), PostgresServer.start({ database: 'dronescheduler' }), CosmosEmulator.start()]);
+  for (const service of SERVICES) ports[service] = await freePort();
+
+  // Files the containers read through read-only bind mounts: the emulator's CA and the gateway's signing key.
+  shared = mkdtempSync(join(tmpdir(), 'dronedelivery-docker-test-'));
+  chmodSync(shared, 0o755);
+  copyFileSync(cosmos.caPath, join(shared, 'cosmos-ca.pem'));
+  chmodSync(join(shared, 'cosmos-ca.pem'), 0o644);
+}, 1_800_000);
+
+afterAll(async () => {
+  if (engine) {
+    const ids = await engine.docker(['ps', '-aq']).catch(() => '');
+    if (ids) await engine.docker(['rm', '-f', ...ids.split('\n')]).catch(() => undefined);
+    await engine.stop();
+    phase('dockerd stopped');
+  }
+  await Promise.all([redis?.stop(), postgres?.stop(), cosmos?.stop()]);
+  phase('stores stopped');
+  if (shared) rmSync(shared, { recursive: true, force: true });
+}, 300_000);
+
+/** The hardened way every service container runs, here and in the charts: read-only root, uid 1000, tmpfs /tmp. */
+function hardenedRun(service: Service, env: Record<string, string>, extra: string[] = []): string[] {
+  const common = { HOST: '127.0.0.1', PORT: String(ports[service]), LOG_LEVEL: 'warn' };
+  return [
+    'run',
+    '--detach',
+    `--name=${service}`,
+    '--read-only',
+    '--user=1000:1000',
+    '--network=host',
+    '--tmpfs=/tmp:rw,noexec,nosuid,size=64m',
+    '--cap-drop=ALL',
+    '--security-opt=no-new-privileges',
+    ...Object.entries({ ...common, ...env }).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
+    ...extra,
+    image(service),
+  ];
+}
+
+function token(ownerId: string): string {
+  const output = execFileSync(process.execPath, [join(ROOT, 'services/gateway/dist/tools/token.js'), ownerId], {
+    env: { ...process.env, AUTH_LOCAL_KEY_DIR: join(shared, 'auth') },
+    encoding: 'utf8',
+  });
+  return output.trim().split('\n').at(-1) ?? '';
+}
+
+it('builds one image per service with only that service’s production dependencies, and reports the sizes', async () => {
+  const sizes: Record<string, string> = {};
+  for (const service of [...SERVICES, 'node-base'] as const) {
+    const name = service === 'node-base' ? BASE_IMAGE : image(service);
+    const bytes = Number(await engine.docker(['image', 'inspect', name, '--format', '{{.Size}}']));
+    sizes[service] = `${(bytes / 1e6).toFixed(0)} MB`;
+  }
+  console.log(`image sizes (base ${BASE_IMAGE}): ${JSON.stringify(sizes)}`);
+
+  const config = JSON.parse(await engine.docker(['image', 'inspect', image('gateway'), '--format', '{{json .Config}}']));
+  expect(config.User).toBe('1000:1000');
+  expect(config.Cmd).toEqual(['node', 'dist/main.js']);
+  expect(config.WorkingDir).toBe('/app/services/gateway');
+  expect(config.Env).toContain('NODE_ENV=production');
+
+  const modules = (service: Service) => engine.docker(['run', '--rm', '--network=none', '--entrypoint', 'node', image(service), '-e', 'console.log(require("fs").readdirSync("/app/node_modules").join("\\n"))']);
+  const gatewayModules = (await modules('gateway')).split('\n');
+  expect(gatewayModules).toEqual(expect.arrayContaining(['jose', 'ioredis', 'fastify']));
+  // Other services' stores and the build toolchain stay out of the gateway image.
+  for (const absent of ['typeorm', 'mssql', 'pg', 'typescript', 'vitest', 'nx']) expect(gatewayModules).not.toContain(absent);
+  const schedulerModules = (await modules('dronescheduler')).split('\n');
+  expect(schedulerModules).toEqual(expect.arrayContaining(['typeorm', 'mssql', 'pg']));
+  expect(schedulerModules).not.toContain('jose');
+  const packageScoped = await engine.docker(['run', '--rm', '--network=none', '--entrypoint', 'node', image('package'), '-e', 'console.log(require("fs").readdirSync("/app/node_modules/@azure").join(","))']);
+  expect(packageScoped.split(',')).toContain('cosmos');
+
+  // The code is owned by root and not writable by the runtime user.
+  const write = await engine
+    .docker(['run', '--rm', '--network=none', '--entrypoint', 'node', image('delivery'), '-e', 'require("fs").writeFileSync("dist/main.js", "x")'])
+    .then(() => 'written', (error: Error) => error.message);
+  expect(write).toMatch(/EACCES|EROFS/);
+}, 120_000);
+
+it('runs every service read-only as uid 1000: ready, one real call each, and one delivery through all five containers', async () => {
+  const auth = join(shared, 'auth');
+  const bearer = token('docker-owner');
+  // The key was written by root: hand it to uid 1000 the way a mounted secret would be.
+  chownSync(auth, 1000, 1000);
+  for (const file of readdirSync(auth)) chownSync(join(auth, file), 1000, 1000);
+
+  const runs: Record<Service, string[]> = {
+    delivery: hardenedRun('delivery', { REDIS_URL: `${redis.url}/1` }),
+    package: hardenedRun(
+      'package',
+      { COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_AUTH: 'key', COSMOS_KEY: cosmos.key, COSMOS_TLS_CA_PATH: '/certs/cosmos-ca.pem' },
+      [`--volume=${join(shared, 'cosmos-ca.pem')}:/certs/cosmos-ca.pem:ro`],
+    ),
+    dronescheduler: hardenedRun('dronescheduler', { DB_ENGINE: 'postgres', DB_HOST: '127.0.0.1', DB_PORT: String(postgres.port), DB_NAME: 'dronescheduler', DB_USER: postgres.user }),
+    workflow: hardenedRun('workflow', { REDIS_URL: redis.url, PACKAGE_URL: url('package'), DRONESCHEDULER_URL: url('dronescheduler'), DELIVERY_URL: url('delivery') }),
+    gateway: hardenedRun(
+      'gateway',
+      {
+        REDIS_URL: redis.url,
+        AUTH_MODE: 'local',
+        AUTH_LOCAL_KEY_DIR: '/keys',
+        DELIVERY_URL: url('delivery'),
+        PACKAGE_URL: url('package'),
+        DRONESCHEDULER_URL: url('dronescheduler'),
+        WORKFLOW_URL: url('workflow'),
+      },
+      [`--volume=${auth}:/keys:ro`],
+    ),
+  };
+  for (const service of SERVICES) await engine.docker(runs[service]);
+  try {
+    await Promise.all(SERVICES.map((service) => untilOk(`${url(service)}/health/ready`, { timeoutMs: 60_000, intervalMs: 200 })));
+  } catch (error) {
+    for (const service of SERVICES) console.error(`--- ${service}\n${await engine.docker(['logs', '--tail', '40', service]).catch((e: Error) => e.message)}`);
+    throw error;
+  }
+
+  // The seed command ships in the image too: a one-off container, as a Kubernetes Job would run it.
+  await engine.docker([
+    'run', '--rm', '--read-only', '--user=1000:1000', '--network=host', '--tmpfs=/tmp',
+    '--env', 'DB_ENGINE=postgres', '--env', 'DB_HOST=127.0.0.1', '--env', `DB_PORT=${postgres.port}`, '--env', 'DB_NAME=dronescheduler', '--env', `DB_USER=${postgres.user}`,
+    '--entrypoint', 'node', image('dronescheduler'), 'dist/seed.js', '--drones', '3',
+  ]);
+  const drones = await callJson(url('dronescheduler'), 'GET', '/api/drones');
+  expect(drones.status).toBe(200);
+  expect(JSON.stringify(drones.body).match(/"id"/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
+
+  const parcel = await callJson(url('package'), 'PUT', '/api/packages/pkg-docker-direct', { ownerId: 'docker-owner', size: 'Small', weight: 1.5, tag: 'docker' });
+  expect(parcel.status).toBe(201);
+  expect((await callJson(url('package'), 'GET', '/api/packages/pkg-docker-direct')).body).toMatchObject({ ownerId: 'docker-owner', size: 'Small' });
+
+  const letters = await callJson(url('workflow'), 'GET', '/api/deadletters');
+  expect(letters.status).toBe(200);
+
+  const accepted = await callJson(
+    url('gateway'),
+    'POST',
+    '/api/deliveryrequests',
+    {
+      pickupLocation: '1 Container Way',
+      dropOffLocation: '2 Image St',
+      pickupTime: '2027-06-01T10:00:00Z',
+      deadline: '2027-06-01T12:00:00Z',
+      expedited: false,
+      confirmationRequired: 'None',
+      packageInfo: { packageId: 'pkg-docker-saga', size: 'Small', weight: 1, tag: 'docker' },
+    },
+    { authorization: `Bearer ${bearer}` },
+  );
+  expect(accepted.status).toBe(202);
+  const deliveryId: string = accepted.body.deliveryId;
+  const status = await eventually(
+    async () => {
+      const current = await callJson(url('gateway'), 'GET', `/api/deliveries/${deliveryId}/status`, undefined, { authorization: `Bearer ${bearer}` });
+      if (current.body?.status !== 'Scheduled') throw new Error(`status ${JSON.stringify(current.body)}`);
+      return current.body;
+    },
+    { timeoutMs: 30_000, intervalMs: 200 },
+  );
+  expect(status.droneId).toMatch(/\S/);
+  const delivery = await callJson(url('delivery'), 'GET', `/api/deliveries/${deliveryId}`);
+  expect(delivery.status).toBe(200);
+  expect(delivery.body).toMatchObject({ id: deliveryId, droneId: status.droneId });
+
+  // SIGTERM reaches node as PID 1: the graceful shutdown runs and the container exits 0 well within the grace.
+  await engine.docker(['stop', '--time=30', 'delivery'], { timeoutMs: 60_000 });
+  const exit = JSON.parse(await engine.docker(['inspect', 'delivery', '--format', '{{json .State}}']));
+  expect(exit).toMatchObject({ ExitCode: 0, OOMKilled: false });
+}, 300_000);

@@ -1,0 +1,690 @@
+/**
+ * The Helm charts under charts/, verified with the real helm binary and offline validators (no cluster here;
+ * charts/README.md says what a cluster would add). For every chart: dependency build from the committed
+ * Chart.lock, `helm lint --strict`, `helm template` with the defaults plus the documented minimal `--set`
+ * (environment-specific values are `required`) and with each example values file, every rendered object
+ * validated (k8s-validate.ts), chart-level assertions (hardening, probes, resources, shutdown timing, the
+ * NetworkPolicies against the call graph in the code, the Ingress against the local NGINX), generated files
+ * fresh (values.schema.json, README parameter tables), and `helm package`.
+ *
+ * UPDATE_CHARTS=1 npx vitest run --project deploy   regenerates values.schema.json and the README tables.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { z } from 'zod';
+import { deliveryConfigSchema } from '../../services/delivery/src/config';
+import { droneSchedulerConfigSchema } from '../../services/dronescheduler/src/config';
+import { gatewayConfigSchema } from '../../services/gateway/src/config';
+import { packageConfigSchema } from '../../services/package/src/config';
+import { workflowConfigSchema } from '../../services/workflow/src/config';
+import { callGraph, callersOf } from './call-graph';
+import { CHARTS, type Chart, SERVICES, type Service, chartSchemaText, configSettings } from './chart-schemas';
+import { Helm, copyCharts, helmBinary, repoRoot } from './helm';
+import { type K8sObject, kindKey, parseManifests, validateObject } from './k8s-validate';
+import { ingressSettings, renderNginxConfig } from '../../tools/local/nginx-config.mjs';
+
+const UPDATE = process.env.UPDATE_CHARTS === '1';
+const NAMESPACE = 'dronedelivery';
+const EXAMPLES = ['values-dev.yaml', 'values-prod.yaml'];
+const SERVICE_SCHEMAS: Record<Service, z.ZodType> = {
+  gateway: gatewayConfigSchema,
+  workflow: workflowConfigSchema,
+  package: packageConfigSchema,
+  dronescheduler: droneSchedulerConfigSchema,
+  delivery: deliveryConfigSchema,
+};
+const LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
+
+let helm: Helm;
+let charts: string;
+let scratch: string;
+let cleanupCharts: () => void;
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'dronedelivery-helm-'));
+  helm = new Helm(helmBinary(), join(scratch, 'home'));
+  ({ dir: charts, cleanup: cleanupCharts } = copyCharts());
+  // The service charts vendor the library; the umbrella vendors the service charts (with their library).
+  await Promise.all(SERVICES.map((service) => helm.ok(['dependency', 'build', service], charts)));
+  await helm.ok(['dependency', 'build', 'dronedelivery'], charts);
+}, 120_000);
+
+afterAll(() => {
+  cleanupCharts?.();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+// ---- helpers ----
+
+/** The `--set` flags of a chart README's minimal install (between the minimal-install markers). */
+function minimalSet(chart: Exclude<Chart, 'dronedelivery-lib'>): string[] {
+  const readme = readFileSync(join(repoRoot, 'charts', chart, 'README.md'), 'utf8');
+  const block = /<!-- minimal-install:start -->([\s\S]*?)<!-- minimal-install:end -->/.exec(readme);
+  if (!block) throw new Error(`charts/${chart}/README.md has no minimal-install block`);
+  return [...block[1].matchAll(/--set\s+(\S+)/g)].map((match) => match[1]);
+}
+
+function setArgs(sets: string[]): string[] {
+  return sets.flatMap((set) => ['--set', set]);
+}
+
+function valueSets(chart: Exclude<Chart, 'dronedelivery-lib'>): { name: string; args: string[] }[] {
+  return [
+    { name: 'defaults + the README minimal --set', args: setArgs(minimalSet(chart)) },
+    ...EXAMPLES.map((file) => ({ name: file, args: ['-f', join(chart, file)] })),
+  ];
+}
+
+async function render(chart: Exclude<Chart, 'dronedelivery-lib'>, args: string[], namespace = NAMESPACE): Promise<K8sObject[]> {
+  const objects = parseManifests(await helm.ok(['template', chart, chart, '--namespace', namespace, ...args], charts));
+  const problems = objects.flatMap(validateObject);
+  expect(problems, `${chart} ${args.join(' ')}`).toEqual([]);
+  return objects;
+}
+
+async function renderFails(chart: Exclude<Chart, 'dronedelivery-lib'>, args: string[], namespace = NAMESPACE): Promise<string> {
+  const result = await helm.run(['template', chart, chart, '--namespace', namespace, ...args], charts);
+  expect(result.code, `helm template ${chart} ${args.join(' ')} should fail`).not.toBe(0);
+  return result.stderr;
+}
+
+function find<T = K8sObject>(objects: K8sObject[], kind: string, name: string): T {
+  const found = objects.find((object) => object.kind === kind && object.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  return found as T;
+}
+
+function findAll(objects: K8sObject[], kind: string): K8sObject[] {
+  return objects.filter((object) => object.kind === kind);
+}
+
+interface Container {
+  name: string;
+  image: string;
+  ports: { name: string; containerPort: number }[];
+  envFrom: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  resources: { requests: Record<string, string | number>; limits: Record<string, string | number> };
+  startupProbe: Probe;
+  readinessProbe: Probe;
+  livenessProbe: Probe;
+  lifecycle: { preStop: { sleep: { seconds: number } } };
+  securityContext: Record<string, unknown>;
+  volumeMounts: { name: string; mountPath: string }[];
+}
+interface Probe {
+  httpGet: { path: string; port: string | number };
+  timeoutSeconds: number;
+}
+interface PodSpec {
+  serviceAccountName: string;
+  terminationGracePeriodSeconds: number;
+  securityContext: Record<string, unknown>;
+  topologySpreadConstraints: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[];
+  containers: Container[];
+  volumes: { name: string; emptyDir?: object }[];
+}
+interface DeploymentObject extends K8sObject {
+  spec: {
+    replicas?: number;
+    selector: { matchLabels: Record<string, string> };
+    strategy: { rollingUpdate: { maxSurge: number } };
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  };
+}
+interface NetworkPolicyPeer {
+  podSelector?: { matchLabels?: Record<string, string> };
+  namespaceSelector?: { matchLabels?: Record<string, string> };
+  ipBlock?: { cidr: string };
+}
+interface NetworkPolicyObject extends K8sObject {
+  spec: {
+    podSelector: { matchLabels?: Record<string, string> };
+    policyTypes: string[];
+    ingress?: { from?: NetworkPolicyPeer[]; ports?: { port: number }[] }[];
+    egress?: { to?: NetworkPolicyPeer[]; ports?: { port: number; endPort?: number; protocol: string }[] }[];
+  };
+}
+
+/** Kubernetes quantities as numbers (CPU in cores, memory in bytes). */
+function quantity(value: string | number): number {
+  if (typeof value === 'number') return value;
+  const match = /^([0-9.]+)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/.exec(value);
+  if (!match) throw new Error(`not a quantity: ${value}`);
+  const factor: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+  return Number(match[1]) * (match[2] ? factor[match[2]] : 1);
+}
+
+/** The chart-level contract of one service's rendered objects. */
+function checkService(objects: K8sObject[], service: Service): void {
+  for (const object of objects) {
+    expect(object.metadata.namespace, `${object.kind} ${object.metadata.name}`).toBe(NAMESPACE);
+    for (const label of LABELS) expect(object.metadata.labels?.[label], `${object.kind} ${object.metadata.name} ${label}`).toBeTruthy();
+    expect(object.metadata.labels?.['app.kubernetes.io/part-of']).toBe('dronedelivery');
+  }
+  const deployment = find<DeploymentObject>(objects, 'Deployment', service);
+  const pod = deployment.spec.template.spec;
+  const podLabels = deployment.spec.template.metadata.labels;
+  const selector = deployment.spec.selector.matchLabels;
+  expect(selector).toEqual({ 'app.kubernetes.io/name': service, 'app.kubernetes.io/instance': expect.any(String) });
+  for (const [key, value] of Object.entries(selector)) expect(podLabels[key]).toBe(value);
+  for (const label of LABELS) expect(podLabels[label]).toBeTruthy();
+
+  // Identity: ServiceAccount named like the service (the federated credential's subject).
+  expect(pod.serviceAccountName).toBe(service);
+  const account = find(objects, 'ServiceAccount', service);
+  if (podLabels['azure.workload.identity/use'] === 'true') {
+    expect(account.metadata.annotations?.['azure.workload.identity/client-id']).toMatch(/^[0-9a-f-]{36}$/);
+  } else {
+    expect(podLabels.aadpodidbinding).toBeTruthy();
+    expect(account.metadata.annotations?.['azure.workload.identity/client-id']).toBeUndefined();
+  }
+
+  // Hardening.
+  expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+  expect(pod.containers).toHaveLength(1);
+  const [container] = pod.containers;
+  expect(container.securityContext).toMatchObject({
+    runAsNonRoot: true,
+    runAsUser: 1000,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
+  expect(container.securityContext.capabilities).toEqual({ drop: ['ALL'] });
+  const tmp = container.volumeMounts.find((mount) => mount.mountPath === '/tmp');
+  expect(tmp, '/tmp mounted').toBeDefined();
+  expect(pod.volumes.find((volume) => volume.name === tmp?.name)?.emptyDir).toBeDefined();
+  expect(container.image).toMatch(new RegExp(`^[a-z0-9.-]+(:[0-9]+)?/dronedelivery/${service}(:[\\w.-]+)?(@sha256:[0-9a-f]{64})?$`));
+
+  // Resources: requests and limits for CPU and memory, limits not below requests.
+  for (const resource of ['cpu', 'memory']) {
+    expect(container.resources.requests[resource], `requests.${resource}`).toBeDefined();
+    expect(container.resources.limits[resource], `limits.${resource}`).toBeDefined();
+    expect(quantity(container.resources.limits[resource])).toBeGreaterThanOrEqual(quantity(container.resources.requests[resource]));
+  }
+
+  // The environment: one ConfigMap the service's own config schema accepts, PORT = the probed port.
+  const configMap = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', service);
+  expect(container.envFrom[0]).toEqual({ configMapRef: { name: service } });
+  const env = configMap.data;
+  const settings = new Set(Object.keys((SERVICE_SCHEMAS[service] as z.ZodObject).shape));
+  const unknown = Object.keys(env).filter((key) => !settings.has(key) && key !== 'AZURE_CLIENT_ID');
+  expect(unknown, `settings ${service} does not read`).toEqual([]);
+  const parsed = SERVICE_SCHEMAS[service].safeParse(env);
+  expect(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`), `${service} would refuse this config`).toEqual([]);
+  const port = container.ports.find((p) => p.name === 'http')?.containerPort;
+  expect(port).toBe(8080);
+  expect(env.PORT).toBe(String(port));
+
+  // Probes on the platform's endpoints; the readiness timeout leaves room for the store check.
+  expect(container.startupProbe.httpGet).toEqual({ path: '/health/startup', port: 'http' });
+  expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+  expect(container.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+  expect(container.readinessProbe.timeoutSeconds * 1000).toBeGreaterThan(Number(env.HEALTH_CHECK_TIMEOUT_MS ?? 1000));
+
+  // Shutdown: preStop sleep, then SHUTDOWN_GRACE_MS (which contains the drain delay), then a margin.
+  const sleep = container.lifecycle.preStop.sleep.seconds;
+  const graceMs = Number(env.SHUTDOWN_GRACE_MS);
+  const drainMs = Number(env.SHUTDOWN_DRAIN_DELAY_MS);
+  expect(sleep).toBeGreaterThanOrEqual(1);
+  expect(drainMs).toBeLessThan(graceMs);
+  expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(sleep + graceMs / 1000);
+  expect(pod.terminationGracePeriodSeconds).toBeLessThanOrEqual(sleep + Math.ceil(graceMs / 1000) + 30);
+
+  // Spread over zones and nodes.
+  expect(pod.topologySpreadConstraints.map((c) => c.topologyKey).sort()).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+  for (const constraint of pod.topologySpreadConstraints) expect(constraint.labelSelector.matchLabels).toEqual(selector);
+
+  // Service, PDB, NetworkPolicy select exactly these pods; an autoscaler owns the replica count.
+  const serviceObject = find<K8sObject & { spec: { type: string; selector: object; ports: { port: number; targetPort: string }[] } }>(objects, 'Service', service);
+  expect(serviceObject.spec).toMatchObject({ type: 'ClusterIP', selector, ports: [{ port: 8080, targetPort: 'http' }] });
+  const pdb = objects.find((object) => object.kind === 'PodDisruptionBudget') as (K8sObject & { spec: { selector: { matchLabels: object } } }) | undefined;
+  if (pdb) expect(pdb.spec.selector.matchLabels).toEqual(selector);
+  const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', service);
+  expect(policy.spec.podSelector.matchLabels).toEqual(selector);
+  expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+  const autoscalers = objects.filter((object) => object.kind === 'HorizontalPodAutoscaler' || object.kind === 'ScaledObject');
+  expect(autoscalers.length).toBeLessThanOrEqual(1);
+  for (const autoscaler of autoscalers) {
+    expect((autoscaler.spec as { scaleTargetRef: object }).scaleTargetRef).toMatchObject({ kind: 'Deployment', name: service });
+  }
+  expect(deployment.spec.replicas === undefined).toBe(autoscalers.length === 1);
+}
+
+function podNames(peers: NetworkPolicyPeer[] = []): string[] {
+  return peers.flatMap((peer) => (peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] && !peer.namespaceSelector ? [peer.podSelector.matchLabels['app.kubernetes.io/name']] : [])).sort();
+}
+
+// ---- generated files ----
+
+describe('generated chart files', () => {
+  it('values.schema.json of every chart is generated from the services’ config schemas', () => {
+    const stale: string[] = [];
+    for (const chart of CHARTS) {
+      const path = join(repoRoot, 'charts', chart, 'values.schema.json');
+      const expected = chartSchemaText(chart);
+      if (UPDATE) writeFileSync(path, expected);
+      else if (!existsSync(path) || readFileSync(path, 'utf8') !== expected) stale.push(path);
+    }
+    expect(stale, 'stale values.schema.json (UPDATE_CHARTS=1 regenerates)').toEqual([]);
+  });
+
+  it('each service chart requires exactly the settings its service cannot start without', () => {
+    for (const service of SERVICES) {
+      const chart = parse(readFileSync(join(repoRoot, 'charts', service, 'Chart.yaml'), 'utf8')) as { annotations: Record<string, string> };
+      expect(chart.annotations['dronedelivery.dev/required-config'].split(',').sort(), service).toEqual(configSettings(service).required);
+    }
+  });
+
+  it.each(CHARTS)('%s: the README Parameters table is current (readme-generator)', async (chart) => {
+    const dir = mkdtempSync(join(scratch, `readme-${chart}-`));
+    const source = join(repoRoot, 'charts', chart);
+    cpSync(join(source, 'values.yaml'), join(dir, 'values.yaml'));
+    cpSync(join(source, 'README.md'), join(dir, 'README.md'));
+    const generator = join(repoRoot, 'node_modules/@bitnami/readme-generator-for-helm/bin/index.js');
+    await new Promise<void>((done, fail) =>
+      execFile(process.execPath, [generator, '--values', join(dir, 'values.yaml'), '--readme', join(dir, 'README.md')], (error, stdout, stderr) =>
+        error ? fail(new Error(`readme-generator failed for ${chart}:\n${stdout}${stderr}`)) : done(),
+      ),
+    );
+    // The generator writes CRLF after its section headings; the committed READMEs use LF throughout.
+    const generated = readFileSync(join(dir, 'README.md'), 'utf8').replace(/\r\n/g, '\n');
+    if (UPDATE) writeFileSync(join(source, 'README.md'), generated);
+    else expect(readFileSync(join(source, 'README.md'), 'utf8').replace(/\r\n/g, '\n'), `charts/${chart}/README.md is stale (UPDATE_CHARTS=1 regenerates)`).toBe(generated);
+  });
+});
+
+// ---- lint, render, validate ----
+
+describe('helm lint --strict', () => {
+  it.each(CHARTS)('%s', async (chart) => {
+    const runs = chart === 'dronedelivery-lib' ? [[]] : [[], ...EXAMPLES.map((file) => ['-f', join(chart, file)])];
+    for (const args of runs) {
+      const result = await helm.run(['lint', '--strict', chart, '--namespace', NAMESPACE, ...args], charts);
+      expect(result.code, `helm lint --strict ${chart} ${args.join(' ')}\n${result.stdout}${result.stderr}`).toBe(0);
+    }
+  });
+});
+
+describe('service charts render valid, hardened objects', () => {
+  it.each(SERVICES)('%s: defaults + minimal --set, values-dev.yaml, values-prod.yaml', async (service) => {
+    for (const { name, args } of valueSets(service)) {
+      const objects = await render(service, args);
+      try {
+        checkService(objects, service);
+      } catch (error) {
+        throw new Error(`${service} with ${name}: ${(error as Error).message}`, { cause: error });
+      }
+      const kinds = new Set(objects.map(kindKey));
+      const expected = ['apps/v1/Deployment', 'v1/Service', 'v1/ServiceAccount', 'v1/ConfigMap', 'networking.k8s.io/v1/NetworkPolicy'];
+      // values-dev.yaml turns the PodDisruptionBudget off (one replica); everywhere else it is on.
+      if (name !== 'values-dev.yaml') expected.push('policy/v1/PodDisruptionBudget');
+      for (const kind of expected) expect(kinds.has(kind), `${service} (${name}) renders ${kind}`).toBe(true);
+    }
+  });
+
+  it.each(SERVICES)('%s: the defaults alone do not render, and each documented minimal --set is required', async (service) => {
+    await renderFails(service, []);
+    const sets = minimalSet(service);
+    for (const set of sets) {
+      const key = set.slice(0, set.indexOf('='));
+      const stderr = await renderFails(service, setArgs(sets.filter((other) => other !== set)));
+      expect(stderr, `without --set ${key}`).toContain(key.replace(/^global\./, ''));
+    }
+  });
+
+  it('a required value emptied with --set fails with the required message', async () => {
+    const stderr = await renderFails('gateway', [...setArgs(minimalSet('gateway')), '--set', 'image.repository=']);
+    expect(stderr).toContain('gateway: image.repository is required');
+  });
+
+  it('resources are required (schema and template)', async () => {
+    const stderr = await renderFails('delivery', [...setArgs(minimalSet('delivery')), '--set', 'resources.limits=null']);
+    expect(stderr).toMatch(/limits/);
+  });
+
+  it('the workload identity namespace of the federated credentials is enforced', async () => {
+    const stderr = await renderFails('package', setArgs(minimalSet('package')), 'default');
+    expect(stderr).toContain('system:serviceaccount:dronedelivery:package');
+  });
+
+  it('identity.mode=pod: aadpodidbinding label, no workload identity annotation, IMDS egress', async () => {
+    const objects = await render('delivery', [...setArgs(minimalSet('delivery')), '--set', 'identity.mode=pod', '--set', 'identity.podIdentityBinding=delivery-identity']);
+    checkService(objects, 'delivery');
+    const pod = find<DeploymentObject>(objects, 'Deployment', 'delivery').spec.template;
+    expect(pod.metadata.labels.aadpodidbinding).toBe('delivery-identity');
+    expect(pod.metadata.labels['azure.workload.identity/use']).toBeUndefined();
+    const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'delivery');
+    expect(policy.spec.egress?.some((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === '169.254.169.254/32'))).toBe(true);
+  });
+
+  it('the optional SecretProviderClass mounts Key Vault secrets and syncs the ones named as env', async () => {
+    const objects = await render('package', [
+      ...setArgs(minimalSet('package')),
+      '--set',
+      'secretProviderClass.enabled=true',
+      '--set',
+      'secretProviderClass.objects[0].objectName=appinsights-connection-string',
+      '--set',
+      'secretProviderClass.objects[0].env=APPLICATIONINSIGHTS_CONNECTION_STRING',
+      '--set',
+      'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/',
+      '--set',
+      'global.azure.tenantId=11111111-1111-1111-1111-111111111111',
+    ]);
+    checkService(objects, 'package');
+    const spc = find<K8sObject & { spec: { parameters: Record<string, string>; secretObjects: { secretName: string }[] } }>(objects, 'SecretProviderClass', 'package');
+    expect(spc.spec.parameters).toMatchObject({ keyvaultName: 'kv-dronedelivery', usePodIdentity: 'false', clientID: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    const pod = find<DeploymentObject>(objects, 'Deployment', 'package').spec.template.spec;
+    expect(pod.containers[0].envFrom).toContainEqual({ secretRef: { name: spc.spec.secretObjects[0].secretName } });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'secrets-store', mountPath: '/mnt/secrets-store', readOnly: true });
+    const withoutTenant = await renderFails('package', [...setArgs(minimalSet('package')), '--set', 'secretProviderClass.enabled=true', '--set', 'secretProviderClass.objects[0].objectName=x', '--set', 'global.azure.keyVaultUri=https://kv-x.vault.azure.net/']);
+    expect(withoutTenant).toContain('global.azure.tenantId is required');
+  });
+
+  it('workflow: the KEDA ScaledObject replaces the HPA; TriggerAuthentication per authentication mode', async () => {
+    const base = [...setArgs(minimalSet('workflow')), '--set', 'keda.enabled=true', '--set', 'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/'];
+    const objects = await render('workflow', base);
+    checkService(objects, 'workflow');
+    expect(findAll(objects, 'HorizontalPodAutoscaler')).toEqual([]);
+    const scaled = find<K8sObject & { spec: { triggers: { type: string; metadata: Record<string, string>; authenticationRef: { name: string } }[] } }>(objects, 'ScaledObject', 'workflow');
+    const [trigger] = scaled.spec.triggers;
+    const config = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', 'workflow').data;
+    const redis = new URL(config.REDIS_URL);
+    expect(trigger).toMatchObject({
+      type: 'redis-streams',
+      metadata: {
+        address: `${redis.hostname}:${redis.port || '6380'}`,
+        enableTLS: String(redis.protocol === 'rediss:'),
+        stream: config.COMMAND_STREAM_KEY ?? 'dronedelivery:commands',
+        consumerGroup: config.CONSUMER_GROUP ?? 'workflow',
+        pendingEntriesCount: expect.stringMatching(/^[1-9][0-9]*$/),
+      },
+    });
+    const auth = find<K8sObject & { spec: { azureKeyVault: { podIdentity: { provider: string }; secrets: { parameter: string; name: string }[] } } }>(objects, 'TriggerAuthentication', trigger.authenticationRef.name);
+    expect(auth.spec.azureKeyVault.podIdentity.provider).toBe('azure-workload');
+    expect(auth.spec.azureKeyVault.secrets).toEqual([{ parameter: 'password', name: 'redis-password' }]);
+
+    const secretMode = await render('workflow', [...base, '--set', 'keda.authentication.mode=secret']);
+    expect(find<K8sObject & { spec: object }>(secretMode, 'TriggerAuthentication', 'workflow-redis').spec).toEqual({
+      secretTargetRef: [{ parameter: 'password', name: 'workflow-keyvault', key: 'REDIS_PASSWORD' }],
+    });
+    const noAuth = await render('workflow', [...base, '--set', 'keda.authentication.mode=none']);
+    expect(findAll(noAuth, 'TriggerAuthentication')).toEqual([]);
+    expect(find<K8sObject & { spec: { triggers: object[] } }>(noAuth, 'ScaledObject', 'workflow').spec.triggers[0]).not.toHaveProperty('authenticationRef');
+  });
+});
+
+// ---- the gateway Ingress and the local NGINX ----
+
+describe('gateway Ingress', () => {
+  /** The local NGINX config as tools/local/nginx-config.mjs renders it (for the local stack and compose) from ingress-settings.json. */
+  function localNginx(): { config: string; settings: Record<string, string | number> } {
+    const template = readFileSync(join(repoRoot, 'tools/local/nginx.conf.template'), 'utf8');
+    const stack = readFileSync(join(repoRoot, 'tools/local/stack.mjs'), 'utf8');
+    // The stack renders through the shared renderer, which takes every behaviour value from ingress-settings.json.
+    expect(stack).toContain("from './nginx-config.mjs'");
+    expect(stack).toMatch(/renderNginxConfig\(\{/);
+    const settings = ingressSettings;
+    const placeholders = new Set([...template.matchAll(/\{\{([A-Z_]+)\}\}/g)].map((match) => match[1]));
+    const perRun = ['PREFIX', 'ERROR_LOG', 'LISTEN', 'GATEWAY_ADDRESS'];
+    expect([...placeholders].filter((name) => !perRun.includes(name)).sort(), 'every ingress behaviour placeholder comes from ingress-settings.json').toEqual(
+      Object.keys(settings)
+        .filter((key) => !key.startsWith('$'))
+        .sort(),
+    );
+    const config = renderNginxConfig({ PREFIX: '<PREFIX>', ERROR_LOG: '<ERROR_LOG>', LISTEN: '<LISTEN>', GATEWAY_ADDRESS: '<GATEWAY_ADDRESS>' });
+    return { config, settings };
+  }
+
+  function directive(config: string, pattern: RegExp, what: string): RegExpExecArray {
+    const match = pattern.exec(config);
+    if (!match) throw new Error(`tools/local/nginx.conf.template: no ${what}`);
+    return match;
+  }
+
+  /** nginx sizes (64k, 1m) and times (2s, 1m) in bytes and seconds. */
+  const nginxSize = (value: string) => Number(/^(\d+)/.exec(value)?.[1]) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[value.slice(-1).toLowerCase()] ?? 1);
+  const nginxSeconds = (value: string) => Number(/^(\d+)/.exec(value)?.[1]) * ({ s: 1, m: 60, h: 3600 }[value.slice(-1)] ?? 1);
+
+  it('mirrors the local NGINX: per-client rate limit and burst, body limit, timeouts, X-Request-ID, only /api', async () => {
+    const { config } = localNginx();
+    const zone = directive(config, /limit_req_zone \$binary_remote_addr zone=(\w+):\S+ rate=(\d+)r\/s;/, 'per-client limit_req_zone');
+    const burst = directive(config, new RegExp(`limit_req zone=${zone[1]} burst=(\\d+) nodelay;`), 'limit_req with nodelay');
+    const body = directive(config, /client_max_body_size (\S+);/, 'client_max_body_size');
+    const timeouts = Object.fromEntries(
+      ['connect', 'send', 'read'].map((kind) => [kind, nginxSeconds(directive(config, new RegExp(`proxy_${kind}_timeout (\\S+);`), `proxy_${kind}_timeout`)[1])]),
+    );
+    const location = directive(config, /location (\/\S*) \{\s*limit_req[^}]*proxy_pass http:\/\/gateway;/, 'proxied location');
+    // X-Request-ID: the caller's, else a generated one.
+    directive(config, /map \$http_x_request_id \$request_id_out \{\s*default \$http_x_request_id;\s*"" \$request_id;\s*\}/, 'X-Request-ID map');
+    directive(config, /proxy_set_header X-Request-ID \$request_id_out;/, 'X-Request-ID header');
+
+    for (const { name, args } of valueSets('gateway')) {
+      if (name !== 'defaults + the README minimal --set') continue; // the chart's defaults are what must not drift
+      const objects = await render('gateway', args);
+      const ingresses = findAll(objects, 'Ingress') as (K8sObject & { spec: { ingressClassName: string; rules: { http: { paths: { path: string; pathType: string; backend: object }[] } }[] } })[];
+      expect(ingresses).toHaveLength(1);
+      const [ingress] = ingresses;
+      const annotations = ingress.metadata.annotations ?? {};
+      const rps = Number(annotations['nginx.ingress.kubernetes.io/limit-rps']);
+      expect(rps, 'limit-rps = local rate').toBe(Number(zone[2]));
+      expect(rps * Number(annotations['nginx.ingress.kubernetes.io/limit-burst-multiplier']), 'limit-rps × limit-burst-multiplier = local burst').toBe(Number(burst[1]));
+      expect(nginxSize(annotations['nginx.ingress.kubernetes.io/proxy-body-size']), 'proxy-body-size = local client_max_body_size').toBe(nginxSize(body[1]));
+      expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-connect-timeout'])).toBe(timeouts.connect);
+      expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBe(timeouts.send);
+      expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBe(timeouts.read);
+      // ingress-nginx passes or generates X-Request-ID by default (generate-request-id); no snippet may change that.
+      expect(Object.keys(annotations).filter((key) => key.endsWith('-snippet'))).toEqual([]);
+      // Only the gateway, only under the proxied prefix.
+      const paths = ingress.spec.rules.flatMap((rule) => rule.http.paths);
+      expect(paths).toEqual([{ path: location[1].replace(/\/$/, ''), pathType: 'Prefix', backend: { service: { name: 'gateway', port: { name: 'http' } } } }]);
+      // The body limit is also the gateway's own (BODY_LIMIT_BYTES), so both answer 413 alike.
+      const env = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', 'gateway').data;
+      expect(nginxSize(body[1])).toBe(Number(env.BODY_LIMIT_BYTES ?? (gatewayConfigSchema.shape.BODY_LIMIT_BYTES.parse(undefined) as number)));
+    }
+  });
+
+  it('the drift check fails when the chart and the local defaults differ', async () => {
+    const objects = await render('gateway', [...setArgs(minimalSet('gateway')), '--set', 'ingress.rateLimit.rps=100', '--set', 'ingress.rateLimit.burst=400']);
+    const ingress = find(objects, 'Ingress', 'gateway');
+    expect(Number(ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/limit-rps'])).not.toBe(Number(localNginx().settings.RATE_LIMIT_RPS));
+    const stderr = await renderFails('gateway', [...setArgs(minimalSet('gateway')), '--set', 'ingress.rateLimit.burst=300']);
+    expect(stderr).toContain('must be a multiple of ingress.rateLimit.rps');
+  });
+
+  it('ingressClassName is configurable (community nginx or the AKS application routing add-on)', async () => {
+    for (const className of ['nginx', 'webapprouting.kubernetes.azure.com']) {
+      const objects = await render('gateway', [...setArgs(minimalSet('gateway')), '--set', `ingress.className=${className}`]);
+      expect((find(objects, 'Ingress', 'gateway').spec as { ingressClassName: string }).ingressClassName).toBe(className);
+    }
+  });
+});
+
+// ---- the umbrella chart ----
+
+describe('umbrella chart', () => {
+  it.each(['defaults + the README minimal --set', ...EXAMPLES])('renders all five services and the namespace policies (%s)', async (name) => {
+    const { args } = valueSets('dronedelivery').find((set) => set.name === name) ?? { args: [] };
+    const objects = await render('dronedelivery', args);
+    for (const service of SERVICES) {
+      checkService(
+        objects.filter((object) => object.metadata.labels?.['app.kubernetes.io/name'] === service),
+        service,
+      );
+    }
+    expect(findAll(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual([...SERVICES].sort());
+    expect(findAll(objects, 'ServiceAccount').map((d) => d.metadata.name).sort()).toEqual([...SERVICES].sort());
+    find(objects, 'ResourceQuota', 'dronedelivery');
+    find(objects, 'LimitRange', 'dronedelivery');
+    const deny = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'default-deny');
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    const dns = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'allow-dns');
+    expect(dns.spec.podSelector).toEqual({});
+    expect(dns.spec.egress?.[0].ports).toEqual([
+      { port: 53, protocol: 'UDP' },
+      { port: 53, protocol: 'TCP' },
+    ]);
+    // Only the gateway is exposed.
+    expect(findAll(objects, 'Ingress').map((ingress) => ingress.metadata.name)).toEqual(['gateway']);
+    expect(objects.filter((object) => object.kind === 'Service' && (object.spec as { type: string }).type !== 'ClusterIP')).toEqual([]);
+
+    // NetworkPolicies against the call graph read from the code.
+    const graph = callGraph();
+    const callers = callersOf(graph);
+    for (const service of SERVICES) {
+      const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', service);
+      const from = policy.spec.ingress?.flatMap((rule) => rule.from ?? []) ?? [];
+      expect(podNames(from), `who may call ${service}`).toEqual([...callers[service]].sort());
+      const controllers = from.filter((peer) => ['ingress-nginx', 'app-routing-system'].includes(peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] ?? ''));
+      expect(controllers.length > 0, `${service} admits the ingress controller`).toBe(service === 'gateway');
+      for (const rule of policy.spec.ingress ?? []) expect(rule.ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
+      const to = policy.spec.egress?.flatMap((rule) => rule.to ?? []) ?? [];
+      expect(podNames(to), `whom ${service} may call`).toEqual([...graph[service]].sort());
+      const env = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', service).data;
+      const urls = Object.keys(env).filter((key) => SERVICES.some((other) => key === `${other.toUpperCase()}_URL`));
+      expect(urls.sort()).toEqual(graph[service].map((callee) => `${callee.toUpperCase()}_URL`).sort());
+      for (const callee of graph[service]) {
+        expect(env[`${callee.toUpperCase()}_URL`]).toBe(`http://${callee}:8080`);
+        expect((find(objects, 'Service', callee).spec as { ports: { port: number }[] }).ports[0].port).toBe(8080);
+      }
+    }
+  });
+
+  it('the call graph in the code matches the services’ *_URL settings', () => {
+    const graph = callGraph();
+    expect(graph.gateway.length + graph.workflow.length).toBeGreaterThan(0);
+    for (const service of SERVICES) {
+      const urls = Object.keys((SERVICE_SCHEMAS[service] as z.ZodObject).shape).filter((key) => SERVICES.some((other) => key === `${other.toUpperCase()}_URL`));
+      expect(urls.sort(), service).toEqual(graph[service].map((callee) => `${callee.toUpperCase()}_URL`).sort());
+    }
+  });
+
+  it.each(['defaults + the README minimal --set', ...EXAMPLES])('the quota holds every service at its autoscaling maximum plus a surge pod (%s)', async (name) => {
+    const { args } = valueSets('dronedelivery').find((set) => set.name === name) ?? { args: [] };
+    const objects = await render('dronedelivery', args);
+    const hard = (find(objects, 'ResourceQuota', 'dronedelivery').spec as { hard: Record<string, string> }).hard;
+    const limitMax = (find(objects, 'LimitRange', 'dronedelivery').spec as { limits: { max: Record<string, string> }[] }).limits[0].max;
+    const total = { pods: 0, 'requests.cpu': 0, 'requests.memory': 0, 'limits.cpu': 0, 'limits.memory': 0 };
+    for (const deployment of findAll(objects, 'Deployment') as DeploymentObject[]) {
+      const name = deployment.metadata.name;
+      const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === name)?.spec as { maxReplicas: number } | undefined;
+      const scaled = objects.find((o) => o.kind === 'ScaledObject' && o.metadata.name === name)?.spec as { maxReplicaCount: number } | undefined;
+      const pods = (hpa?.maxReplicas ?? scaled?.maxReplicaCount ?? deployment.spec.replicas ?? 1) + deployment.spec.strategy.rollingUpdate.maxSurge;
+      total.pods += pods;
+      for (const container of deployment.spec.template.spec.containers) {
+        for (const kind of ['requests', 'limits'] as const) {
+          for (const resource of ['cpu', 'memory'] as const) {
+            total[`${kind}.${resource}`] += pods * quantity(container.resources[kind][resource]);
+            if (kind === 'limits') expect(quantity(container.resources.limits[resource]), `${name} limit within LimitRange max`).toBeLessThanOrEqual(quantity(limitMax[resource]));
+          }
+        }
+      }
+    }
+    for (const [key, needed] of Object.entries(total)) expect(needed, `${key} needed at full scale vs quota ${hard[key]}`).toBeLessThanOrEqual(quantity(hard[key]));
+  });
+
+  it('refuses a gateway and workflow on different command-stream Redis instances', async () => {
+    const stderr = await renderFails('dronedelivery', [...setArgs(minimalSet('dronedelivery')), '--set', 'workflow.config.REDIS_URL=rediss://other.redis.cache.windows.net:6380']);
+    expect(stderr).toContain('must be the same Redis');
+  });
+
+  it('refuses a delivery service reading redis-password from the command stream’s Key Vault', async () => {
+    const stderr = await renderFails('dronedelivery', [...setArgs(minimalSet('dronedelivery')), '--set', 'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/']);
+    expect(stderr).toContain('give delivery its own vault (delivery.keyVault.uri)');
+    await render('dronedelivery', [
+      ...setArgs(minimalSet('dronedelivery')),
+      '--set',
+      'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/',
+      '--set',
+      'delivery.keyVault.uri=https://kv-dronedelivery-dlv.vault.azure.net/',
+    ]);
+  });
+
+  it('installs a subset with <service>.enabled=false', async () => {
+    const objects = await render('dronedelivery', [...setArgs(minimalSet('dronedelivery')), '--set', 'dronescheduler.enabled=false']);
+    expect(findAll(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(SERVICES.filter((s) => s !== 'dronescheduler').sort());
+  });
+});
+
+describe('helm package', () => {
+  it('packages every chart', async () => {
+    const out = join(scratch, 'packages');
+    for (const chart of CHARTS) await helm.ok(['package', chart, '--destination', out], charts);
+    const versions = Object.fromEntries(CHARTS.map((chart) => [chart, (parse(readFileSync(join(repoRoot, 'charts', chart, 'Chart.yaml'), 'utf8')) as { version: string }).version]));
+    expect(readdirSync(out).sort()).toEqual(CHARTS.map((chart) => `${chart}-${versions[chart]}.tgz`).sort());
+  });
+});
+
+// ---- the validators bite ----
+
+describe('validators reject broken objects', () => {
+  let gateway: K8sObject[];
+  const copyOf = (kind: string) => structuredClone(find(gateway, kind, 'gateway'));
+
+  beforeAll(async () => {
+    gateway = await render('gateway', setArgs(minimalSet('gateway')));
+  });
+
+  it('a misspelled container field (imagePullPolicyy)', () => {
+    const deployment = copyOf('Deployment') as DeploymentObject;
+    const container = deployment.spec.template.spec.containers[0] as unknown as Record<string, unknown>;
+    container.imagePullPolicyy = container.imagePullPolicy;
+    delete container.imagePullPolicy;
+    expect(validateObject(deployment).join('\n')).toMatch(/containers\/0\/imagePullPolicyy: unknown field/);
+  });
+
+  it('a null left by a template', () => {
+    const deployment = copyOf('Deployment') as DeploymentObject;
+    (deployment.spec.template.spec as unknown as Record<string, unknown>).nodeSelector = null;
+    expect(validateObject(deployment).join('\n')).toMatch(/nodeSelector: null/);
+  });
+
+  it('an empty string left by a template', () => {
+    const config = copyOf('ConfigMap') as K8sObject & { data: Record<string, string> };
+    config.data.REDIS_URL = '';
+    expect(validateObject(config).join('\n')).toMatch(/data\/REDIS_URL: empty string/);
+  });
+
+  it('a missing required field (kubernetes-models)', () => {
+    const deployment = copyOf('Deployment') as DeploymentObject;
+    delete (deployment.spec.template.spec.containers[0] as unknown as Record<string, unknown>).name;
+    expect(validateObject(deployment).join('\n')).toMatch(/kubernetes-models: .*name/);
+  });
+
+  it('a wrong type (kubernetes-models) and a removed or beta API version', () => {
+    const deployment = copyOf('Deployment') as DeploymentObject;
+    (deployment.spec as unknown as Record<string, unknown>).replicas = 'two';
+    expect(validateObject(deployment).join('\n')).toMatch(/replicas/);
+    expect(validateObject({ ...copyOf('PodDisruptionBudget'), apiVersion: 'policy/v1beta1' }).join('\n')).toMatch(/not served on Kubernetes 1.30\+/);
+    expect(validateObject({ ...copyOf('HorizontalPodAutoscaler'), apiVersion: 'autoscaling/v2beta2' }).join('\n')).toMatch(/removed in 1.26/);
+    expect(validateObject({ ...copyOf('Ingress'), apiVersion: 'networking.k8s.io/v1beta1' }).join('\n')).toMatch(/not served/);
+  });
+
+  it('unknown fields in KEDA objects and a SecretProviderClass', () => {
+    const scaled = {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata: { name: 'workflow', labelz: { a: 'b' } },
+      spec: { scaleTargetRef: { name: 'workflow' }, triggers: [{ type: 'redis-streams', metdata: { stream: 's' } }] },
+    } as unknown as K8sObject;
+    const problems = validateObject(scaled).join('\n');
+    expect(problems).toMatch(/metadata\/labelz: unknown field/);
+    expect(problems).toMatch(/triggers\/0\/metdata: unknown field/);
+    const spc = {
+      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+      kind: 'SecretProviderClass',
+      metadata: { name: 'x' },
+      spec: { provider: 'azure', parameters: { keyvaultname: 'kv', tenantId: 't', usePodIdentity: 'false', clientID: 'c', objects: 'array:\n  - |\n    objectName: a\n    objectType: secret\n' } },
+    } as unknown as K8sObject;
+    expect(validateObject(spc).join('\n')).toMatch(/parameters\/keyvaultname: unknown field[\s\S]*keyvaultName: required/);
+  });
+
+  it('an unknown kind', () => {
+    expect(validateObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' } }).join('\n')).toMatch(/not a known GA kind/);
+  });
+});

@@ -1,0 +1,2 @@
+export declare const composeNginxConfigPath: string;
+export declare function composeNginxConfig(): string;
