@@ -58,7 +58,9 @@ export class CosmosEmulator {
   /** Listens on the same port again (after stop()); the account starts empty. */
   async start(): Promise<void> {
     if (this.server) return;
-    const server = createHttpsServer({ key: this.certificate.key, cert: this.certificate.cert });
+    // keepAlive: the emulator answers `Connection: close` otherwise, and every Cosmos call would pay a new TLS
+    // handshake (and a new secure context) on both sides; the real service keeps connections open.
+    const server = createHttpsServer({ key: this.certificate.key, cert: this.certificate.cert, keepAlive: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => {

@@ -29,7 +29,7 @@ const tables = async () =>
 
 it('migrate applies the versioned migrations on an empty database, then is a no-op on a second run', async () => {
   expect(await tables()).toEqual([]);
-  expect(await command('migrate.js')).toEqual({ applied: ['CreateFleetAndAssignments1767225600000'] });
+  expect(await command('migrate.js')).toEqual({ applied: ['CreateFleetAndAssignments1767225600000', 'CandidateOrderIndex1767312000000'] });
   expect(await tables()).toEqual(['assignments', 'drones', 'schema_migrations']);
   const columns = await sql(postgres, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'assignments'");
   expect(Object.fromEntries(columns.map((c) => [c.column_name, c.data_type]))).toMatchObject({
@@ -38,10 +38,14 @@ it('migrate applies the versioned migrations on an empty database, then is a no-
     package_weight_kg: 'double precision',
   });
   const indexes = (await sql(postgres, "SELECT indexname FROM pg_indexes WHERE tablename IN ('drones', 'assignments')")).map((r) => r.indexname);
-  expect(indexes).toEqual(expect.arrayContaining(['IX_drones_status_payload', 'IX_assignments_drone_status_pickup', 'IX_assignments_owner_pickup']));
+  expect(indexes).toEqual(expect.arrayContaining(['IX_drones_status_payload_id', 'IX_assignments_drone_status_pickup', 'IX_assignments_owner_pickup']));
+  expect(indexes).not.toContain('IX_drones_status_payload'); // replaced by the one in candidate order
 
   expect(await command('migrate.js')).toEqual({ applied: [] });
-  expect(await sql(postgres, 'SELECT name FROM schema_migrations')).toEqual([{ name: 'CreateFleetAndAssignments1767225600000' }]);
+  expect(await sql(postgres, 'SELECT name FROM schema_migrations ORDER BY name')).toEqual([
+    { name: 'CandidateOrderIndex1767312000000' },
+    { name: 'CreateFleetAndAssignments1767225600000' },
+  ]);
 });
 
 it('the schema itself rejects an assignment whose deadline is not after its pickup', async () => {
