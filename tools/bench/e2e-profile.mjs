@@ -65,6 +65,15 @@ try {
     }
     await client.end();
   })();
+  if (process.env.PROFILE_INGESTION) {
+    // Ingestion only (workflow paused, as in the benchmark): autocannon straight at the gateway.
+    const { default: autocannon } = await import('autocannon');
+    process.kill(described.services.workflow.pid, 'SIGSTOP');
+    let i = 0;
+    const result = await autocannon({ url: `${described.services.gateway.url}/api/deliveryrequests`, connections, duration: Number(process.env.BENCH_SECONDS ?? 10), requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, headers: { ...headers }, body: body(i++) }) }] });
+    console.log(`ingestion: ${Math.round(result.requests.average)} rps, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${result.errors + result.timeouts + result.non2xx}`);
+    process.kill(described.services.workflow.pid, 'SIGCONT');
+  } else {
   const before = tree(stack.pid);
   const cpuBefore = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
   const start = Date.now();
@@ -111,6 +120,7 @@ try {
     groups.set(group, (groups.get(group) ?? 0) + used);
   }
   for (const [group, used] of [...groups].sort((a, b) => b[1] - a[1])) if (used > 0.05) console.log(`${group.padEnd(28)} ${used.toFixed(2)} s CPU  ${(1000 * used / batch).toFixed(2)} ms/delivery  ${(100 * used / seconds).toFixed(0)} % of a core`);
+  }
 } finally {
   stack.kill('SIGTERM');
   await new Promise((resolve) => stack.once('exit', resolve));
