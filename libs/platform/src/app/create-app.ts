@@ -3,10 +3,10 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import type { PlatformConfig } from '../config/config';
 import { createValidationPipe } from '../errors/validation';
-import { requestIdFor } from '../logging/logging';
+import { logRequest, requestIdFor } from '../logging/logging';
 import { MetricsRegistry } from '../metrics/metrics';
 
 export interface CreateAppOptions {
@@ -51,11 +51,14 @@ export async function createApp(rootModule: DynamicModule | Type, options: Creat
     void reply.header('x-request-id', request.id);
   });
   const metrics = app.get(MetricsRegistry);
+  const requestLogger = await app.resolve(PinoLogger);
+  requestLogger.setContext('http');
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    logRequest(requestLogger, request, reply);
   });
 
   const document = buildOpenApiDocument(app, options);

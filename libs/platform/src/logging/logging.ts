@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { RequestMethod } from '@nestjs/common';
-import type { Params } from 'nestjs-pino';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Params, PinoLogger } from 'nestjs-pino';
 import { currentTraceId } from '../telemetry/trace-context';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const UNLOGGED_ROUTES = /^\/(health|metrics)\b/;
 
 /** Accepts a caller's X-Request-ID when it is well-formed, else issues a new one. */
 export function requestIdFor(request: IncomingMessage): string {
@@ -12,11 +13,13 @@ export function requestIdFor(request: IncomingMessage): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
 }
 
-/** JSON lines with request id and trace id; credentials redacted; bodies never logged. */
+/** JSON lines with the trace id (when there is one); credentials redacted; bodies never logged. */
 export function loggerParams(serviceName: string, level: string): Params {
   return {
-    // nestjs-pino's default route pattern ({/*splat}) matches nothing on Nest 12 + Fastify; this one matches all.
-    forRoutes: [{ path: '/*path', method: RequestMethod.ALL }],
+    // No per-request middleware: pino-http's child logger and context per request (run through Nest's middleware
+    // layer on Fastify) cost ~10 % of a request's CPU (docs/performance.md). Requests are logged once, on
+    // completion, by logRequest; everything else logs through the root logger, which these options configure.
+    forRoutes: [],
     pinoHttp: {
       level,
       base: { service: serviceName },
@@ -27,16 +30,24 @@ export function loggerParams(serviceName: string, level: string): Params {
         const traceId = currentTraceId();
         return traceId ? { traceId } : {};
       },
-      // Fastify already assigned the id (see createApp); reuse it so logs and the echoed header agree.
-      genReqId: (request: IncomingMessage) => (request as IncomingMessage & { id?: string }).id ?? requestIdFor(request),
-      customAttributeKeys: { reqId: 'requestId' },
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["ocp-apim-subscription-key"]'], censor: '[redacted]' },
+      // pino-http first maps the raw request/response (logRequest passes them) to its standard shape; then these.
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)\b/.test(req.url ?? '') },
-      quietReqLogger: true,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["ocp-apim-subscription-key"]'], censor: '[redacted]' },
     },
   };
+}
+
+/**
+ * One line per finished request, with its id (the one echoed in X-Request-ID) and, through the mixin, its trace
+ * id: Fastify runs onResponse hooks inside the request's trace context. Probes and scrapes are not logged.
+ */
+export function logRequest(logger: PinoLogger<string>, request: FastifyRequest, reply: FastifyReply): void {
+  const failed = reply.statusCode >= 500;
+  if (!logger.logger.isLevelEnabled(failed ? 'error' : 'info') || UNLOGGED_ROUTES.test(request.url)) return;
+  const line = { requestId: request.id, req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) };
+  if (failed) logger.error(line, 'request failed');
+  else logger.info(line, 'request completed');
 }
