@@ -38,8 +38,13 @@ export const workflowConfigSchema = platformConfigSchema
      */
     CLAIM_MIN_IDLE_MS: positiveInt().default(15_000),
     RECLAIM_INTERVAL_MS: positiveInt().default(1_000),
-    /** Trimming (XTRIM MINID) and the stream gauges. */
+    /** Trimming (XTRIM MINID), removing departed consumers and the stream gauges. */
     MAINTENANCE_INTERVAL_MS: positiveInt().default(5_000),
+    /**
+     * A consumer of the group with nothing pending and idle this long has gone (a replaced pod: names are pod
+     * names) and is removed from the group. A live one reads every CONSUMER_BLOCK_MS, so it is never this idle.
+     */
+    CONSUMER_REMOVE_IDLE_MS: positiveInt().default(3_600_000),
     TOMBSTONE_TTL_SECONDS: positiveInt().default(7 * 24 * 3600),
     SAGA_STATE_TTL_SECONDS: positiveInt().default(30 * 24 * 3600),
     PACKAGE_URL: serviceUrl().default('http://127.0.0.1:3002'),
@@ -48,6 +53,9 @@ export const workflowConfigSchema = platformConfigSchema
     ...downstreamPolicySettings({ timeoutMs: 3_000, retryMaxDelayMs: 1_000 }),
   })
   .superRefine((config, context) => {
+    if (config.CONSUMER_REMOVE_IDLE_MS <= Math.max(config.CONSUMER_BLOCK_MS, config.CLAIM_MIN_IDLE_MS)) {
+      context.addIssue({ code: 'custom', path: ['CONSUMER_REMOVE_IDLE_MS'], message: 'must exceed CONSUMER_BLOCK_MS and CLAIM_MIN_IDLE_MS (a live consumer is idle up to that long)' });
+    }
     if (config.CONSUMER_BATCH_SIZE > config.CONSUMER_CONCURRENCY) {
       context.addIssue({ code: 'custom', path: ['CONSUMER_BATCH_SIZE'], message: 'must not exceed CONSUMER_CONCURRENCY (entries read are held until processed)' });
     }

@@ -6,9 +6,28 @@ import type { WorkflowConfig } from '../config';
 import { WORKFLOW_REDIS } from '../redis/workflow-redis.module';
 
 /**
+ * Removes consumers that have gone: nothing pending, idle at least ARGV[3] ms, not this process (ARGV[2]). One
+ * script, so a consumer cannot take an entry between the check and the removal (its pending entries would be lost).
+ */
+export const REMOVE_DEPARTED_CONSUMERS = `
+local removed = {}
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #consumer, 2 do info[consumer[i]] = consumer[i + 1] end
+  if info.name ~= ARGV[2] and info.pending == 0 and info.idle >= tonumber(ARGV[3]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info.name)
+    removed[#removed + 1] = info.name
+  end
+end
+return removed
+`;
+
+/**
  * Trims the command stream below the oldest entry the group still needs and publishes the stream gauges.
  * Never a length cap: XTRIM MINID <oldest pending id>, or <last delivered id> when nothing is pending, so an
- * entry that is pending (being worked on, or waiting for a retry) or not yet delivered is never removed.
+ * entry that is pending (being worked on, or waiting for a retry) or not yet delivered is never removed. Also
+ * removes consumers that have departed (every replaced pod leaves one behind, with its name, in XINFO CONSUMERS);
+ * one that died with entries pending stays until the claim loop has taken them over.
  */
 @Injectable()
 export class StreamMaintenance implements OnApplicationBootstrap, OnModuleDestroy {
@@ -52,6 +71,8 @@ export class StreamMaintenance implements OnApplicationBootstrap, OnModuleDestro
       this.pending.set(count);
       if (info.lag !== null) this.lag.set(info.lag);
       this.deadLetters.set(await this.redis.xlen(this.config.DEADLETTER_STREAM_KEY));
+      const removed = (await this.redis.eval(REMOVE_DEPARTED_CONSUMERS, 1, key, group, this.config.CONSUMER_NAME, this.config.CONSUMER_REMOVE_IDLE_MS)) as string[];
+      if (removed.length > 0) this.logger.log({ removed }, 'departed consumers removed from the group');
       return floor;
     } catch (error) {
       if (!/NOGROUP/.test(String(error))) this.logger.warn({ err: error }, 'stream maintenance failed; next round retries');
