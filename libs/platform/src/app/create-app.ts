@@ -51,8 +51,8 @@ export async function createApp(rootModule: DynamicModule | Type, options: Creat
     void reply.header('x-request-id', request.id);
   });
   const metrics = app.get(MetricsRegistry);
-  const requestLogger = await app.resolve(PinoLogger);
-  requestLogger.setContext('http');
+  // Outside a request context PinoLogger.logger is the root logger the LoggerModule options configured.
+  const requestLogger = (await app.resolve(PinoLogger)).logger.child({ context: 'http' });
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Params, PinoLogger } from 'nestjs-pino';
+import type { Params } from 'nestjs-pino';
 import { currentTraceId } from '../telemetry/trace-context';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -44,9 +44,16 @@ export function loggerParams(serviceName: string, level: string): Params {
  * One line per finished request, with its id (the one echoed in X-Request-ID) and, through the mixin, its trace
  * id: Fastify runs onResponse hooks inside the request's trace context. Probes and scrapes are not logged.
  */
-export function logRequest(logger: PinoLogger<string>, request: FastifyRequest, reply: FastifyReply): void {
+/** The part of a pino logger logRequest uses (any pino logger, whatever its custom levels). */
+export interface RequestLogger {
+  isLevelEnabled(level: string): boolean;
+  info(line: object, message: string): void;
+  error(line: object, message: string): void;
+}
+
+export function logRequest(logger: RequestLogger, request: Pick<FastifyRequest, 'id' | 'url' | 'raw'>, reply: Pick<FastifyReply, 'statusCode' | 'elapsedTime' | 'raw'>): void {
   const failed = reply.statusCode >= 500;
-  if (!logger.logger.isLevelEnabled(failed ? 'error' : 'info') || UNLOGGED_ROUTES.test(request.url)) return;
+  if (!logger.isLevelEnabled(failed ? 'error' : 'info') || UNLOGGED_ROUTES.test(request.url)) return;
   const line = { requestId: request.id, req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) };
   if (failed) logger.error(line, 'request failed');
   else logger.info(line, 'request completed');
