@@ -21,6 +21,9 @@ export const COSMOS_EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2n
 export class CosmosEmulator {
   private server?: Server;
   private stalled?: { handlers: RequestListener[]; held: ServerResponse[] };
+  private throttling?: { remaining: number; retryAfterMs: number };
+  /** Document requests answered 429 by throttle() so far. */
+  throttled = 0;
 
   private constructor(
     readonly port: number,
@@ -61,6 +64,13 @@ export class CosmosEmulator {
     // keepAlive: the emulator answers `Connection: close` otherwise, and every Cosmos call would pay a new TLS
     // handshake (and a new secure context) on both sides; the real service keeps connections open.
     const server = createHttpsServer({ key: this.certificate.key, cert: this.certificate.cert, keepAlive: true });
+    // Ahead of the emulator's own handler: throttling answers before the emulator sees the request.
+    const serve = server.listeners('request') as RequestListener[];
+    server.removeAllListeners('request');
+    server.on('request', (request, response) => {
+      if (this.throttle429(request.url ?? '', response)) return;
+      for (const handler of serve) handler(request, response);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => {
@@ -69,6 +79,34 @@ export class CosmosEmulator {
       });
     });
     this.server = server;
+  }
+
+  /**
+   * Answers the next `requests` document operations (reads, writes, queries) with 429 Too Many Requests and
+   * `x-ms-retry-after-ms`, as Cosmos DB does when a container's throughput is exhausted; then serves normally
+   * again. Infinity throttles until unthrottle().
+   */
+  throttle(options: { requests: number; retryAfterMs: number }): void {
+    this.throttling = { remaining: options.requests, retryAfterMs: options.retryAfterMs };
+  }
+
+  unthrottle(): void {
+    this.throttling = undefined;
+  }
+
+  private throttle429(url: string, response: ServerResponse): boolean {
+    const throttling = this.throttling;
+    if (!throttling || throttling.remaining <= 0 || !/\/docs(\/|$|\?)/.test(url)) return false;
+    throttling.remaining -= 1;
+    this.throttled += 1;
+    response.writeHead(429, {
+      'content-type': 'application/json',
+      'x-ms-retry-after-ms': String(throttling.retryAfterMs),
+      'x-ms-substatus': '3200',
+      'x-ms-request-charge': '0',
+    });
+    response.end(JSON.stringify({ code: '429', message: 'Request rate is large. More Request Units may be needed, so no changes were made.' }));
+    return true;
   }
 
   /**

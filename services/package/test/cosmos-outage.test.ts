@@ -124,3 +124,28 @@ it('started before Cosmos is up: boots, stays unready, then provisions the conta
     await late.dispose();
   }
 });
+
+describe('Cosmos throttling (429 with x-ms-retry-after-ms)', () => {
+  afterEach(() => emulator.unthrottle());
+
+  it('a short burst is absorbed by the SDK retrying after the advised delay: the caller just gets its answer', async () => {
+    const before = emulator.throttled;
+    emulator.throttle({ requests: 2, retryAfterMs: 20 });
+    expect((await call(service.url, 'PUT', '/api/packages/throttled-1', creation())).status).toBe(201);
+    expect(emulator.throttled - before).toBe(2);
+    expect((await call(service.url, 'GET', '/api/packages/throttled-1')).status).toBe(200);
+  });
+
+  it('throttling beyond the configured retries: 503 problem with Retry-After, never a 500; nothing written', async () => {
+    const before = emulator.throttled;
+    emulator.throttle({ requests: Infinity, retryAfterMs: 400 });
+    const answer = await call(service.url, 'PUT', '/api/packages/throttled-2', creation());
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('1'); // the store's 400 ms advice, in whole seconds
+    expect(answer.body).toMatchObject({ type: expect.stringMatching(/\/service-unavailable$/), status: 503 });
+    // The first attempt and COSMOS_THROTTLE_MAX_RETRIES (default 3) SDK retries, each throttled.
+    expect(emulator.throttled - before).toBe(4);
+    emulator.unthrottle();
+    expect((await call(service.url, 'GET', '/api/packages/throttled-2')).status).toBe(404);
+  });
+});
