@@ -1,31 +1,19 @@
 // `npm run bench`: measures ingestion and end-to-end throughput of the local stack on this machine and writes
 // docs/benchmarks.md. Not a test: numbers are reported as measured, with a bare-Fastify baseline from the same run.
 import autocannon from 'autocannon';
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { eventually, freePort } from '@dronedelivery/testing';
+import { deliveryBody as body, ready, root, startBenchStack } from './bench-stack.mjs';
 
-const root = join(import.meta.dirname, '../..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const batch = Number(process.env.BENCH_E2E_BATCH ?? 1000);
-const children = [];
-
-function spawnNode(args, env, logFile) {
-  const output = logFile ? openSync(logFile, 'w') : 'ignore';
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', output, output] });
-  children.push(child);
-  return child;
-}
-
-async function ready(url, timeoutMs = 180_000) {
-  await eventually(async () => {
-    if (!(await fetch(url)).ok) throw new Error(`${url} not ready`);
-  }, { timeoutMs, intervalMs: 250 });
-}
+let baselineServer;
+let stack;
 
 function load(url, options = {}) {
   return new Promise((resolve, reject) => {
@@ -44,49 +32,19 @@ function rssMb(pid) {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024);
 }
 
-const body = (i) =>
-  JSON.stringify({
-    pickupLocation: '1 Main St',
-    dropOffLocation: '9 Side Rd',
-    pickupTime: new Date(Date.UTC(2028, 0, 1) + i * 60_000).toISOString(),
-    deadline: new Date(Date.UTC(2028, 0, 1) + i * 60_000 + 30 * 60_000).toISOString(),
-    expedited: false,
-    confirmationRequired: 'None',
-    packageInfo: { packageId: `bench-${i}`, size: 'Small', weight: 1, tag: 'bench' },
-  });
-
 async function main() {
   const results = [];
 
   // 1. Baseline: bare Fastify, same Node, same load tool and connections.
   const basePort = await freePort();
-  spawnNode(['tools/bench/hello-fastify.mjs'], { PORT: String(basePort) });
+  baselineServer = spawn(process.execPath, ['tools/bench/hello-fastify.mjs'], { cwd: root, env: { ...process.env, PORT: String(basePort) }, stdio: 'ignore' });
   await ready(`http://127.0.0.1:${basePort}/health/ready`);
   results.push(summary('baseline: bare Fastify POST', await load(`http://127.0.0.1:${basePort}/api/deliveryrequests`, { method: 'POST', body: body(0), headers: { 'content-type': 'application/json' } })));
-  children.pop().kill('SIGTERM');
+  baselineServer.kill('SIGTERM');
 
   // 2. The stack, with a fleet big enough that every delivery of the end-to-end batch finds a drone.
-  const dataDir = mkdtempSync(join(tmpdir(), 'dd-bench-'));
-  chmodSync(dataDir, 0o755); // PostgreSQL runs as an unprivileged user when run as root
-  const ingressPort = await freePort();
-  const stack = spawnNode(['tools/local/stack.mjs'], {
-    STACK_DATA_DIR: dataDir,
-    INGRESS_PORT: String(ingressPort),
-    LOG_LEVEL: 'warn',
-    DRONE_FLEET_SIZE: String(Math.max(batch, 100)),
-    // The load comes from one client: lift the per-client limits of the ingress and the gateway for the run.
-    INGRESS_RATE_LIMIT_RPS: '100000',
-    INGRESS_RATE_LIMIT_BURST: '100000',
-    RATE_LIMIT_MAX: '100000000',
-  }, join(dataDir, 'stack.log'));
-  const ingress = `http://127.0.0.1:${ingressPort}`;
-  await ready(`${ingress}/healthz`);
-  const described = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
-  const token = execFileSync(process.execPath, ['services/gateway/dist/tools/token.js', 'bench-owner', '--ttl', '3600'], {
-    cwd: root,
-    env: { ...process.env, AUTH_LOCAL_KEY_DIR: join(dataDir, 'auth') },
-  }).toString().trim().split('\n').at(-1);
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  stack = await startBenchStack({ fleetSize: Math.max(batch, 100) });
+  const { ingress, described, headers } = stack;
   const commands = new Redis(described.stores.commandsRedis);
   const workflowPid = described.services.workflow.pid;
 
@@ -147,9 +105,8 @@ async function main() {
   const rss = Object.fromEntries(Object.entries(described.services).map(([name, s]) => [name, rssMb(s.pid)]));
   commands.disconnect();
   deliveryRedis.disconnect();
-  stack.kill('SIGTERM');
-  await new Promise((resolve) => stack.once('exit', resolve));
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack.stop();
+  stack = undefined;
 
   const baseline = results[0].rps;
   const lines = [
@@ -188,6 +145,7 @@ main()
     process.stderr.write(`bench failed: ${error.stack ?? error}${error.cause ? `\ncause: ${error.cause.stack ?? error.cause}` : ''}\n`);
     process.exitCode = 1;
   })
-  .finally(() => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  .finally(async () => {
+    if (baselineServer?.exitCode === null) baselineServer.kill('SIGTERM');
+    await stack?.stop();
   });
