@@ -2,9 +2,9 @@
 // consumer group and saga keys) and the delivery service. TLS only (port 6380), TLS 1.2+, Entra authentication
 // enabled with a data access policy per service identity, firewall limited to the cluster's egress IP.
 //
-// Access keys stay ENABLED on purpose: the services do not implement Redis Entra token authentication yet and
-// authenticate with REDIS_PASSWORD, which keyvault-secrets.bicep copies from the keys into Key Vault. Set
-// disableAccessKeyAuthentication to true once the services authenticate with tokens (docs/deploy-aks.md).
+// Access keys are still ENABLED: the services authenticate with Entra tokens when REDIS_AUTH=entra (the charts'
+// examples), but REDIS_AUTH=password deployments use the key that keyvault-secrets.bicep copies into Key Vault. Set
+// disableAccessKeyAuthentication to true once every client uses tokens (docs/deploy-aks.md).
 //
 // Non-clustered (no shardCount): the services' Lua scripts touch keys in several hash slots.
 // maxmemory-policy noeviction: this is a store of record (the stream, request records), not a cache; a full
@@ -132,7 +132,7 @@ resource firewall 'Microsoft.Cache/redis/firewallRules@2024-11-01' = [
   }
 ]
 
-// Entra ID data access (used once the services authenticate with tokens). Assignments on one cache must not run
+// Entra ID data access: what REDIS_AUTH=entra clients are allowed. Assignments on one cache must not run
 // concurrently.
 @batchSize(1)
 resource dataAccess 'Microsoft.Cache/redis/accessPolicyAssignments@2024-11-01' = [

@@ -15,6 +15,13 @@ export function redisConnectionSettings() {
   const positiveInt = () => z.coerce.number().int().positive();
   return {
     REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+    /**
+     * password: REDIS_PASSWORD (or none). entra: Microsoft Entra ID tokens for Azure Cache for Redis, from
+     * DefaultAzureCredential (workload identity on AKS), user = the identity's object id, renewed before expiry.
+     */
+    REDIS_AUTH: z.enum(['password', 'entra']).default('password'),
+    /** entra only: client id of the user-assigned identity, when the pod's environment does not name it. */
+    REDIS_ENTRA_CLIENT_ID: z.string().min(1).optional(),
     REDIS_PASSWORD: z.string().min(1).optional(),
     REDIS_COMMAND_TIMEOUT_MS: positiveInt().default(1_000),
     REDIS_CONNECT_TIMEOUT_MS: positiveInt().default(2_000),
