@@ -174,7 +174,8 @@ it('a cancel that overtakes its create (read by a workflow that crashed): Cancel
     },
     { timeoutMs: 30_000, intervalMs: 200 },
   );
-  expect(await pendingCommands()).toBe(0);
+  // The status turns Cancelled before the create is acknowledged (acknowledging is the saga's last step).
+  await eventually(async () => expect(await pendingCommands()).toBe(0), { timeoutMs: 10_000, intervalMs: 100 });
   expect(stack.current().services.workflow.pid).not.toBe(crashedPid);
   expect((await api(services.dronescheduler.url, 'GET', `/api/dronedeliveries/${id}`)).status).toBe(404);
   expect((await api(stack.ingress, 'GET', `/api/packages/${body.packageInfo.packageId}`, { token: owner })).status).toBe(404);
