@@ -39,20 +39,25 @@ interface KindRule {
   source: string;
 }
 
+/** A built-in kind: its kubernetes-models class, unknown fields checked against the client-node models. */
+const builtIn = (model: unknown, source: string): KindRule => ({ model: model as ModelClass, strict: 'client-node', source });
+/** A KEDA custom resource: unknown fields checked against @kubernetes-models/keda's declarations. */
+const keda = (model: unknown): KindRule => ({ model: model as ModelClass, strict: 'keda', source: 'KEDA 2.x CRD (the only served version)' });
+
 /** (d) Every apiVersion/kind the charts may render. Built-in versions here are GA and served on 1.30 and later. */
 export const KINDS: Record<string, KindRule> = {
-  'v1/ConfigMap': { model: ConfigMap as unknown as ModelClass, strict: 'client-node', source: 'Kubernetes core/v1' },
-  'v1/Service': { model: Service as unknown as ModelClass, strict: 'client-node', source: 'Kubernetes core/v1' },
-  'v1/ServiceAccount': { model: ServiceAccount as unknown as ModelClass, strict: 'client-node', source: 'Kubernetes core/v1' },
-  'v1/ResourceQuota': { model: ResourceQuota as unknown as ModelClass, strict: 'client-node', source: 'Kubernetes core/v1' },
-  'v1/LimitRange': { model: LimitRange as unknown as ModelClass, strict: 'client-node', source: 'Kubernetes core/v1' },
-  'apps/v1/Deployment': { model: Deployment as unknown as ModelClass, strict: 'client-node', source: 'Kubernetes apps/v1, GA in 1.9' },
-  'autoscaling/v2/HorizontalPodAutoscaler': { model: HorizontalPodAutoscaler as unknown as ModelClass, strict: 'client-node', source: 'Kubernetes autoscaling/v2, GA in 1.23' },
-  'policy/v1/PodDisruptionBudget': { model: PodDisruptionBudget as unknown as ModelClass, strict: 'client-node', source: 'Kubernetes policy/v1, GA in 1.21' },
-  'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy as unknown as ModelClass, strict: 'client-node', source: 'Kubernetes networking.k8s.io/v1, GA in 1.7' },
-  'networking.k8s.io/v1/Ingress': { model: Ingress as unknown as ModelClass, strict: 'client-node', source: 'Kubernetes networking.k8s.io/v1, GA in 1.19' },
-  'keda.sh/v1alpha1/ScaledObject': { model: ScaledObject as unknown as ModelClass, strict: 'keda', source: 'KEDA 2.x CRD (the only served version)' },
-  'keda.sh/v1alpha1/TriggerAuthentication': { model: TriggerAuthentication as unknown as ModelClass, strict: 'keda', source: 'KEDA 2.x CRD (the only served version)' },
+  'v1/ConfigMap': builtIn(ConfigMap, 'Kubernetes core/v1'),
+  'v1/Service': builtIn(Service, 'Kubernetes core/v1'),
+  'v1/ServiceAccount': builtIn(ServiceAccount, 'Kubernetes core/v1'),
+  'v1/ResourceQuota': builtIn(ResourceQuota, 'Kubernetes core/v1'),
+  'v1/LimitRange': builtIn(LimitRange, 'Kubernetes core/v1'),
+  'apps/v1/Deployment': builtIn(Deployment, 'Kubernetes apps/v1, GA in 1.9'),
+  'autoscaling/v2/HorizontalPodAutoscaler': builtIn(HorizontalPodAutoscaler, 'Kubernetes autoscaling/v2, GA in 1.23'),
+  'policy/v1/PodDisruptionBudget': builtIn(PodDisruptionBudget, 'Kubernetes policy/v1, GA in 1.21'),
+  'networking.k8s.io/v1/NetworkPolicy': builtIn(NetworkPolicy, 'Kubernetes networking.k8s.io/v1, GA in 1.7'),
+  'networking.k8s.io/v1/Ingress': builtIn(Ingress, 'Kubernetes networking.k8s.io/v1, GA in 1.19'),
+  'keda.sh/v1alpha1/ScaledObject': keda(ScaledObject),
+  'keda.sh/v1alpha1/TriggerAuthentication': keda(TriggerAuthentication),
   'secrets-store.csi.x-k8s.io/v1/SecretProviderClass': { strict: 'secret-provider-class', source: 'Secrets Store CSI driver 1.x CRD' },
 };
 

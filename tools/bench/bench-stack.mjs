@@ -34,7 +34,7 @@ export async function startBenchStack({ fleetSize, env = {} }) {
   chmodSync(dataDir, 0o755); // PostgreSQL runs as an unprivileged user when run as root
   const ingressPort = await freePort();
   const log = openSync(join(dataDir, 'stack.log'), 'w');
-  const process_ = spawn(process.execPath, ['tools/local/stack.mjs'], {
+  const stack = spawn(process.execPath, ['tools/local/stack.mjs'], {
     cwd: root,
     env: {
       ...process.env,
@@ -50,20 +50,32 @@ export async function startBenchStack({ fleetSize, env = {} }) {
     stdio: ['ignore', log, log],
   });
   const ingress = `http://127.0.0.1:${ingressPort}`;
-  const exited = new Promise((resolve) => process_.once('exit', resolve));
-  await Promise.race([ready(`${ingress}/healthz`), exited.then(() => Promise.reject(new Error(`the stack exited; see ${join(dataDir, 'stack.log')}`)))]);
+  const exited = new Promise((resolve) => stack.once('exit', resolve));
+  let up = false;
+  try {
+    await Promise.race([
+      ready(`${ingress}/healthz`),
+      exited.then(() => {
+        if (!up) throw new Error(`the stack exited; see ${join(dataDir, 'stack.log')}`);
+      }),
+    ]);
+    up = true;
+  } catch (error) {
+    stack.kill('SIGTERM');
+    throw error;
+  }
   const described = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
   const token = execFileSync(process.execPath, ['services/gateway/dist/tools/token.js', 'bench-owner', '--ttl', '3600'], {
     cwd: root,
     env: { ...process.env, AUTH_LOCAL_KEY_DIR: join(dataDir, 'auth') },
   }).toString().trim().split('\n').at(-1);
   return {
-    pid: process_.pid,
+    pid: stack.pid,
     ingress,
     described,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     async stop() {
-      process_.kill('SIGTERM');
+      stack.kill('SIGTERM');
       await exited;
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -59,7 +59,10 @@ function samplePostgres(url) {
       const { rows } = await client.query(
         "SELECT state, coalesce(wait_event_type, 'cpu') AS wait, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'",
       );
-      for (const row of rows) counts.set(`${row.state} | ${row.wait} | ${row.query}`, (counts.get(`${row.state} | ${row.wait} | ${row.query}`) ?? 0) + 1);
+      for (const { state, wait, query } of rows) {
+        const key = `${state} | ${wait} | ${query}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     await client.end();

@@ -40,10 +40,6 @@ export function loggerParams(serviceName: string, level: string): Params {
   };
 }
 
-/**
- * One line per finished request, with its id (the one echoed in X-Request-ID) and, through the mixin, its trace
- * id: Fastify runs onResponse hooks inside the request's trace context. Probes and scrapes are not logged.
- */
 /** The part of a pino logger logRequest uses (any pino logger, whatever its custom levels). */
 export interface RequestLogger {
   isLevelEnabled(level: string): boolean;
@@ -51,6 +47,10 @@ export interface RequestLogger {
   error(line: object, message: string): void;
 }
 
+/**
+ * One line per finished request, with its id (the one echoed in X-Request-ID) and, through the mixin, its trace
+ * id: Fastify runs onResponse hooks inside the request's trace context. Probes and scrapes are not logged.
+ */
 export function logRequest(logger: RequestLogger, request: Pick<FastifyRequest, 'id' | 'url' | 'raw'>, reply: Pick<FastifyReply, 'statusCode' | 'elapsedTime' | 'raw'>): void {
   const failed = reply.statusCode >= 500;
   if (!logger.isLevelEnabled(failed ? 'error' : 'info') || UNLOGGED_ROUTES.test(request.url)) return;
