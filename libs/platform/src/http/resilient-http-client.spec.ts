@@ -213,7 +213,7 @@ describe('ResilientHttpClient', () => {
 
       expect(created.status).toBe(201);
       expect(created.body).toEqual({ id: 7 });
-      expect(created.headers.get('x-trace')).toBe('abc');
+      expect(created.headers['x-trace']).toBe('abc');
       expect(text.body).toBe('plain words');
       const [post] = server.requests;
       expect(post.method).toBe('POST');
