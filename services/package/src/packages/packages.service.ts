@@ -40,16 +40,15 @@ export class PackagesService {
   /** Idempotent: the same body for an existing id returns the stored package; a different body is a 409. */
   async create(id: string, creation: PackageCreation): Promise<CreateResult> {
     const fingerprint = fingerprintOf(creation);
-    const existing = await this.repository.get(id);
-    if (existing) return this.replayedCreate(id, existing, fingerprint);
     const now = new Date().toISOString();
     const pkg: Package = { id, ownerId: creation.ownerId, size: creation.size, weight: creation.weight, tag: creation.tag, createdAt: now, updatedAt: now };
+    // Create first: a new package, the usual case, costs one store round trip; a replay costs two (the refused
+    // create, then the read). The store refuses a second item with this id, so concurrent creates have one winner.
     const stored = await this.repository.create(pkg, fingerprint);
     if (stored) return { created: true, ...result(stored) };
-    // A concurrent create of the same id won the race; answer as a replay of it.
-    const winner = await this.repository.get(id);
-    if (!winner) throw new ConflictProblem('concurrent-modification', 'Concurrent modification', `Package ${id} changed during creation; retry.`);
-    return this.replayedCreate(id, winner, fingerprint);
+    const existing = await this.repository.get(id);
+    if (!existing) throw new ConflictProblem('concurrent-modification', 'Concurrent modification', `Package ${id} changed during creation; retry.`);
+    return this.replayedCreate(id, existing, fingerprint);
   }
 
   async get(id: string): Promise<PackageResult> {

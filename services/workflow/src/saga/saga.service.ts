@@ -98,7 +98,7 @@ export class SagaService {
       });
     }
     try {
-      await this.ensurePackage(deliveryId, payload);
+      await this.ensurePackage(deliveryId, payload, gate === 'new');
       const droneId = await this.assignDrone(deliveryId, payload);
       await this.createDelivery(deliveryId, payload, droneId);
       return { kind: 'ack', result: 'scheduled', status: 'scheduled' };
@@ -119,11 +119,12 @@ export class SagaService {
   /**
    * Step 1. Whether this delivery created the package decides whether compensation may delete it, so it is
    * recorded in the saga state before the first PUT (absent → ours) and corrected by the answer (201 → ours).
+   * A fresh saga (gate 'new') has no state yet, so only a resumed one reads it back.
    */
-  private async ensurePackage(deliveryId: string, payload: CreatePayload): Promise<void> {
+  private async ensurePackage(deliveryId: string, payload: CreatePayload, fresh: boolean): Promise<void> {
     const { packageId, size, weight, tag } = payload.packageInfo;
     const path = `/api/packages/${encodeURIComponent(packageId)}`;
-    let owned = await this.store.field(deliveryId, 'packageOwned');
+    let owned = fresh ? undefined : await this.store.field(deliveryId, 'packageOwned');
     if (owned === undefined) {
       const existing = this.verdict('package', await this.call(this.packages, 'GET', path));
       owned = existing.kind === 'not-found' ? '1' : '0';
