@@ -1,6 +1,6 @@
 import { answerOf } from './downstreams';
 
-const response = (status: number, body: unknown) => ({ status, headers: new Headers(), body });
+const response = (status: number, body: unknown) => ({ status, headers: {}, body });
 
 function problemOf(action: () => unknown): any {
   try {

@@ -1,7 +1,7 @@
 import { DownstreamUnavailableError, StoreUnavailableError } from '@dronedelivery/platform';
 import { classifyError, classifyResponse } from './classify';
 
-const answer = (status: number, body: unknown = {}) => ({ status, headers: new Headers(), body });
+const answer = (status: number, body: unknown = {}) => ({ status, headers: {}, body });
 const problem = (slug: string, detail = 'x') => ({ type: `https://dronedelivery.dev/problems/${slug}`, title: 't', status: 409, detail });
 
 describe('classifyResponse', () => {
