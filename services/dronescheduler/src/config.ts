@@ -31,6 +31,11 @@ export const droneSchedulerConfigSchema = platformConfigSchema
     DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
     /** Per statement; a statement not answered in time fails (503) instead of hanging the request. */
     DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+    /**
+     * How long boot waits for the database (retrying with backoff) before exiting. Keep it below the startup
+     * probe's budget (period × failureThreshold), so a database that comes up late does not cost a restart.
+     */
+    DB_BOOT_WAIT_MS: z.coerce.number().int().min(0).default(100_000),
     /** Apply pending migrations at startup. Turn off when a release job runs `migrate` before the rollout. */
     DB_MIGRATIONS_RUN: flag(true),
     /** How many best-fitting free drones one attempt reads; it tries one of them at random, so concurrent requests spread out. */

@@ -1,4 +1,4 @@
-import { PostgresServer } from '@dronedelivery/testing';
+import { PostgresServer, freePort } from '@dronedelivery/testing';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -76,4 +76,13 @@ it('seed creates the fleet with varied payloads, idempotently, and grows it on r
 it('seed refuses a bad fleet size and a bad config with a clear message', async () => {
   await expect(command('seed.js', ['--drones', 'many'])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('--drones must be an integer') });
   await expect(command('seed.js', [], { DB_ENGINE: 'oracle' })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('DB_ENGINE') });
+});
+
+it('the service itself exits 1 with one clear line when the database stays unreachable past DB_BOOT_WAIT_MS', async () => {
+  const unreachable = { ...postgresEnv(postgres), DB_PORT: String(await freePort()), DB_BOOT_WAIT_MS: '500', HOST: '127.0.0.1', PORT: String(await freePort()) };
+  await expect(command('main.js', [], unreachable)).rejects.toMatchObject({
+    code: 1,
+    signal: null,
+    stderr: expect.stringMatching(/dronescheduler: failed to start: database 127\.0\.0\.1 not reachable within DB_BOOT_WAIT_MS \(500 ms\)/),
+  });
 });

@@ -36,6 +36,8 @@ export async function createApp(rootModule: DynamicModule | Type, options: Creat
     bufferLogs: true,
     // Fastify's own JSON parser stays; Nest's would add urlencoded bodies, which no route accepts.
     bodyParser: false,
+    // Rethrow a provider that fails at boot, so run() reports it in one line and exits 1 (Nest would abort()).
+    abortOnError: false,
   });
   const logger = app.get(Logger);
   app.useLogger(logger);

@@ -1,4 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
+import { Logger } from '@nestjs/common';
+import { backOff } from 'exponential-backoff';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type DroneSchedulerConfig, databaseAuth } from '../config';
 import { Assignment } from '../entities/assignment.entity';
@@ -60,16 +62,45 @@ export async function dataSourceOptions(config: DroneSchedulerConfig, credential
   };
 }
 
+const logger = new Logger('database');
+
+async function connectWithin(config: DroneSchedulerConfig, waitMs: number): Promise<DataSource> {
+  const giveUpAt = Date.now() + waitMs;
+  const connect = async () => {
+    // A DataSource whose initialize failed is not reused: each attempt starts from a fresh pool.
+    const dataSource = new DataSource(await dataSourceOptions(config));
+    await dataSource.initialize();
+    return dataSource;
+  };
+  try {
+    return await backOff(connect, {
+      numOfAttempts: Number.MAX_SAFE_INTEGER,
+      startingDelay: 250,
+      maxDelay: 5_000,
+      jitter: 'full',
+      retry: (error: unknown, attempt: number) => {
+        if (Date.now() >= giveUpAt) return false;
+        logger.warn(`database ${config.DB_HOST} not reachable (attempt ${attempt}): ${(error as Error).message}; retrying`);
+        return true;
+      },
+    });
+  } catch (error) {
+    throw new Error(`database ${config.DB_HOST} not reachable within DB_BOOT_WAIT_MS (${waitMs} ms): ${(error as Error).message}`, { cause: error });
+  }
+}
+
 async function defaultCredential(config: DroneSchedulerConfig): Promise<TokenCredential> {
   // Loaded lazily: only the passwordless mssql path needs it.
   const { DefaultAzureCredential } = await import('@azure/identity');
   return new DefaultAzureCredential(config.DB_ENTRA_CLIENT_ID ? { managedIdentityClientId: config.DB_ENTRA_CLIENT_ID } : {});
 }
 
-/** Connects and, when configured, applies pending migrations. */
+/**
+ * Connects — waiting up to DB_BOOT_WAIT_MS for a database that is not reachable yet, so a cluster or a local stack
+ * starting in any order settles without crash loops — and, when configured, applies pending migrations.
+ */
 export async function openDataSource(config: DroneSchedulerConfig, options: { migrate?: boolean } = {}): Promise<DataSource> {
-  const dataSource = new DataSource(await dataSourceOptions(config));
-  await dataSource.initialize();
+  const dataSource = await connectWithin(config, config.DB_BOOT_WAIT_MS);
   try {
     if (options.migrate ?? config.DB_MIGRATIONS_RUN) await dataSource.runMigrations({ transaction: 'each' });
   } catch (error) {
