@@ -1,6 +1,7 @@
 // Dev utility (not a test): runs the benchmark's end-to-end phase once and reports the CPU each process of the
 // stack used per delivery (PostgreSQL backends summed; the stack process hosts the Cosmos emulator), to see where
-// a delivery's cost goes. docs/performance.md explains the knobs:
+// a delivery's cost goes. Run `npm run build` first (and `bash tools/ensure-system-deps.sh` on a fresh machine: it
+// needs nginx, redis-server and PostgreSQL, which `npm run bench` installs itself). docs/performance.md explains the knobs:
 //   BENCH_E2E_BATCH, BENCH_CONNECTIONS   batch size and concurrent clients (1000, 50)
 //   PG_SAMPLE=1                          sample pg_stat_activity every 10 ms: what the backends are busy with
 //   PG_EXPLAIN='EXPLAIN (ANALYZE) ...'   run a statement on the stack's database after the batch
