@@ -16,6 +16,11 @@ export const gatewayConfigSchema = platformConfigSchema
     REDIS_WAIT_TIMEOUT_MS: positiveInt().default(500),
     /** How long an Idempotency-Key remembers its answer. */
     IDEMPOTENCY_TTL_SECONDS: positiveInt().default(24 * 3600),
+    /**
+     * How long the gateway keeps a request record (ownership, and the answer while the saga runs) after its last
+     * command. Afterwards the delivery service's record is the authority: the gateway asks it for the owner.
+     */
+    REQUEST_RECORD_TTL_SECONDS: z.coerce.number().int().min(3600).default(30 * 24 * 3600),
     /** entra: Microsoft Entra ID tokens (issuer, audience, JWKS). local: tokens signed by a generated development key. */
     AUTH_MODE: z.enum(['entra', 'local']),
     AUTH_ISSUER: z.string().min(1).optional(),

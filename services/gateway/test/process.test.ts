@@ -50,12 +50,12 @@ it('the token script prints, as its last line, a token the running gateway accep
 
 it('logs JSON lines without the Redis password or bearer tokens, and exits 0 on SIGTERM', async () => {
   const token = (await runTokenScript('bob')).stdout.trim().split('\n').at(-1)!;
-  const response = await fetch(`${gateway.url}/api/deliveries/log-probe`, { headers: { 'x-request-id': 'log-probe-1', authorization: `Bearer ${token}` } });
-  expect(response.status).toBe(404);
+  const response = await fetch(`${gateway.url}/api/deadletters`, { headers: { 'x-request-id': 'log-probe-1', authorization: `Bearer ${token}` } });
+  expect(response.status).toBe(403);
   gateway.signal('SIGTERM');
   expect((await gateway.exited).code).toBe(0);
   const records = gateway.output.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>);
-  expect(records.find((r) => r.requestId === 'log-probe-1' && r.res?.statusCode === 404)).toMatchObject({ service: 'gateway' });
+  expect(records.find((r) => r.requestId === 'log-probe-1' && r.res?.statusCode === 403)).toMatchObject({ service: 'gateway' });
   expect(records.find((r) => r.message === 'gateway listening')?.config.REDIS_PASSWORD).toBe('[redacted]');
   expect(gateway.output).not.toContain(password);
   expect(gateway.output).not.toContain(token);

@@ -22,12 +22,12 @@ afterAll(async () => {
 it('limits each caller across replicas: 429 problem with Retry-After, other callers and health unaffected', async () => {
   const [a, b] = replicas;
   const alice = await a.token('alice');
-  // Unknown ids answer 404 from the gateway's own record lookup: cheap requests that still count.
+  // An ops-only route asked by a non-ops caller: answered by the gateway alone (403), and still counted.
   const statuses = [];
-  for (let i = 0; i < 4; i++) statuses.push((await call(replicas[i % 2].url, 'GET', '/api/deliveries/none', { token: alice })).status);
-  expect(statuses).toEqual([404, 404, 404, 404]);
+  for (let i = 0; i < 4; i++) statuses.push((await call(replicas[i % 2].url, 'GET', '/api/deadletters', { token: alice })).status);
+  expect(statuses).toEqual([403, 403, 403, 403]);
 
-  const limited = await call(b.url, 'GET', '/api/deliveries/none', { token: alice });
+  const limited = await call(b.url, 'GET', '/api/deadletters', { token: alice });
   expect(limited.status).toBe(429);
   expect(limited.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(limited.body).toMatchObject({ type: expect.stringMatching(/too-many-requests$/), status: 429 });
@@ -35,14 +35,14 @@ it('limits each caller across replicas: 429 problem with Retry-After, other call
   expect(retryAfter).toBeGreaterThan(0);
   expect(retryAfter).toBeLessThanOrEqual(60);
 
-  expect((await call(a.url, 'GET', '/api/deliveries/none', { token: await a.token('bob') })).status).toBe(404);
+  expect((await call(a.url, 'GET', '/api/deadletters', { token: await a.token('bob') })).status).toBe(403);
   expect((await call(a.url, 'GET', '/health/ready')).status).toBe(200);
 });
 
 it('keys unauthenticated callers by address, so they cannot exhaust a user\'s budget', async () => {
   const [a] = replicas;
   const statuses = [];
-  for (let i = 0; i < 5; i++) statuses.push((await call(a.url, 'GET', '/api/deliveries/none')).status);
+  for (let i = 0; i < 5; i++) statuses.push((await call(a.url, 'GET', '/api/deadletters')).status);
   expect(statuses).toEqual([401, 401, 401, 401, 429]);
-  expect((await call(a.url, 'GET', '/api/deliveries/none', { token: await a.token('carol') })).status).toBe(404);
+  expect((await call(a.url, 'GET', '/api/deadletters', { token: await a.token('carol') })).status).toBe(403);
 });

@@ -2,6 +2,7 @@ import { APP_CONFIG } from '@dronedelivery/platform';
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config';
+import { DownstreamsModule } from '../downstreams/downstreams.module';
 import { GATEWAY_REDIS } from '../redis/gateway-redis.module';
 import { DeliveryConfirmationsController, DeliveryRequestsController } from './deliveryrequests.controller';
 import { DELIVERY_REQUESTS_REPOSITORY } from './deliveryrequests.repository';
@@ -9,6 +10,7 @@ import { DeliveryRequestsService } from './deliveryrequests.service';
 import { RedisDeliveryRequestsRepository } from './redis-deliveryrequests.repository';
 
 @Module({
+  imports: [DownstreamsModule],
   controllers: [DeliveryRequestsController, DeliveryConfirmationsController],
   providers: [
     DeliveryRequestsService,

@@ -1,9 +1,18 @@
-import { APP_CONFIG, NotFoundProblem, ProblemException, ServiceUnavailableProblem, ValidationProblem, problemType } from '@dronedelivery/platform';
+import {
+  APP_CONFIG,
+  NotFoundProblem,
+  ProblemException,
+  type ResilientHttpClient,
+  ServiceUnavailableProblem,
+  ValidationProblem,
+  problemType,
+} from '@dronedelivery/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { assertVisible, ownerForCreate } from '../auth/authorization';
 import type { Principal } from '../auth/principal';
 import type { GatewayConfig } from '../config';
+import { DELIVERY_CLIENT, answerOf } from '../downstreams/downstreams';
 import { type CommandType, commandEntry } from './command';
 import { type AcceptedAnswer, type DeliveryRequestInput, type RequestRecord, fingerprintOf, normalizeRequest, toUtcIso } from './delivery-request.model';
 import type { ConfirmationDto, RescheduleRequestDto } from './deliveryrequests.dto';
@@ -11,6 +20,12 @@ import { DELIVERY_REQUESTS_REPOSITORY, type DeliveryRequestsRepository } from '.
 
 /** Printable ASCII without spaces, bounded: UUIDs, ULIDs and the like all fit. */
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** Who owns a delivery the caller may see, and the gateway's request record while it still has one. */
+export interface VisibleDelivery {
+  ownerId: string;
+  record?: RequestRecord;
+}
 
 export interface CommandAccepted {
   deliveryId: string;
@@ -23,6 +38,7 @@ export class DeliveryRequestsService {
   constructor(
     @Inject(DELIVERY_REQUESTS_REPOSITORY) private readonly repository: DeliveryRequestsRepository,
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
+    @Inject(DELIVERY_CLIENT) private readonly delivery: ResilientHttpClient,
   ) {}
 
   /** Resolves only once the request is durably stored (see confirmDurability); every failure before leaves nothing. */
@@ -45,6 +61,7 @@ export class DeliveryRequestsService {
     const record: RequestRecord = { deliveryId, ownerId, status: 'Requested', request, createdAt: now, updatedAt: now };
     const outcome = await this.repository.create({
       record,
+      recordTtlSeconds: this.config.REQUEST_RECORD_TTL_SECONDS,
       commandFields: commandEntry('create', deliveryId, ownerId, request, now).fields,
       answer,
       idempotency:
@@ -95,19 +112,35 @@ export class DeliveryRequestsService {
     return this.command(caller, deliveryId, 'confirm', payload);
   }
 
-  /** The request record, if the caller may see it; 404 otherwise (another owner's id looks like an unknown one). */
-  async visibleRecord(caller: Principal, deliveryId: string): Promise<RequestRecord> {
+  /**
+   * The delivery's owner, if the caller may see it; 404 otherwise (another owner's id looks like an unknown one).
+   * The request record answers while the gateway keeps it (REQUEST_RECORD_TTL_SECONDS after the last command);
+   * after that the delivery service, which every finished saga has written to, is asked for the owner.
+   */
+  async visibleDelivery(caller: Principal, deliveryId: string): Promise<VisibleDelivery> {
     const record = await this.repository.get(deliveryId);
-    assertVisible(caller, record?.ownerId, `Delivery ${deliveryId}`);
-    return record!;
+    const ownerId = record ? record.ownerId : await this.ownerFromDeliveryService(deliveryId);
+    assertVisible(caller, ownerId, `Delivery ${deliveryId}`);
+    return { ownerId: ownerId!, record };
+  }
+
+  private async ownerFromDeliveryService(deliveryId: string): Promise<string | undefined> {
+    const response = await this.delivery.get<{ ownerId: string }>(`/api/deliveries/${encodeURIComponent(deliveryId)}/owner`);
+    if (response.status === 404) return undefined;
+    return answerOf(response, `Delivery ${deliveryId}`).ownerId;
   }
 
   private async command(caller: Principal, deliveryId: string, type: CommandType, payload: object): Promise<CommandAccepted> {
-    const record = await this.visibleRecord(caller, deliveryId);
+    const { ownerId, record } = await this.visibleDelivery(caller, deliveryId);
     const now = new Date().toISOString();
-    const { commandId, fields } = commandEntry(type, deliveryId, record.ownerId, payload, now);
-    // The script re-checks the record, so a command never lands for a request that vanished in between.
-    if (!(await this.repository.appendCommand(deliveryId, fields, now))) throw new NotFoundProblem(`Delivery ${deliveryId} does not exist.`);
+    const { commandId, fields } = commandEntry(type, deliveryId, ownerId, payload, now);
+    if (record) {
+      // The script re-checks the record, so a command never lands for a request that vanished in between.
+      const appended = await this.repository.appendCommand(deliveryId, fields, now, this.config.REQUEST_RECORD_TTL_SECONDS);
+      if (!appended) throw new NotFoundProblem(`Delivery ${deliveryId} does not exist.`);
+    } else {
+      await this.repository.appendCommandWithoutRecord(fields);
+    }
     await this.confirmDurability();
     return { deliveryId, commandId, type };
   }

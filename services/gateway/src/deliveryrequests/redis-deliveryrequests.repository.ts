@@ -6,7 +6,8 @@ import type { CreateOutcome, DeliveryRequestsRepository, NewDeliveryRequest } fr
 
 /**
  * Keys:
- *   gateway:request:{deliveryId}                  hash: ownerId, status, doc (normalised request JSON), createdAt, updatedAt
+ *   gateway:request:{deliveryId}                  hash: ownerId, status, doc (normalised request JSON), createdAt, updatedAt;
+ *                                                 expires REQUEST_RECORD_TTL_SECONDS after the last command
  *   gateway:idempotency:{callerId}:{sha256(key)}  hash: fingerprint, answer (JSON); expires after IDEMPOTENCY_TTL_SECONDS
  *   COMMAND_STREAM_KEY                            the command stream (docs/command-stream.md)
  * One Lua script per write: Redis runs it atomically, so a replay, a key reuse and a first request can never
@@ -24,7 +25,8 @@ if useKey then
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return redis.error_reply('delivery id already taken') end
 redis.call('HSET', KEYS[2], 'ownerId', ARGV[4], 'status', 'Requested', 'doc', ARGV[5], 'createdAt', ARGV[6], 'updatedAt', ARGV[6])
-redis.call('XADD', KEYS[3], '*', unpack(ARGV, 7))
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[7]))
+redis.call('XADD', KEYS[3], '*', unpack(ARGV, 8))
 if useKey then
   redis.call('HSET', KEYS[1], 'fingerprint', ARGV[1], 'answer', ARGV[2])
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
@@ -35,7 +37,8 @@ return {'created', ''}
 const APPEND_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1])
-redis.call('XADD', KEYS[2], '*', unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
 return 1
 `;
 
@@ -57,7 +60,7 @@ export class RedisDeliveryRequestsRepository implements DeliveryRequestsReposito
     this.appendScript = commands.gatewayAppendCommand.bind(redis);
   }
 
-  async create({ record, commandFields, answer, idempotency }: NewDeliveryRequest): Promise<CreateOutcome> {
+  async create({ record, recordTtlSeconds, commandFields, answer, idempotency }: NewDeliveryRequest): Promise<CreateOutcome> {
     const [kind, storedAnswer] = await guardRedis(() =>
       this.createScript(
         idempotency ? idempotencyKey(idempotency.callerId, idempotency.key) : 'gateway:idempotency:unused',
@@ -69,6 +72,7 @@ export class RedisDeliveryRequestsRepository implements DeliveryRequestsReposito
         record.ownerId,
         JSON.stringify(record.request),
         record.createdAt,
+        String(recordTtlSeconds),
         ...commandFields,
       ),
     );
@@ -90,8 +94,12 @@ export class RedisDeliveryRequestsRepository implements DeliveryRequestsReposito
     };
   }
 
-  async appendCommand(deliveryId: string, fields: string[], at: string): Promise<boolean> {
-    return (await guardRedis(() => this.appendScript(requestKey(deliveryId), this.streamKey, at, ...fields))) === 1;
+  async appendCommand(deliveryId: string, fields: string[], at: string, recordTtlSeconds: number): Promise<boolean> {
+    return (await guardRedis(() => this.appendScript(requestKey(deliveryId), this.streamKey, at, String(recordTtlSeconds), ...fields))) === 1;
+  }
+
+  async appendCommandWithoutRecord(fields: string[]): Promise<void> {
+    await guardRedis(() => this.redis.xadd(this.streamKey, '*', ...fields));
   }
 
   waitForReplicas(replicas: number, timeoutMs: number): Promise<number> {

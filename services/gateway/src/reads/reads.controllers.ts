@@ -5,7 +5,7 @@ import { Caller, OpsOnly } from '../auth/auth.decorators';
 import { assertMayQueryOwner, assertVisible } from '../auth/authorization';
 import type { Principal } from '../auth/principal';
 import { DeliveryRequestsService } from '../deliveryrequests/deliveryrequests.service';
-import { DELIVERY_CLIENT, DRONESCHEDULER_CLIENT, PACKAGE_CLIENT, WORKFLOW_CLIENT, answerOf } from './downstreams';
+import { DELIVERY_CLIENT, DRONESCHEDULER_CLIENT, PACKAGE_CLIENT, WORKFLOW_CLIENT, answerOf } from '../downstreams/downstreams';
 import { MonthQueryDto, PackageSummaryView, RequestedStatusView, UtilizationQueryDto } from './reads.dto';
 
 const deliveryIdPipe = new ParseIdPipe('deliveryId');
@@ -13,8 +13,9 @@ const UNAVAILABLE = { description: 'The owning service is down or its breaker is
 
 /**
  * Deliveries are read from the delivery service, authorised by the gateway's request record (the owner the
- * caller was authenticated as when creating it). While the saga has not created the delivery yet, the delivery
- * service answers 404 and the gateway answers from its record, so an accepted id never 404s.
+ * caller was authenticated as when creating it), or by the delivery service's owner once that record expired.
+ * While the saga has not created the delivery yet, the delivery service answers 404 and the gateway answers from
+ * its record, so an accepted id never 404s.
  */
 @ApiBearerAuth()
 @ApiTags('deliveries')
@@ -30,9 +31,9 @@ export class DeliveryReadsController {
   @ApiOkResponse({ description: 'The delivery, or the accepted request with status Requested while the saga runs.' })
   @ApiNotFoundResponse({ description: 'Unknown, or another owner\'s.' })
   async get(@Caller() caller: Principal, @Param('id', deliveryIdPipe) id: string): Promise<unknown> {
-    const record = await this.requests.visibleRecord(caller, id);
+    const { record } = await this.requests.visibleDelivery(caller, id);
     const response = await this.delivery.get(`/api/deliveries/${encodeURIComponent(id)}`);
-    if (response.status === 404) {
+    if (response.status === 404 && record) {
       return { deliveryId: id, status: 'Requested', ...record.request, createdAt: record.createdAt, updatedAt: record.updatedAt };
     }
     return answerOf(response, `Delivery ${id}`);
@@ -42,9 +43,9 @@ export class DeliveryReadsController {
   @ApiOkResponse({ type: RequestedStatusView })
   @ApiNotFoundResponse({ description: 'Unknown, or another owner\'s.' })
   async status(@Caller() caller: Principal, @Param('id', deliveryIdPipe) id: string): Promise<unknown> {
-    const record = await this.requests.visibleRecord(caller, id);
+    const { record } = await this.requests.visibleDelivery(caller, id);
     const response = await this.delivery.get(`/api/deliveries/${encodeURIComponent(id)}/status`);
-    if (response.status === 404) return { deliveryId: id, status: 'Requested', updatedAt: record.updatedAt };
+    if (response.status === 404 && record) return { deliveryId: id, status: 'Requested', updatedAt: record.updatedAt };
     return answerOf(response, `Delivery ${id}`);
   }
 }

@@ -1,20 +1,10 @@
-import type { ResilientHttpClient } from '@dronedelivery/platform';
-import { Module, type OnApplicationShutdown } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Module } from '@nestjs/common';
 import { DeliveryRequestsModule } from '../deliveryrequests/deliveryrequests.module';
-import { DOWNSTREAM_TOKENS, downstreamProviders } from './downstreams';
+import { DownstreamsModule } from '../downstreams/downstreams.module';
 import { DeadLettersController, DeliveryReadsController, DroneDeliveriesController, PackageReadsController } from './reads.controllers';
 
 @Module({
-  imports: [DeliveryRequestsModule],
+  imports: [DeliveryRequestsModule, DownstreamsModule],
   controllers: [DeliveryReadsController, PackageReadsController, DroneDeliveriesController, DeadLettersController],
-  providers: downstreamProviders,
 })
-export class ReadsModule implements OnApplicationShutdown {
-  constructor(private readonly moduleRef: ModuleRef) {}
-
-  /** Stops the breakers' timers so the process can exit. */
-  onApplicationShutdown(): void {
-    for (const token of DOWNSTREAM_TOKENS) this.moduleRef.get<ResilientHttpClient>(token).shutdown();
-  }
-}
+export class ReadsModule {}
