@@ -83,6 +83,40 @@ describe('PUT /api/packages/:id (create)', () => {
     expect(replay.body.tag).toBe('changed');
   });
 
+  it('keeps the creator reference of the create that won: replays by anyone answer with it, PATCH keeps it', async () => {
+    const id = newId();
+    const first = await create(id, { createdBy: 'delivery-a' });
+    expect(first.body.createdBy).toBe('delivery-a');
+    for (const replayBy of [{ createdBy: 'delivery-b' }, { createdBy: 'delivery-a' }, {}]) {
+      const replay = await call(base, 'PUT', `/api/packages/${id}`, creation(replayBy));
+      expect(replay.status).toBe(200);
+      expect(replay.body).toEqual(first.body);
+    }
+    expect((await call(base, 'PATCH', `/api/packages/${id}`, { tag: 'changed' })).body.createdBy).toBe('delivery-a');
+    const { resource } = await inspect.container.item(id, id).read();
+    expect(resource.createdBy).toBe('delivery-a');
+    // Without one, none is stored or answered.
+    const anonymous = newId();
+    expect((await create(anonymous)).body).not.toHaveProperty('createdBy');
+    expect((await call(base, 'PUT', `/api/packages/${anonymous}`, creation({ createdBy: 'late-comer' }))).body).not.toHaveProperty('createdBy');
+  });
+
+  it('concurrent identical creates from different creators: the single winner\'s reference is the one every answer names', async () => {
+    const id = newId();
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => call(base, 'PUT', `/api/packages/${id}`, creation({ createdBy: `creator-${i}` }))));
+    const winners = results.filter((r) => r.status === 201);
+    expect(winners).toHaveLength(1);
+    expect(new Set(results.map((r) => r.body.createdBy))).toEqual(new Set([winners[0].body.createdBy]));
+  });
+
+  it('rejects a creator reference that is not an id', async () => {
+    const id = newId();
+    const bad = await call(base, 'PUT', `/api/packages/${id}`, creation({ createdBy: 'not an id!' }));
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'createdBy' })]);
+    expect((await call(base, 'GET', `/api/packages/${id}`)).status).toBe(404);
+  });
+
   it('lets exactly one of many concurrent identical creates win; the rest replay it', async () => {
     const id = newId();
     const results = await Promise.all(Array.from({ length: 20 }, () => call(base, 'PUT', `/api/packages/${id}`, creation())));

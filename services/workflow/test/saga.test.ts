@@ -117,7 +117,7 @@ describe('create', () => {
     const scheduled = await statusOf(deliveryId, 'Scheduled');
     expect(scheduled).toMatchObject({ id: deliveryId, packageId: payload.packageInfo.packageId, pickupTime: payload.pickupTime, droneId: expect.stringMatching(/^drone-/) });
     expect((await assignment(deliveryId)).body).toMatchObject({ droneId: scheduled.droneId, status: 'Assigned', ownerId: 'owner-1' });
-    expect((await pkg(payload.packageInfo.packageId)).body).toMatchObject({ ownerId: 'owner-1', size: 'Small', weight: 1, tag: 'books' });
+    expect((await pkg(payload.packageInfo.packageId)).body).toMatchObject({ ownerId: 'owner-1', size: 'Small', weight: 1, tag: 'books', createdBy: deliveryId });
     await eventually(async () => expect((await pendingIds()).has(streamId)).toBe(false));
   });
 
@@ -176,6 +176,35 @@ describe('failure, compensation and dead letters', () => {
     expect((await pkg(second.payload.packageInfo.packageId)).status).toBe(200);
     expect(await deadLetterFor(second.deliveryId)).toBeUndefined();
     expect((await postJson(workflow.url, `/api/deadletters/${letter.id}/replay`)).status).toBe(404);
+  }, 60_000);
+
+  it('compensation deletes the package only if this delivery created it, even when that create\'s answer was lost', async () => {
+    // The heavy drone is taken for the window, so both deliveries below fail and compensate.
+    const blocker = newDelivery(20);
+    await append('create', blocker.deliveryId, blocker.payload);
+    expect((await statusOf(blocker.deliveryId, 'Scheduled')).droneId).toBe(HEAVY_DRONE);
+    const sameWindow = () => {
+      const next = newDelivery(20);
+      next.payload = { ...next.payload, pickupTime: blocker.payload.pickupTime, deadline: blocker.payload.deadline };
+      return next;
+    };
+    const putPackage = (packageId: string, body: object) =>
+      fetch(`${backends.packageService.url}/api/packages/${packageId}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // Existed before, with the same details: the saga's create replays it, and it is someone else's.
+    const preExisting = sameWindow();
+    const { packageId: foreignId, size, weight, tag } = preExisting.payload.packageInfo;
+    expect((await putPackage(foreignId, { ownerId: 'owner-1', size, weight, tag, createdBy: 'another-delivery' })).status).toBe(201);
+    // Created by an earlier attempt of this very delivery that crashed before it could go on.
+    const crashedEarlier = sameWindow();
+    const ownId = crashedEarlier.payload.packageInfo.packageId;
+    expect((await putPackage(ownId, { ownerId: 'owner-1', size, weight, tag, createdBy: crashedEarlier.deliveryId })).status).toBe(201);
+
+    await append('create', preExisting.deliveryId, preExisting.payload);
+    await append('create', crashedEarlier.deliveryId, crashedEarlier.payload);
+    await statusOf(preExisting.deliveryId, 'Failed', 30_000);
+    await statusOf(crashedEarlier.deliveryId, 'Failed', 30_000);
+    expect((await pkg(foreignId)).body).toMatchObject({ createdBy: 'another-delivery' });
+    expect((await pkg(ownId)).status).toBe(404);
   }, 60_000);
 
   it('a package that exists with other details is a permanent error: dead-lettered at once, the foreign package kept', async () => {

@@ -84,8 +84,9 @@ export class CosmosPackagesRepository implements PackagesRepository {
 }
 
 function toStored(document: PackageDocument & Partial<Resource>): StoredPackage {
-  const { id, ownerId, size, weight, tag, createdAt, updatedAt, fingerprint, _etag } = document;
-  return { package: { id, ownerId, size, weight, tag, createdAt, updatedAt }, fingerprint, etag: required(_etag) };
+  const { id, ownerId, size, weight, tag, createdBy, createdAt, updatedAt, fingerprint, _etag } = document;
+  const pkg = { id, ownerId, size, weight, tag, ...(createdBy === undefined ? {} : { createdBy }), createdAt, updatedAt };
+  return { package: pkg, fingerprint, etag: required(_etag) };
 }
 
 function required<T>(value: T | undefined): T {

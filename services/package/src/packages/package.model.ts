@@ -16,9 +16,18 @@ export interface PackageCreation {
   tag: string;
 }
 
+/**
+ * An opaque reference to whoever created the package (the saga sends its delivery id). Kept from the first
+ * create, outside the fingerprint: a replay by another creator is still a replay, and its answer names the first,
+ * so a caller can tell "I created this" from "it already existed" even after a crash lost the first answer.
+ */
+export interface CreatedBy {
+  createdBy?: string;
+}
+
 export type PackageChanges = Partial<Pick<PackageCreation, 'size' | 'weight' | 'tag'>>;
 
-export interface Package extends PackageCreation {
+export interface Package extends PackageCreation, CreatedBy {
   id: string;
   /** Set once at creation (UTC); the month a package counts toward in summaries. */
   createdAt: string;

@@ -5,6 +5,7 @@ import { ifMatchSatisfied, toHttpEtag } from './etag';
 import {
   type Package,
   type PackageChanges,
+  type CreatedBy,
   type PackageCreation,
   type PackageSummary,
   applyChanges,
@@ -38,10 +39,11 @@ export class PackagesService {
   ) {}
 
   /** Idempotent: the same body for an existing id returns the stored package; a different body is a 409. */
-  async create(id: string, creation: PackageCreation): Promise<CreateResult> {
+  async create(id: string, creation: PackageCreation & CreatedBy): Promise<CreateResult> {
     const fingerprint = fingerprintOf(creation);
     const now = new Date().toISOString();
-    const pkg: Package = { id, ownerId: creation.ownerId, size: creation.size, weight: creation.weight, tag: creation.tag, createdAt: now, updatedAt: now };
+    const { ownerId, size, weight, tag, createdBy } = creation;
+    const pkg: Package = { id, ownerId, size, weight, tag, ...(createdBy === undefined ? {} : { createdBy }), createdAt: now, updatedAt: now };
     // Create first: a new package, the usual case, costs one store round trip; a replay costs two (the refused
     // create, then the read). The store refuses a second item with this id, so concurrent creates have one winner.
     const stored = await this.repository.create(pkg, fingerprint);

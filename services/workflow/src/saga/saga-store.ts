@@ -4,8 +4,7 @@ import type { StreamFields } from './command';
 
 /**
  * The workflow's own Redis keys (never another service's):
- *   workflow:saga:{deliveryId}       hash: status (started|scheduled|failed|cancelled|delivered), commandId,
- *                                    packageOwned (1 = this delivery's saga created the package), droneId
+ *   workflow:saga:{deliveryId}       hash: status (started|scheduled|failed|cancelled|delivered), commandId
  *   workflow:tombstone:{deliveryId}  a cancel that arrived before its create was scheduled (TTL)
  * The gates are Lua scripts, so a create starting and a cancel arriving are ordered by Redis even when they run
  * on different workflow replicas.
@@ -46,7 +45,6 @@ local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 if acked == 0 then return 0 end
 if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[2], 'status', ARGV[3])
-  if ARGV[3] == 'failed' or ARGV[3] == 'cancelled' then redis.call('HDEL', KEYS[2], 'packageOwned', 'droneId') end
   redis.call('EXPIRE', KEYS[2], ARGV[4])
 end
 if #ARGV > 4 then redis.call('XADD', KEYS[3], '*', unpack(ARGV, 5)) end
@@ -102,15 +100,6 @@ export class SagaStore {
     return ((await guardRedis(() => this.redis.hget(sagaKey(deliveryId), 'status'))) ?? undefined) as SagaStatus | undefined;
   }
 
-  async field(deliveryId: string, name: 'packageOwned' | 'droneId'): Promise<string | undefined> {
-    return (await guardRedis(() => this.redis.hget(sagaKey(deliveryId), name))) ?? undefined;
-  }
-
-  async setField(deliveryId: string, name: 'packageOwned' | 'droneId', value: string): Promise<void> {
-    await guardRedis(() => this.redis.hset(sagaKey(deliveryId), name, value));
-  }
-
-  /** Acknowledge (and optionally record the saga status). Returns false when someone else acknowledged it first. */
   async ack(messageId: string, deliveryId: string, status?: SagaStatus): Promise<boolean> {
     return this.finish(messageId, deliveryId, status, []);
   }

@@ -98,7 +98,7 @@ export class SagaService {
       });
     }
     try {
-      await this.ensurePackage(deliveryId, payload, gate === 'new');
+      await this.ensurePackage(deliveryId, payload);
       const droneId = await this.assignDrone(deliveryId, payload);
       await this.createDelivery(deliveryId, payload, droneId);
       return { kind: 'ack', result: 'scheduled', status: 'scheduled' };
@@ -117,23 +117,14 @@ export class SagaService {
   }
 
   /**
-   * Step 1. Whether this delivery created the package decides whether compensation may delete it, so it is
-   * recorded in the saga state before the first PUT (absent → ours) and corrected by the answer (201 → ours).
-   * A fresh saga (gate 'new') has no state yet, so only a resumed one reads it back.
+   * Step 1. The package is created with this delivery as its creator (`createdBy`). The package service keeps the
+   * creator of the create that won and names it in every replay's answer, so whether this delivery created the
+   * package — whether compensation may delete it — is a fact of the package itself, which a crash between the create
+   * and any later step cannot lose (see createdPackage).
    */
-  private async ensurePackage(deliveryId: string, payload: CreatePayload, fresh: boolean): Promise<void> {
+  private async ensurePackage(deliveryId: string, payload: CreatePayload): Promise<void> {
     const { packageId, size, weight, tag } = payload.packageInfo;
-    const path = `/api/packages/${encodeURIComponent(packageId)}`;
-    let owned = fresh ? undefined : await this.store.field(deliveryId, 'packageOwned');
-    if (owned === undefined) {
-      const existing = this.verdict('package', await this.call(this.packages, 'GET', path));
-      owned = existing.kind === 'not-found' ? '1' : '0';
-      if (existing.kind !== 'ok' && existing.kind !== 'not-found') throw new StepFailed(existing.kind, existing.reason);
-      await this.store.setField(deliveryId, 'packageOwned', owned);
-    }
-    const response = await this.call(this.packages, 'PUT', path, { ownerId: payload.ownerId, size, weight, tag });
-    if (response.status === 201 && owned !== '1') await this.store.setField(deliveryId, 'packageOwned', '1');
-    if (response.status === 409 && owned === '1') await this.store.setField(deliveryId, 'packageOwned', '0'); // someone else's, different
+    const response = await this.call(this.packages, 'PUT', packagePath(packageId), { ownerId: payload.ownerId, size, weight, tag, createdBy: deliveryId });
     this.expectOk('package', response);
   }
 
@@ -148,7 +139,6 @@ export class SagaService {
       expedited: payload.expedited,
     });
     this.expectOk('dronescheduler', response, NO_DRONE);
-    await this.store.setField(deliveryId, 'droneId', response.body.droneId);
     return response.body.droneId;
   }
 
@@ -163,11 +153,20 @@ export class SagaService {
     this.logger.warn({ deliveryId, reason }, 'compensating create');
     const release = await this.call(this.drones, 'DELETE', `/api/dronedeliveries/${encodeURIComponent(deliveryId)}`);
     this.expectOk('dronescheduler', release);
-    if ((await this.store.field(deliveryId, 'packageOwned')) === '1') {
-      const removed = await this.call(this.packages, 'DELETE', `/api/packages/${encodeURIComponent(payload.packageInfo.packageId)}`);
+    if (await this.createdPackage(deliveryId, payload.packageInfo.packageId)) {
+      const removed = await this.call(this.packages, 'DELETE', packagePath(payload.packageInfo.packageId));
       this.expectOk('package', removed);
     }
     await this.recordUnscheduled(deliveryId, payload, 'Failed', reason);
+  }
+
+  /** Whether this delivery's saga created the package (a package that existed before it is someone else's). */
+  private async createdPackage(deliveryId: string, packageId: string): Promise<boolean> {
+    const response = await this.call<{ createdBy?: string }>(this.packages, 'GET', packagePath(packageId));
+    const verdict = this.verdict('package', response);
+    if (verdict.kind === 'not-found') return false;
+    if (verdict.kind !== 'ok') throw new StepFailed(verdict.kind, verdict.reason);
+    return response.body.createdBy === deliveryId;
   }
 
   /** Marks the delivery Failed/Cancelled, creating it in that status (without a drone) when it never got created. */
@@ -218,7 +217,6 @@ export class SagaService {
       const replanned = await this.call<{ droneId: string }>(this.drones, 'PUT', path, { ownerId, pickupTime, deadline, packageWeight, packageSize, expedited });
       this.expectOk('dronescheduler', replanned, NO_DRONE);
       droneId = replanned.body.droneId;
-      await this.store.setField(deliveryId, 'droneId', droneId);
     }
     const patch = { ...changes, ...(droneId && droneId !== current.body.droneId ? { droneId } : {}) };
     const patched = await this.call(this.deliveries, 'PATCH', `/api/deliveries/${encodeURIComponent(deliveryId)}`, patch);
@@ -276,6 +274,10 @@ export class SagaService {
 
 function asStepFailure(error: unknown): StepFailed {
   return error instanceof StepFailed ? error : new StepFailed('transient', classifyError(error).reason);
+}
+
+function packagePath(packageId: string): string {
+  return `/api/packages/${encodeURIComponent(packageId)}`;
 }
 
 function deliveryDetails(payload: CreatePayload) {
