@@ -100,6 +100,7 @@ export class SagaStore {
     return ((await guardRedis(() => this.redis.hget(sagaKey(deliveryId), 'status'))) ?? undefined) as SagaStatus | undefined;
   }
 
+  /** Acknowledge (and optionally record the saga status). Returns false when someone else acknowledged it first. */
   async ack(messageId: string, deliveryId: string, status?: SagaStatus): Promise<boolean> {
     return this.finish(messageId, deliveryId, status, []);
   }
