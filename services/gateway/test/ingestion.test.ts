@@ -148,15 +148,14 @@ describe('cancel, reschedule, confirm', () => {
   it('answer 404 for another owner\'s delivery, appending nothing; ops may act', async () => {
     const length = await client.xlen(STREAM);
     const bob = await gateway.token('bob');
-    const id = deliveryId;
-    expect((await call(gateway.url, 'DELETE', `/api/deliveryrequests/${id}`, { token: bob })).status).toBe(404);
-    expect((await call(gateway.url, 'PATCH', `/api/deliveryrequests/${id}`, { token: bob, body: { pickupLocation: 'x' } })).status).toBe(404);
-    const confirm = await call(gateway.url, 'POST', `/api/deliveries/${id}/confirmations`, {
+    expect((await call(gateway.url, 'DELETE', `/api/deliveryrequests/${deliveryId}`, { token: bob })).status).toBe(404);
+    expect((await call(gateway.url, 'PATCH', `/api/deliveryrequests/${deliveryId}`, { token: bob, body: { pickupLocation: 'x' } })).status).toBe(404);
+    const confirm = await call(gateway.url, 'POST', `/api/deliveries/${deliveryId}/confirmations`, {
       token: bob,
       body: { dateTime: '2026-12-01T11:30:00Z', confirmationType: 'None' },
     });
     expect(confirm.status).toBe(404);
-    expect(confirm.body.detail).toBe(`Delivery ${id} does not exist.`);
+    expect(confirm.body.detail).toBe(`Delivery ${deliveryId} does not exist.`);
     expect(await client.xlen(STREAM)).toBe(length);
     expect((await call(gateway.url, 'DELETE', `/api/deliveryrequests/${deliveryId}`, { token: ops })).status).toBe(202);
   });

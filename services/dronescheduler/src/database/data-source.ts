@@ -64,7 +64,8 @@ export async function dataSourceOptions(config: DroneSchedulerConfig, credential
 
 const logger = new Logger('database');
 
-async function connectWithin(config: DroneSchedulerConfig, waitMs: number): Promise<DataSource> {
+async function connectWithin(config: DroneSchedulerConfig): Promise<DataSource> {
+  const waitMs = config.DB_BOOT_WAIT_MS;
   const giveUpAt = Date.now() + waitMs;
   const connect = async () => {
     // A DataSource whose initialize failed is not reused: each attempt starts from a fresh pool.
@@ -100,7 +101,7 @@ async function defaultCredential(config: DroneSchedulerConfig): Promise<TokenCre
  * starting in any order settles without crash loops — and, when configured, applies pending migrations.
  */
 export async function openDataSource(config: DroneSchedulerConfig, options: { migrate?: boolean } = {}): Promise<DataSource> {
-  const dataSource = await connectWithin(config, config.DB_BOOT_WAIT_MS);
+  const dataSource = await connectWithin(config);
   try {
     if (options.migrate ?? config.DB_MIGRATIONS_RUN) await dataSource.runMigrations({ transaction: 'each' });
   } catch (error) {

@@ -8,11 +8,8 @@ export interface DeliveryRequestsRepository {
    */
   create(creation: NewDeliveryRequest): Promise<CreateOutcome>;
   get(deliveryId: string): Promise<RequestRecord | undefined>;
-  /**
-   * Appends a command for an existing request and keeps its record for another `recordTtlSeconds`; false (and
-   * nothing written) when the record does not exist.
-   */
-  appendCommand(deliveryId: string, fields: string[], at: string, recordTtlSeconds: number): Promise<boolean>;
+  /** Appends a command for an existing request and keeps its record longer; false (and nothing written) when the record does not exist. */
+  appendCommand(deliveryId: string, fields: string[], at: string): Promise<boolean>;
   /** Appends a command for a delivery whose request record has expired (its owner was checked elsewhere). */
   appendCommandWithoutRecord(fields: string[]): Promise<void>;
   /** Blocks until this connection's writes reached `replicas` replicas or the timeout passed; returns how many did. */
@@ -21,7 +18,6 @@ export interface DeliveryRequestsRepository {
 
 export interface NewDeliveryRequest {
   record: RequestRecord;
-  recordTtlSeconds: number;
   commandFields: string[];
   answer: AcceptedAnswer;
   idempotency?: { callerId: string; key: string; fingerprint: string; ttlSeconds: number };

@@ -61,7 +61,6 @@ export class DeliveryRequestsService {
     const record: RequestRecord = { deliveryId, ownerId, status: 'Requested', request, createdAt: now, updatedAt: now };
     const outcome = await this.repository.create({
       record,
-      recordTtlSeconds: this.config.REQUEST_RECORD_TTL_SECONDS,
       commandFields: commandEntry('create', deliveryId, ownerId, request, now).fields,
       answer,
       idempotency:
@@ -136,7 +135,7 @@ export class DeliveryRequestsService {
     const { commandId, fields } = commandEntry(type, deliveryId, ownerId, payload, now);
     if (record) {
       // The script re-checks the record, so a command never lands for a request that vanished in between.
-      const appended = await this.repository.appendCommand(deliveryId, fields, now, this.config.REQUEST_RECORD_TTL_SECONDS);
+      const appended = await this.repository.appendCommand(deliveryId, fields, now);
       if (!appended) throw new NotFoundProblem(`Delivery ${deliveryId} does not exist.`);
     } else {
       await this.repository.appendCommandWithoutRecord(fields);

@@ -52,6 +52,8 @@ export class RedisDeliveryRequestsRepository implements DeliveryRequestsReposito
   constructor(
     private readonly redis: Redis,
     private readonly streamKey: string,
+    /** A record expires this long after its last write (create or command). */
+    private readonly recordTtlSeconds: number,
   ) {
     redis.defineCommand('gatewayCreateRequest', { numberOfKeys: 3, lua: CREATE_SCRIPT });
     redis.defineCommand('gatewayAppendCommand', { numberOfKeys: 2, lua: APPEND_SCRIPT });
@@ -60,7 +62,7 @@ export class RedisDeliveryRequestsRepository implements DeliveryRequestsReposito
     this.appendScript = commands.gatewayAppendCommand.bind(redis);
   }
 
-  async create({ record, recordTtlSeconds, commandFields, answer, idempotency }: NewDeliveryRequest): Promise<CreateOutcome> {
+  async create({ record, commandFields, answer, idempotency }: NewDeliveryRequest): Promise<CreateOutcome> {
     const [kind, storedAnswer] = await guardRedis(() =>
       this.createScript(
         idempotency ? idempotencyKey(idempotency.callerId, idempotency.key) : 'gateway:idempotency:unused',
@@ -72,7 +74,7 @@ export class RedisDeliveryRequestsRepository implements DeliveryRequestsReposito
         record.ownerId,
         JSON.stringify(record.request),
         record.createdAt,
-        String(recordTtlSeconds),
+        String(this.recordTtlSeconds),
         ...commandFields,
       ),
     );
@@ -94,8 +96,8 @@ export class RedisDeliveryRequestsRepository implements DeliveryRequestsReposito
     };
   }
 
-  async appendCommand(deliveryId: string, fields: string[], at: string, recordTtlSeconds: number): Promise<boolean> {
-    return (await guardRedis(() => this.appendScript(requestKey(deliveryId), this.streamKey, at, String(recordTtlSeconds), ...fields))) === 1;
+  async appendCommand(deliveryId: string, fields: string[], at: string): Promise<boolean> {
+    return (await guardRedis(() => this.appendScript(requestKey(deliveryId), this.streamKey, at, String(this.recordTtlSeconds), ...fields))) === 1;
   }
 
   async appendCommandWithoutRecord(fields: string[]): Promise<void> {

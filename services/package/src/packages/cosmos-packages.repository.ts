@@ -85,8 +85,7 @@ export class CosmosPackagesRepository implements PackagesRepository {
 
 function toStored(document: PackageDocument & Partial<Resource>): StoredPackage {
   const { id, ownerId, size, weight, tag, createdBy, createdAt, updatedAt, fingerprint, _etag } = document;
-  const pkg = { id, ownerId, size, weight, tag, ...(createdBy === undefined ? {} : { createdBy }), createdAt, updatedAt };
-  return { package: pkg, fingerprint, etag: required(_etag) };
+  return { package: { id, ownerId, size, weight, tag, createdBy, createdAt, updatedAt }, fingerprint, etag: required(_etag) };
 }
 
 function required<T>(value: T | undefined): T {

@@ -43,7 +43,7 @@ export class PackagesService {
     const fingerprint = fingerprintOf(creation);
     const now = new Date().toISOString();
     const { ownerId, size, weight, tag, createdBy } = creation;
-    const pkg: Package = { id, ownerId, size, weight, tag, ...(createdBy === undefined ? {} : { createdBy }), createdAt: now, updatedAt: now };
+    const pkg: Package = { id, ownerId, size, weight, tag, createdBy, createdAt: now, updatedAt: now };
     // Create first: a new package, the usual case, costs one store round trip; a replay costs two (the refused
     // create, then the read). The store refuses a second item with this id, so concurrent creates have one winner.
     const stored = await this.repository.create(pkg, fingerprint);
