@@ -14,4 +14,5 @@ export * from './http/resilient-http-client';
 export * from './logging/logging';
 export * from './metrics/metrics';
 export * from './redis/redis';
+export * from './redis/redis-capabilities';
 export * from './telemetry/trace-context';

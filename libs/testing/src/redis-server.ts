@@ -16,13 +16,17 @@ export class RedisServer {
     readonly port: number,
     private readonly dir: string,
     readonly password?: string,
+    private readonly extraArgs: readonly string[] = [],
   ) {}
 
-  /** `dir` and `port` make it persistent (the local stack): data survives a stop and the next start. */
-  static async start(options: { password?: string; dir?: string; port?: number } = {}): Promise<RedisServer> {
+  /**
+   * `dir` and `port` make it persistent (the local stack): data survives a stop and the next start. `args` are extra
+   * server options, e.g. `['--rename-command', 'XTRIM', '']` for a server that lacks a command.
+   */
+  static async start(options: { password?: string; dir?: string; port?: number; args?: readonly string[] } = {}): Promise<RedisServer> {
     if (options.dir) mkdirSync(options.dir, { recursive: true });
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'dd-redis-'));
-    const server = new RedisServer(options.port ?? (await freePort()), dir, options.password);
+    const server = new RedisServer(options.port ?? (await freePort()), dir, options.password, options.args);
     await server.start();
     return server;
   }
@@ -39,6 +43,7 @@ export class RedisServer {
         ...['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir],
         ...['--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
         ...(this.password ? ['--requirepass', this.password] : []),
+        ...this.extraArgs,
       ],
       { stdio: 'ignore' },
     );

@@ -1,4 +1,13 @@
-import { APP_CONFIG, STORE_PROBES, closeRedis, createRedisClient, redisProbe, redisSettings } from '@dronedelivery/platform';
+import {
+  APP_CONFIG,
+  STORE_PROBES,
+  closeRedis,
+  createRedisClient,
+  redisProbe,
+  redisSettings,
+  requireRedisCapabilities,
+  type RedisRequirements,
+} from '@dronedelivery/platform';
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { DeliveryConfig } from '../config';
@@ -9,6 +18,9 @@ import { RedisDeliveriesRepository } from './redis-deliveries.repository';
 
 const REDIS = Symbol('DELIVERY_REDIS');
 
+/** Every write is one Lua script that sets several hash fields at once (HSET with many fields: Redis 4.0). */
+export const DELIVERY_REDIS_REQUIREMENTS: RedisRequirements = { minVersion: '4.0.0', versionReason: 'HSET with several fields', commands: ['eval', 'evalsha'] };
+
 @Module({
   controllers: [DeliveriesController],
   providers: [
@@ -16,8 +28,11 @@ const REDIS = Symbol('DELIVERY_REDIS');
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: DeliveryConfig) =>
-        createRedisClient(redisSettings(config), 'delivery'),
+      useFactory: async (config: DeliveryConfig) => {
+        const redis = createRedisClient(redisSettings(config), 'delivery');
+        await requireRedisCapabilities(redis, DELIVERY_REDIS_REQUIREMENTS, { name: 'delivery', bootWaitMs: config.REDIS_CONNECT_TIMEOUT_MS });
+        return redis;
+      },
     },
     { provide: DELIVERIES_REPOSITORY, inject: [REDIS], useFactory: (redis: Redis) => new RedisDeliveriesRepository(redis) },
     { provide: STORE_PROBES, inject: [REDIS], useFactory: (redis: Redis) => [redisProbe(redis)] },

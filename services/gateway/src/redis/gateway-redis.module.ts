@@ -1,4 +1,13 @@
-import { APP_CONFIG, STORE_PROBES, closeRedis, createRedisClient, redisProbe, redisSettings } from '@dronedelivery/platform';
+import {
+  APP_CONFIG,
+  STORE_PROBES,
+  closeRedis,
+  createRedisClient,
+  redisProbe,
+  redisSettings,
+  requireRedisCapabilities,
+  type RedisRequirements,
+} from '@dronedelivery/platform';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config';
@@ -6,14 +15,26 @@ import type { GatewayConfig } from '../config';
 /** The gateway's own store: request records, idempotency answers, the command stream and rate-limit counters. */
 export const GATEWAY_REDIS = Symbol('GATEWAY_REDIS');
 
+/** Streams for the command stream, Lua for the atomic record + append; WAIT only when replica acks are asked for. */
+export function gatewayRedisRequirements(config: Pick<GatewayConfig, 'REDIS_WAIT_REPLICAS'>): RedisRequirements {
+  return {
+    minVersion: '5.0.0',
+    versionReason: 'streams: XADD',
+    commands: ['xadd', 'eval', 'evalsha', ...(config.REDIS_WAIT_REPLICAS > 0 ? ['wait'] : [])],
+  };
+}
+
 @Global()
 @Module({
   providers: [
     {
       provide: GATEWAY_REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: GatewayConfig) =>
-        createRedisClient(redisSettings(config), 'gateway'),
+      useFactory: async (config: GatewayConfig) => {
+        const redis = createRedisClient(redisSettings(config), 'gateway');
+        await requireRedisCapabilities(redis, gatewayRedisRequirements(config), { name: 'gateway', bootWaitMs: config.REDIS_CONNECT_TIMEOUT_MS });
+        return redis;
+      },
     },
     { provide: STORE_PROBES, inject: [GATEWAY_REDIS], useFactory: (redis: Redis) => [redisProbe(redis)] },
   ],

@@ -1,4 +1,13 @@
-import { APP_CONFIG, STORE_PROBES, closeRedis, createRedisClient, redisProbe, redisSettings } from '@dronedelivery/platform';
+import {
+  APP_CONFIG,
+  STORE_PROBES,
+  closeRedis,
+  createRedisClient,
+  redisProbe,
+  redisSettings,
+  requireRedisCapabilities,
+  type RedisRequirements,
+} from '@dronedelivery/platform';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
@@ -6,10 +15,25 @@ import type { WorkflowConfig } from '../config';
 /** The shared connection: acks, saga state, dead letters, the API. Blocking reads use their own (see CommandConsumer). */
 export const WORKFLOW_REDIS = Symbol('WORKFLOW_REDIS');
 
+/** Retries and claims read XPENDING … IDLE and trimming uses XTRIM … MINID: both arrived in Redis 6.2. */
+export const WORKFLOW_REDIS_REQUIREMENTS: RedisRequirements = {
+  minVersion: '6.2.0',
+  versionReason: 'XPENDING … IDLE for retries and claims, XTRIM … MINID for trimming',
+  commands: ['xreadgroup', 'xpending', 'xclaim', 'xack', 'xtrim', 'xgroup', 'xinfo', 'xadd', 'xdel', 'xrange', 'eval', 'evalsha'],
+};
+
 @Global()
 @Module({
   providers: [
-    { provide: WORKFLOW_REDIS, inject: [APP_CONFIG], useFactory: (config: WorkflowConfig) => createRedisClient(redisSettings(config), 'workflow') },
+    {
+      provide: WORKFLOW_REDIS,
+      inject: [APP_CONFIG],
+      useFactory: async (config: WorkflowConfig) => {
+        const redis = createRedisClient(redisSettings(config), 'workflow');
+        await requireRedisCapabilities(redis, WORKFLOW_REDIS_REQUIREMENTS, { name: 'workflow', bootWaitMs: config.REDIS_CONNECT_TIMEOUT_MS });
+        return redis;
+      },
+    },
     // Readiness = our own Redis only; a downstream outage is what the saga's retries are for.
     { provide: STORE_PROBES, inject: [WORKFLOW_REDIS], useFactory: (redis: Redis) => [redisProbe(redis)] },
   ],
