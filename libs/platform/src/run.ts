@@ -4,7 +4,7 @@
  */
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { z } from 'zod';
-import { ConfigError, loadConfig, type PlatformConfig } from './config/config';
+import { ConfigError, loadConfig, secretSettingName, type PlatformConfig, type SecretSetting } from './config/config';
 import { initTelemetry } from './telemetry/telemetry';
 
 export interface ServiceDefinition<S extends z.ZodObject> {
@@ -13,7 +13,7 @@ export interface ServiceDefinition<S extends z.ZodObject> {
   description?: string;
   configSchema: S;
   /** Settings that are secrets: from Key Vault when KEYVAULT_URI is set, never logged. */
-  secrets?: readonly (keyof z.input<S> & string)[];
+  secrets?: readonly SecretSetting<keyof z.input<S> & string>[];
   /** Returns the root module for a validated config; import lazily so telemetry loads first. */
   rootModule: (config: z.infer<S>) => Promise<DynamicModule | Type>;
   /** The service authenticates callers with JWT bearer tokens (documented in its OpenAPI). */
@@ -41,7 +41,7 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
       version: definition.version,
       description: definition.description,
       config: config as PlatformConfig,
-      secrets: definition.secrets ?? [],
+      secrets: (definition.secrets ?? []).map(secretSettingName),
       bearerAuth: definition.bearerAuth,
       rootModule: await definition.rootModule(config),
     });

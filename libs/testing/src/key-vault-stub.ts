@@ -15,8 +15,15 @@ export class KeyVaultStub {
     readonly token: string,
   ) {}
 
-  static async start(certificate: TestCertificate, secrets: Record<string, string>, token = 'kv-test-token'): Promise<KeyVaultStub> {
+  /** `forbidden` secrets exist but the caller's role assignment does not cover them (per-secret RBAC): 403. */
+  static async start(
+    certificate: TestCertificate,
+    secrets: Record<string, string>,
+    token = 'kv-test-token',
+    options: { forbidden?: readonly string[] } = {},
+  ): Promise<KeyVaultStub> {
     const values = new Map(Object.entries(secrets));
+    const forbidden = new Set(options.forbidden ?? []);
     const holder: { stub?: KeyVaultStub } = {};
     const server = createServer({ key: certificate.key, cert: certificate.cert }, (request, response) => {
       const url = new URL(request.url ?? '/', 'https://vault');
@@ -37,6 +44,15 @@ export class KeyVaultStub {
       }
       if (request.method !== 'GET' || !match) return send(404, { error: { code: 'NotFound', message: 'not found' } });
       const name = match[1];
+      if (forbidden.has(name)) {
+        return send(403, {
+          error: {
+            code: 'Forbidden',
+            message: `Caller is not authorized to perform action on resource. Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'`,
+            innererror: { code: 'ForbiddenByRbac' },
+          },
+        });
+      }
       const value = values.get(name);
       if (value === undefined) {
         return send(404, { error: { code: 'SecretNotFound', message: `A secret with (name/id) ${name} was not found in this key vault.` } });

@@ -1,5 +1,5 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { platformConfigSchema, redisConnectionSettings } from '@dronedelivery/platform/config';
+import { REDIS_PASSWORD_SECRET, platformConfigSchema, redisConnectionSettings } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 export const deliveryConfigSchema = platformConfigSchema.extend({
@@ -16,4 +16,4 @@ export const deliveryConfigSchema = platformConfigSchema.extend({
 
 export type DeliveryConfig = z.infer<typeof deliveryConfigSchema>;
 
-export const DELIVERY_SECRETS = ['REDIS_PASSWORD'] as const;
+export const DELIVERY_SECRETS = [REDIS_PASSWORD_SECRET] as const;

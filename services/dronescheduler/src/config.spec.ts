@@ -1,4 +1,4 @@
-import { databaseAuth, droneSchedulerConfigSchema } from './config';
+import { DRONESCHEDULER_SECRETS, databaseAuth, droneSchedulerConfigSchema } from './config';
 import { dataSourceOptions } from './database/data-source';
 
 const base = { DB_HOST: 'sql.example', DB_USER: 'app' };
@@ -10,6 +10,14 @@ describe('dronescheduler config', () => {
     expect(config).toMatchObject({ PORT: 3003, DB_ENGINE: 'mssql', DB_NAME: 'dronescheduler', DB_MIGRATIONS_RUN: true, DB_ENCRYPT: true, DB_POOL_SIZE: 10 });
     expect(databaseAuth(config)).toBe('entra');
     expect(databaseAuth(droneSchedulerConfigSchema.parse({ ...base, DB_ENGINE: 'postgres' }))).toBe('password');
+  });
+
+  it('reads DB_PASSWORD from Key Vault only with password auth, whose default depends on the engine', () => {
+    const [password] = DRONESCHEDULER_SECRETS;
+    expect(password.neededWhen({})).toBe(false);
+    expect(password.neededWhen({ DB_ENGINE: 'mssql', DB_AUTH: 'entra' })).toBe(false);
+    expect(password.neededWhen({ DB_ENGINE: 'mssql', DB_AUTH: 'password' })).toBe(true);
+    expect(password.neededWhen({ DB_ENGINE: 'postgres' })).toBe(true);
   });
 
   it.each([

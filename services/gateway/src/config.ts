@@ -1,5 +1,5 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { downstreamPolicySettings, platformConfigSchema, redisConnectionSettings } from '@dronedelivery/platform/config';
+import { REDIS_PASSWORD_SECRET, downstreamPolicySettings, platformConfigSchema, redisConnectionSettings } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 const positiveInt = () => z.coerce.number().int().positive();
@@ -54,4 +54,4 @@ export const gatewayConfigSchema = platformConfigSchema
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
-export const GATEWAY_SECRETS = ['REDIS_PASSWORD'] as const;
+export const GATEWAY_SECRETS = [REDIS_PASSWORD_SECRET] as const;

@@ -11,6 +11,13 @@ describe('package config', () => {
     expect(config.COSMOS_KEY).toBeUndefined();
   });
 
+  it('reads the account key from Key Vault only with key auth (the passwordless identity is granted no key)', () => {
+    const [accountKey] = PACKAGE_SECRETS;
+    expect(accountKey.neededWhen({})).toBe(false);
+    expect(accountKey.neededWhen({ COSMOS_AUTH: 'entra' })).toBe(false);
+    expect(accountKey.neededWhen({ COSMOS_AUTH: 'key' })).toBe(true);
+  });
+
   it('requires COSMOS_KEY with key auth, saying so clearly', async () => {
     await expect(load({ ...endpoint, COSMOS_AUTH: 'key' })).rejects.toThrow(/COSMOS_KEY: is required when COSMOS_AUTH=key/);
     await expect(load({ ...endpoint, COSMOS_AUTH: 'key', COSMOS_KEY: 'k' })).resolves.toMatchObject({ COSMOS_KEY: 'k' });

@@ -37,4 +37,5 @@ export const packageConfigSchema = platformConfigSchema
 
 export type PackageConfig = z.infer<typeof packageConfigSchema>;
 
-export const PACKAGE_SECRETS = ['COSMOS_KEY'] as const;
+/** The account key is read only with key auth: the passwordless default needs no secret and is granted none. */
+export const PACKAGE_SECRETS = [{ setting: 'COSMOS_KEY', neededWhen: (env: NodeJS.ProcessEnv) => env.COSMOS_AUTH === 'key' }] as const;

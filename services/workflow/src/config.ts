@@ -1,5 +1,5 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { downstreamPolicySettings, platformConfigSchema, redisConnectionSettings } from '@dronedelivery/platform/config';
+import { REDIS_PASSWORD_SECRET, downstreamPolicySettings, platformConfigSchema, redisConnectionSettings } from '@dronedelivery/platform/config';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -63,4 +63,4 @@ export const workflowConfigSchema = platformConfigSchema
 
 export type WorkflowConfig = z.infer<typeof workflowConfigSchema>;
 
-export const WORKFLOW_SECRETS = ['REDIS_PASSWORD'] as const;
+export const WORKFLOW_SECRETS = [REDIS_PASSWORD_SECRET] as const;

@@ -83,11 +83,28 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A setting that is a secret: read from Key Vault when KEYVAULT_URI is set, never logged. With `neededWhen`, it is
+ * read only when the environment selects the auth mode that uses it: an identity granted only the secrets its mode
+ * needs must not fail on one it has no access to.
+ */
+export type SecretSetting<K extends string = string> = K | { setting: K; neededWhen: (env: NodeJS.ProcessEnv) => boolean };
+
+export function secretSettingName(secret: SecretSetting): string {
+  return typeof secret === 'string' ? secret : secret.setting;
+}
+
+/** REDIS_PASSWORD is read only with password auth (REDIS_AUTH's default). */
+export const REDIS_PASSWORD_SECRET: SecretSetting<'REDIS_PASSWORD'> = {
+  setting: 'REDIS_PASSWORD',
+  neededWhen: (env) => (env.REDIS_AUTH ?? 'password') === 'password',
+};
+
 export interface LoadConfigOptions<S extends z.ZodObject> {
   serviceName: string;
   schema: S;
   /** Settings that are secrets: read from Key Vault when KEYVAULT_URI is set, and never logged. */
-  secrets?: readonly (keyof z.input<S> & string)[];
+  secrets?: readonly SecretSetting<keyof z.input<S> & string>[];
   env?: NodeJS.ProcessEnv;
   /** Defaults to DefaultAzureCredential (workload identity, pod identity, developer login). */
   credential?: TokenCredential;
@@ -101,7 +118,7 @@ export function keyVaultSecretName(setting: string): string {
 
 export async function loadConfig<S extends z.ZodObject>(options: LoadConfigOptions<S>): Promise<z.infer<S>> {
   const env = { ...(options.env ?? process.env) };
-  const secrets = options.secrets ?? [];
+  const secrets = (options.secrets ?? []).filter((secret) => typeof secret === 'string' || secret.neededWhen(env)).map(secretSettingName);
   const vaultUri = env.KEYVAULT_URI;
   const notInVault = new Map<string, string>();
   if (vaultUri && secrets.length > 0) {
