@@ -51,6 +51,12 @@ it('refuses a server on which a needed command is renamed away', async () => {
   await expect(checkRedisCapabilities(redis, streams)).rejects.toThrow(/lacks the command\(s\) XTRIM \(renamed or disabled\)$/);
 });
 
+it('refuses a server in cluster mode: the scripts combine keys of several hash slots', async () => {
+  const redis = client((await server({ args: ['--cluster-enabled', 'yes'] })).url);
+  await eventually(() => redis.ping());
+  await expect(checkRedisCapabilities(redis, streams)).rejects.toThrow(/runs in cluster mode; this service needs a non-clustered server/);
+});
+
 it('at boot: throws for an unsuitable server that is up, so the service refuses to start', async () => {
   const redis = client((await server({ args: ['--rename-command', 'XPENDING', ''] })).url);
   const refused = vi.fn();

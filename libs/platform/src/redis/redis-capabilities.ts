@@ -10,6 +10,12 @@ export interface RedisRequirements {
   commands: readonly string[];
 }
 
+/**
+ * Every service's scripts and transactions combine keys of several hash slots (the command stream with a delivery's
+ * records), so they need a non-clustered endpoint: Azure Managed Redis with the NoCluster policy (infra/bicep).
+ */
+const NON_CLUSTERED = 'a non-clustered server (its scripts touch keys in several hash slots; Azure Managed Redis: the NoCluster policy)';
+
 export class RedisCapabilityError extends Error {
   constructor(message: string) {
     super(message);
@@ -24,6 +30,9 @@ export async function checkRedisCapabilities(client: Redis, requirements: RedisR
   if (!version) throw new RedisCapabilityError('the Redis server does not report its version (INFO server has no redis_version)');
   if (compareVersions(version, requirements.minVersion) < 0) {
     throw new RedisCapabilityError(`the Redis server is ${version}; at least ${requirements.minVersion} is needed (${requirements.versionReason})`);
+  }
+  if (/^cluster_enabled:1/m.test(await client.info('cluster'))) {
+    throw new RedisCapabilityError(`the Redis server ${version} runs in cluster mode; this service needs ${NON_CLUSTERED}`);
   }
   const names = requirements.commands.map((command) => command.toLowerCase());
   if (names.length === 0) return;
