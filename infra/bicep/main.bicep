@@ -67,13 +67,14 @@ param apiServerAuthorizedIpRanges array = []
 @description('Object id of the user or group that administers the cluster (Azure RBAC); empty = the deploying principal.')
 param clusterAdminPrincipalId string = ''
 
-@description('Type of clusterAdminPrincipalId.')
+@description('Type of clusterAdminPrincipalId; empty = the deploying principal\'s own type (User, or ServicePrincipal for a pipeline) when clusterAdminPrincipalId is empty, else Group.')
 @allowed([
+  ''
   'User'
   'Group'
   'ServicePrincipal'
 ])
-param clusterAdminPrincipalType string = 'User'
+param clusterAdminPrincipalType string = ''
 
 @description('Container registry SKU (Premium adds zone redundancy and geo-replication).')
 @allowed([
@@ -113,18 +114,14 @@ param cosmosAutoscaleMaxThroughput int = 1000
 @description('Zone-redundant Cosmos DB region.')
 param cosmosZoneRedundant bool = false
 
-@description('Azure Cache for Redis SKU: {name: Basic|Standard|Premium, family: C|P, capacity}.')
-param redisSku object = {
-  name: 'Standard'
-  family: 'C'
-  capacity: 1
-}
+@description('Azure Managed Redis SKU of the commands cache (gateway + workflow), e.g. Balanced_B1, Balanced_B5. Zone-redundant wherever the region has zones.')
+param redisSkuName string = 'Balanced_B1'
 
-@description('Zone-redundant cache (Premium only).')
-param redisZoneRedundant bool = false
+@description('Azure Managed Redis SKU of the delivery service\'s own cache.')
+param deliveryRedisSkuName string = 'Balanced_B0'
 
-@description('AOF data persistence to a storage account through a managed identity (Premium only).')
-param redisPersistence bool = false
+@description('AOF persistence (every second) on both caches: an accepted (202) request survives a cache restart.')
+param redisPersistence bool = true
 
 @description('Azure SQL database of the drone scheduler (DB_NAME).')
 param sqlDatabaseName string = 'dronescheduler'
@@ -138,19 +135,11 @@ param sqlDatabaseSku object = {
 @description('Zone-redundant database (vCore tiers only).')
 param sqlZoneRedundant bool = false
 
-@description('Object id of the Entra principal that administers Azure SQL (Entra-only authentication); empty = the deploying principal. Use a group in production.')
+@description('Object id of a group that administers Azure SQL (Entra-only authentication); empty = the migration identity, which the chart\'s migration Job runs as. A group must contain the migration identity.')
 param sqlAdminObjectId string = ''
 
-@description('Display name (group) or UPN (user) of the SQL Entra administrator; empty = the deploying user\'s UPN (a service principal that deploys must set this).')
+@description('Display name of that group; empty = the migration identity\'s name.')
 param sqlAdminLogin string = ''
-
-@description('Type of the SQL Entra administrator.')
-@allowed([
-  'User'
-  'Group'
-  'Application'
-])
-param sqlAdminPrincipalType string = 'User'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Names and shared values
@@ -180,7 +169,24 @@ var svc = {
   dronescheduler: 3
   delivery: 4
 }
-var identityNames = [for service in services: 'id-${service}-${baseName}-${shortToken}']
+// Two more workload identities: the scheduler's migration Job (the SQL administrator: DDL and user management, so
+// the runtime identity needs neither) and KEDA's operator (reads the commands cache's key for the workflow's scaler).
+var workloadNames = concat(services, [
+  'dronescheduler-migrate'
+  'keda'
+])
+var migrate = 5
+var keda = 6
+var identityNames = [for workload in workloadNames: 'id-${workload}-${baseName}-${shortToken}']
+// Who exchanges which service account's token: the services and the migration Job in the app namespace, KEDA's
+// operator in kube-system (the AKS add-on's service account).
+var workloads = [
+  for (workload, i) in workloadNames: {
+    identityName: identityNames[i]
+    namespace: workload == 'keda' ? 'kube-system' : kubernetesNamespace
+    serviceAccount: workload == 'keda' ? 'keda-operator' : workload
+  }
+]
 // Principal (object) ids of the service identities, by service: who gets which access is read off this file.
 var principalIds = {
   gateway: identities.outputs.identities[svc.gateway].principalId
@@ -188,14 +194,21 @@ var principalIds = {
   package: identities.outputs.identities[svc.package].principalId
   dronescheduler: identities.outputs.identities[svc.dronescheduler].principalId
   delivery: identities.outputs.identities[svc.delivery].principalId
+  keda: identities.outputs.identities[keda].principalId
 }
 
 var appInsightsSecretName = 'applicationinsights-connection-string'
 var redisPasswordSecretName = 'redis-password'
 
 var clusterAdminId = empty(clusterAdminPrincipalId) ? deployer().objectId : clusterAdminPrincipalId
-var sqlAdminId = empty(sqlAdminObjectId) ? deployer().objectId : sqlAdminObjectId
-var sqlAdminName = empty(sqlAdminLogin) ? deployer().userPrincipalName : sqlAdminLogin
+// A pipeline deploys as a service principal, which has no user principal name.
+var deployerType = empty(deployer().userPrincipalName) ? 'ServicePrincipal' : 'User'
+var clusterAdminType = !empty(clusterAdminPrincipalType) ? clusterAdminPrincipalType : (empty(clusterAdminPrincipalId) ? deployerType : 'Group')
+// An identity's SQL administrator sid is its client (application) id; a group's is its object id.
+var migrationIdentity = identities.outputs.identities[migrate]
+var sqlAdminId = empty(sqlAdminObjectId) ? migrationIdentity.clientId : sqlAdminObjectId
+var sqlAdminName = empty(sqlAdminObjectId) ? migrationIdentity.name : sqlAdminLogin
+var sqlAdminType = empty(sqlAdminObjectId) ? 'Application' : 'Group'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Modules
@@ -216,6 +229,7 @@ module network './modules/network.bicep' = {
   name: 'network'
   params: {
     egressIpName: 'pip-${baseName}-egress'
+    vnetName: 'vnet-${baseName}'
     location: location
     tags: allTags
     availabilityZones: availabilityZones
@@ -225,7 +239,7 @@ module network './modules/network.bicep' = {
 module identities './modules/identities.bicep' = {
   name: 'identities'
   params: {
-    services: services
+    services: workloadNames
     names: identityNames
     location: location
     tags: allTags
@@ -245,18 +259,18 @@ module aks './modules/aks.bicep' = {
     userNodePool: userNodePool
     apiServerAuthorizedIpRanges: apiServerAuthorizedIpRanges
     egressIpName: network.outputs.egressIpName
+    vnetName: network.outputs.vnetName
+    nodeSubnetId: network.outputs.nodeSubnetId
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     clusterAdminPrincipalId: clusterAdminId
-    clusterAdminPrincipalType: clusterAdminPrincipalType
+    clusterAdminPrincipalType: clusterAdminType
   }
 }
 
 module workloadFederation './modules/workload-federation.bicep' = {
   name: 'workload-federation'
   params: {
-    services: services
-    identityNames: identityNames
-    kubernetesNamespace: kubernetesNamespace
+    workloads: workloads
     oidcIssuerUrl: aks.outputs.oidcIssuerUrl
   }
   dependsOn: [
@@ -302,19 +316,17 @@ module cosmos './modules/cosmos.bicep' = {
   }
 }
 
+// The commands cache keeps access keys for KEDA's redis-streams scaler only (it takes no Entra token); the
+// delivery cache accepts Entra tokens only.
 module redis './modules/redis.bicep' = {
   name: 'redis'
   params: {
-    name: 'redis-${baseName}-${shortToken}'
+    name: 'redis-${baseName}-${shortToken}-commands'
     location: location
     tags: allTags
-    sku: redisSku
-    zoneRedundant: redisZoneRedundant
+    skuName: redisSkuName
     persistence: redisPersistence
-    persistenceStorageAccountName: 'st${app}${environmentName}${shortToken}'
-    allowedIpAddresses: [
-      network.outputs.egressIpAddress
-    ]
+    accessKeysEnabled: true
     dataContributors: [
       {
         alias: identityNames[svc.gateway]
@@ -324,6 +336,20 @@ module redis './modules/redis.bicep' = {
         alias: identityNames[svc.workflow]
         principalId: principalIds.workflow
       }
+    ]
+  }
+}
+
+module deliveryRedis './modules/redis.bicep' = {
+  name: 'redis-delivery'
+  params: {
+    name: 'redis-${baseName}-${shortToken}-delivery'
+    location: location
+    tags: allTags
+    skuName: deliveryRedisSkuName
+    persistence: redisPersistence
+    accessKeysEnabled: false
+    dataContributors: [
       {
         alias: identityNames[svc.delivery]
         principalId: principalIds.delivery
@@ -343,9 +369,47 @@ module sql './modules/sql.bicep' = {
     zoneRedundant: sqlZoneRedundant
     adminObjectId: sqlAdminId
     adminLogin: sqlAdminName
-    adminPrincipalType: sqlAdminPrincipalType
-    allowedIpAddresses: [
-      network.outputs.egressIpAddress
+    adminPrincipalType: sqlAdminType
+  }
+}
+
+module privateEndpoints './modules/private-endpoints.bicep' = {
+  name: 'private-endpoints'
+  params: {
+    location: location
+    tags: allTags
+    subnetId: network.outputs.privateEndpointSubnetId
+    endpoints: [
+      {
+        name: redis.outputs.name
+        resourceId: redis.outputs.id
+        groupId: 'redisEnterprise'
+        privateDnsZoneId: network.outputs.privateDnsZoneIds.redis
+      }
+      {
+        name: deliveryRedis.outputs.name
+        resourceId: deliveryRedis.outputs.id
+        groupId: 'redisEnterprise'
+        privateDnsZoneId: network.outputs.privateDnsZoneIds.redis
+      }
+      {
+        name: sql.outputs.serverName
+        resourceId: sql.outputs.id
+        groupId: 'sqlServer'
+        privateDnsZoneId: network.outputs.privateDnsZoneIds.sql
+      }
+      {
+        name: cosmos.outputs.accountName
+        resourceId: cosmos.outputs.id
+        groupId: 'Sql'
+        privateDnsZoneId: network.outputs.privateDnsZoneIds.cosmos
+      }
+      {
+        name: keyVault.outputs.name
+        resourceId: keyVault.outputs.id
+        groupId: 'vault'
+        privateDnsZoneId: network.outputs.privateDnsZoneIds.keyVault
+      }
     ]
   }
 }
@@ -359,7 +423,7 @@ module secrets './modules/keyvault-secrets.bicep' = {
     appInsightsSecretName: appInsightsSecretName
     redisPasswordSecretName: redisPasswordSecretName
     accessScope: keyVaultSecretAccessScope
-    // Every service sends telemetry; only the Redis clients read the Redis access key.
+    // Every service sends telemetry; only KEDA's operator reads the Redis access key (the services use Entra tokens).
     appInsightsSecretReaderPrincipalIds: [
       principalIds.gateway
       principalIds.workflow
@@ -368,9 +432,7 @@ module secrets './modules/keyvault-secrets.bicep' = {
       principalIds.delivery
     ]
     redisPasswordReaderPrincipalIds: [
-      principalIds.gateway
-      principalIds.workflow
-      principalIds.delivery
+      principalIds.keda
     ]
   }
 }
@@ -387,6 +449,8 @@ output aksName string = aks.outputs.name
 output aksOidcIssuerUrl string = aks.outputs.oidcIssuerUrl
 output aksNodeResourceGroup string = aks.outputs.nodeResourceGroup
 output egressIpAddress string = network.outputs.egressIpAddress
+@description('CIDR of the stores\' private endpoints: the prod NetworkPolicies\' store egress goes here only.')
+output privateEndpointSubnetPrefix string = network.outputs.privateEndpointSubnetPrefix
 
 output acrName string = acr.outputs.name
 output acrLoginServer string = acr.outputs.loginServer
@@ -395,7 +459,7 @@ output keyVaultName string = keyVault.outputs.name
 output keyVaultUri string = keyVault.outputs.uri
 @description('Name of the Key Vault secret that holds the Application Insights connection string (for the chart\'s SecretProviderClass).')
 output appInsightsConnectionStringSecretName string = secrets.outputs.appInsightsSecretName
-@description('Name of the Key Vault secret that holds the Redis access key (REDIS_PASSWORD, read by the services through KEYVAULT_URI).')
+@description('Name of the Key Vault secret that holds the commands cache\'s access key (KEDA\'s scaler reads it; the services use Entra).')
 output redisPasswordSecretName string = secrets.outputs.redisPasswordSecretName
 output appInsightsName string = monitoring.outputs.appInsightsName
 output logAnalyticsWorkspaceName string = monitoring.outputs.workspaceName
@@ -407,16 +471,22 @@ output cosmosContainerName string = cosmos.outputs.containerName
 
 output redisName string = redis.outputs.name
 output redisHostName string = redis.outputs.hostName
-output redisSslPort int = redis.outputs.sslPort
-@description('REDIS_URL for gateway, workflow and delivery (TLS; the password comes from Key Vault).')
-output redisUrl string = 'rediss://${redis.outputs.hostName}:${redis.outputs.sslPort}'
+output redisPort int = redis.outputs.port
+@description('REDIS_URL of gateway and workflow (TLS, REDIS_AUTH=entra).')
+output redisUrl string = 'rediss://${redis.outputs.hostName}:${redis.outputs.port}'
+@description('REDIS_URL of the delivery service (its own cache; TLS, REDIS_AUTH=entra).')
+output deliveryRedisUrl string = 'rediss://${deliveryRedis.outputs.hostName}:${deliveryRedis.outputs.port}'
 
 output sqlServerName string = sql.outputs.serverName
 output sqlServerFqdn string = sql.outputs.fullyQualifiedDomainName
 output sqlDatabaseName string = sql.outputs.databaseName
 
-@description('Per service: {service, name, clientId, principalId, resourceId} of its user-assigned identity.')
+@description('Per workload (the five services, dronescheduler-migrate, keda): {service, name, clientId, principalId, resourceId}.')
 output workloadIdentities array = identities.outputs.identities
+@description('Client id of the migration Job\'s identity (dronescheduler chart: migration.identity.clientId).')
+output migrationIdentityClientId string = migrationIdentity.clientId
+@description('Client id KEDA\'s operator authenticates as (workflow chart: keda.authentication.identityId).')
+output kedaIdentityClientId string = identities.outputs.identities[keda].clientId
 output federatedSubjects array = workloadFederation.outputs.subjects
 
 @description('AUTH_ISSUER / AUTH_JWKS_URI for the gateway (Entra ID v2.0 tokens of this tenant).')

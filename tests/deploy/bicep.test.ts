@@ -114,6 +114,7 @@ describe('infra/bicep', () => {
         'modules/keyvault.bicep',
         'modules/monitoring.bicep',
         'modules/network.bicep',
+        'modules/private-endpoints.bicep',
         'modules/redis.bicep',
         'modules/sql.bicep',
         'modules/workload-federation.bicep',
@@ -121,11 +122,13 @@ describe('infra/bicep', () => {
     );
     // main.bicep declares no resource of its own: every resource lives in a module.
     expect(load(MAIN).resources).toEqual([]);
-    expect(load(MAIN).modules.map((m) => m.source).sort()).toEqual(
+    // Each module is used; redis.bicep twice (the commands cache and the delivery service's cache).
+    expect([...new Set(load(MAIN).modules.map((m) => m.source))].sort()).toEqual(
       bicepFiles(MODULES)
         .map((p) => `./${relative(BICEP_DIR, p)}`)
         .sort(),
     );
+    expect(load(MAIN).modules.filter((m) => m.source === './modules/redis.bicep')).toHaveLength(2);
   });
 
   it('every file parses with the Bicep grammar: no ERROR or MISSING node', () => {
@@ -142,8 +145,8 @@ describe('infra/bicep', () => {
 
   it('every module call passes each required parameter of its module and no unknown one', () => {
     expect(allFindings((file) => moduleParamFindings(file, load))).toBe('');
-    // The check really saw the calls: main calls 11 modules.
-    expect(load(MAIN).modules).toHaveLength(11);
+    // The check really saw the calls: main calls 13 modules (redis.bicep twice: the commands and the delivery cache).
+    expect(load(MAIN).modules).toHaveLength(13);
   });
 
   it('every parameter whose name suggests a secret is @secure() (passwordless design: there are none)', () => {
@@ -169,14 +172,13 @@ describe('infra/bicep', () => {
   it('dev and prod differ where they should: zones, redundancy, persistence, SLA tier', () => {
     const [dev, prod] = PARAMETER_FILES.map((p) => (JSON.parse(readFileSync(p, 'utf8')) as { parameters: Record<string, { value: unknown }> }).parameters);
     expect(dev.environmentName.value).toBe('dev');
+    expect(dev.redisPersistence.value).toBe(false);
     expect(prod.environmentName.value).toBe('prod');
     expect(prod.availabilityZones.value).toEqual(['1', '2', '3']);
     expect(prod).toMatchObject({
       aksSkuTier: { value: 'Standard' },
       acrSku: { value: 'Premium' },
       cosmosZoneRedundant: { value: true },
-      redisSku: { value: { name: 'Premium', family: 'P' } },
-      redisZoneRedundant: { value: true },
       redisPersistence: { value: true },
       sqlZoneRedundant: { value: true },
       keyVaultSoftDeleteRetentionDays: { value: 90 },
@@ -203,11 +205,15 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     for (const path of PARAMETER_FILES) {
       expect(JSON.parse(readFileSync(path, 'utf8')).parameters.kubernetesNamespace.value).toBe(NAMESPACE);
     }
-    expect(passed('identities', 'services').text).toBe('services');
-    expect(passed('workloadFederation', 'services').text).toBe('services');
+    // The five services, the migration Job and KEDA's operator (kube-system/keda-operator, the AKS add-on's account).
+    expect(main.variables.get('workloadNames')!.text).toMatch(/^concat\(services, \[\s*'dronescheduler-migrate'\s*'keda'\s*\]\)$/);
+    expect(main.variables.get('workloads')!.text).toContain("namespace: workload == 'keda' ? 'kube-system' : kubernetesNamespace");
+    expect(main.variables.get('workloads')!.text).toContain("serviceAccount: workload == 'keda' ? 'keda-operator' : workload");
+    expect(passed('identities', 'services').text).toBe('workloadNames');
+    expect(passed('workloadFederation', 'workloads').text).toBe('workloads');
     expect(passed('workloadFederation', 'oidcIssuerUrl').text).toBe('aks.outputs.oidcIssuerUrl');
     const credential = resourceOfType(load(join(MODULES, 'workload-federation.bicep')), 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials');
-    expect(getPath(credential.body, 'properties.subject')?.text).toBe("'system:serviceaccount:${kubernetesNamespace}:${service}'");
+    expect(getPath(credential.body, 'properties.subject')?.text).toBe("'system:serviceaccount:${workload.namespace}:${workload.serviceAccount}'");
     expect(getPath(credential.body, 'properties.issuer')?.text).toBe('oidcIssuerUrl');
     expect(literal(getPath(credential.body, 'properties.audiences')!)).toEqual(['api://AzureADTokenExchange']);
   });
@@ -219,9 +225,13 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     expect(principals(passed('cosmos', 'dataContributorPrincipalIds'))).toEqual(['package']);
     const roleScope = getPath(resourceOfType(load(join(MODULES, 'cosmos.bicep')), 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments').body, 'properties.scope');
     expect(roleScope?.text).toBe("'${account.id}/dbs/${databaseName}'");
-    // Redis (Entra data access policy) and the Redis password secret: the three Redis clients only.
-    expect(principals(passed('redis', 'dataContributors'))).toEqual(['delivery', 'gateway', 'workflow']);
-    expect(principals(passed('secrets', 'redisPasswordReaderPrincipalIds'))).toEqual(['delivery', 'gateway', 'workflow']);
+    // Redis (Entra data access): gateway and workflow on the commands cache, delivery on its own; the commands cache's
+    // key goes to KEDA's operator only, and the delivery cache has no key at all.
+    expect(principals(passed('redis', 'dataContributors'))).toEqual(['gateway', 'workflow']);
+    expect(principals(passed('deliveryRedis', 'dataContributors'))).toEqual(['delivery']);
+    expect(principals(passed('secrets', 'redisPasswordReaderPrincipalIds'))).toEqual(['keda']);
+    expect(passed('redis', 'accessKeysEnabled').text).toBe('true');
+    expect(passed('deliveryRedis', 'accessKeysEnabled').text).toBe('false');
     // Every service reads the Application Insights connection string (telemetry), and nothing else through Key Vault.
     expect(principals(passed('secrets', 'appInsightsSecretReaderPrincipalIds'))).toEqual([...SERVICES].sort());
     expect(literal(load(join(MODULES, 'keyvault-secrets.bicep')).params.find((p) => p.name === 'accessScope')!.decorators.find((d) => d.name === 'allowed')!.args[0])).toEqual(['secret', 'vault']);
@@ -230,7 +240,7 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     }
     // The dronescheduler identity reads only the telemetry secret: its data access is the contained SQL user (docs/deploy-aks.md).
     expect(load(MAIN).source.match(/principalIds\.dronescheduler/g)).toHaveLength(1);
-    expect(literalAt('redis.bicep', 'Microsoft.Cache/redis/accessPolicyAssignments', 'properties.accessPolicyName')).toBe('Data Contributor');
+    expect(literalAt('redis.bicep', 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments', 'properties.accessPolicyName')).toBe('default');
     // Kubelet identity → AcrPull on the registry; nothing else may pull.
     expect(passed('acr', 'kubeletPrincipalId').text).toBe('aks.outputs.kubeletObjectId');
     // Only narrow built-in roles anywhere: no Owner, Contributor, User Access Administrator, Key Vault Administrator/Officer.
@@ -240,10 +250,9 @@ describe('contracts with the services, the charts and the walkthrough', () => {
         '00000000-0000-0000-0000-000000000002', // Cosmos DB Built-in Data Contributor (data plane)
         '4633458b-17de-408a-b874-0445c86b69e6', // Key Vault Secrets User
         '4abbcc35-e782-43d8-92c5-2d3f1bd2253f', // Azure Kubernetes Service Cluster User Role
-        '4d97b98b-1d4f-4787-a291-c67834d212e7', // Network Contributor (control plane identity, egress IP only)
+        '4d97b98b-1d4f-4787-a291-c67834d212e7', // Network Contributor (control plane identity: egress IP and the VNet)
         '7f951dda-4ed3-4680-a7ca-43fe172d538d', // AcrPull
         'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b', // Azure Kubernetes Service RBAC Cluster Admin (the named admin)
-        'ba92f5b4-2d11-453d-a403-e96b0029c9fe', // Storage Blob Data Contributor (Redis persistence identity)
       ].sort(),
     );
   });
@@ -254,11 +263,24 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     }
     expect(literalAt('cosmos.bicep', 'Microsoft.DocumentDB/databaseAccounts', 'properties.disableLocalAuth')).toBe(true);
     expect(literalAt('cosmos.bicep', 'Microsoft.DocumentDB/databaseAccounts', 'properties.disableKeyBasedMetadataWriteAccess')).toBe(true);
-    expect(literalAt('redis.bicep', 'Microsoft.Cache/redis', 'properties.enableNonSslPort')).toBe(false);
-    expect(literalAt('redis.bicep', 'Microsoft.Cache/redis', 'properties.minimumTlsVersion')).toBe('1.2');
-    // Keys stay usable until the services authenticate to Redis with Entra tokens (they use REDIS_PASSWORD today).
-    expect(literalAt('redis.bicep', 'Microsoft.Cache/redis', 'properties.disableAccessKeyAuthentication')).toBe(false);
-    expect(literal(load(join(MODULES, 'redis.bicep')).variables.get('baseConfiguration')!)).toEqual({ 'aad-enabled': 'true', 'maxmemory-policy': 'noeviction' });
+    // Azure Managed Redis (Redis 7.4): TLS only, non-clustered (the scripts combine hash slots), a store of record.
+    expect(literalAt('redis.bicep', 'Microsoft.Cache/redisEnterprise', 'properties.minimumTlsVersion')).toBe('1.2');
+    expect(literalAt('redis.bicep', 'Microsoft.Cache/redisEnterprise', 'properties.highAvailability')).toBe('Enabled');
+    expect(literalAt('redis.bicep', 'Microsoft.Cache/redisEnterprise/databases', 'properties.clientProtocol')).toBe('Encrypted');
+    expect(literalAt('redis.bicep', 'Microsoft.Cache/redisEnterprise/databases', 'properties.clusteringPolicy')).toBe('NoCluster');
+    expect(literalAt('redis.bicep', 'Microsoft.Cache/redisEnterprise/databases', 'properties.evictionPolicy')).toBe('NoEviction');
+    expect(getPath(resourceOfType(load(join(MODULES, 'redis.bicep')), 'Microsoft.Cache/redisEnterprise/databases').body, 'properties.persistence')?.text).toMatch(
+      /^persistence\s*\?\s*\{\s*aofEnabled: true\s*aofFrequency: '1s'/,
+    );
+    // Every store is private: public network access off, reached through its private endpoint.
+    for (const [file, type] of [
+      ['redis.bicep', 'Microsoft.Cache/redisEnterprise'],
+      ['sql.bicep', 'Microsoft.Sql/servers'],
+      ['cosmos.bicep', 'Microsoft.DocumentDB/databaseAccounts'],
+      ['keyvault.bicep', 'Microsoft.KeyVault/vaults'],
+    ]) {
+      expect(literalAt(file, type, 'properties.publicNetworkAccess'), file).toBe('Disabled');
+    }
     expect(literalAt('sql.bicep', 'Microsoft.Sql/servers', 'properties.administrators.azureADOnlyAuthentication')).toBe(true);
     expect(literalAt('sql.bicep', 'Microsoft.Sql/servers', 'properties.administrators.administratorType')).toBe('ActiveDirectory');
     expect(bicepFiles().filter((p) => /administratorLoginPassword/.test(readFileSync(p, 'utf8')))).toEqual([]);
@@ -277,6 +299,13 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     expect(literalAt('aks.bicep', cluster, 'properties.networkProfile.networkPluginMode')).toBe('overlay');
     expect(literalAt('aks.bicep', cluster, 'properties.networkProfile.networkPolicy')).toBe('cilium');
     expect(literalAt('aks.bicep', cluster, 'properties.ingressProfile.webAppRouting.enabled')).toBe(true);
+    // The prod values scale the workflow with KEDA: the add-on is on.
+    expect(literalAt('aks.bicep', cluster, 'properties.workloadAutoScalerProfile.keda.enabled')).toBe(true);
+    // A pipeline deploying as a service principal gets a role assignment of the right principal type.
+    const main = load(MAIN);
+    expect(literal(main.params.find((p) => p.name === 'clusterAdminPrincipalType')!.defaultValue!)).toBe('');
+    expect(main.variables.get('deployerType')!.text).toBe("empty(deployer().userPrincipalName) ? 'ServicePrincipal' : 'User'");
+    expect(passed('aks', 'clusterAdminPrincipalType').text).toBe('clusterAdminType');
     expect(literalAt('aks.bicep', cluster, 'properties.disableLocalAccounts')).toBe(true);
     expect(literalAt('aks.bicep', cluster, 'properties.aadProfile.enableAzureRBAC')).toBe(true);
     const pools = getPath(resourceOfType(load(join(MODULES, 'aks.bicep')), cluster).body, 'properties.agentPoolProfiles')!.namedChildren;
@@ -284,6 +313,7 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     for (const pool of pools) {
       expect(literal(getPath(pool, 'enableAutoScaling')!)).toBe(true);
       expect(getPath(pool, 'availabilityZones')?.text).toBe('empty(availabilityZones) ? null : availabilityZones');
+      expect(getPath(pool, 'vnetSubnetID')?.text).toBe('nodeSubnetId');
     }
   });
 

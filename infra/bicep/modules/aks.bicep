@@ -1,7 +1,7 @@
 // The AKS cluster: Entra ID + Azure RBAC (no local accounts), OIDC issuer + workload identity, Key Vault Secrets Store
 // CSI driver with rotation, Azure CNI overlay with Cilium (network policy enforced), autoscaled system and user pools
-// across zones, the application routing add-on (managed NGINX ingress, class webapprouting.kubernetes.azure.com),
-// and our own egress IP.
+// across zones in the VNet's node subnet, the application routing add-on (managed NGINX ingress, class
+// webapprouting.kubernetes.azure.com), the KEDA add-on (the workflow scales on its stream), and our own egress IP.
 
 @description('Cluster name (also the DNS prefix).')
 param name string
@@ -37,6 +37,12 @@ param apiServerAuthorizedIpRanges array
 
 @description('Existing public IP (network.bicep) used for all outbound traffic.')
 param egressIpName string
+
+@description('Existing VNet (network.bicep) and its node subnet.')
+param vnetName string
+
+@description('Resource id of the node subnet.')
+param nodeSubnetId string
 
 @description('Log Analytics workspace for control plane logs.')
 param logAnalyticsWorkspaceId string
@@ -80,6 +86,21 @@ resource egressIp 'Microsoft.Network/publicIPAddresses@2024-05-01' existing = {
 resource egressIpNetworkContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(egressIp.id, controlPlaneIdentity.id, networkContributorRoleId)
   scope: egressIp
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', networkContributorRoleId)
+    principalId: controlPlaneIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' existing = {
+  name: vnetName
+}
+
+// Nodes join a subnet the cluster does not own: the control plane manages their load balancer rules in it.
+resource vnetNetworkContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vnet.id, controlPlaneIdentity.id, networkContributorRoleId)
+  scope: vnet
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', networkContributorRoleId)
     principalId: controlPlaneIdentity.properties.principalId
@@ -152,6 +173,13 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2025-05-01' = {
         enabled: true
       }
     }
+    // The KEDA add-on: its operator (kube-system/keda-operator) authenticates with workload identity
+    // (main.bicep federates the keda identity), e.g. to read the Redis key from Key Vault for the workflow's scaler.
+    workloadAutoScalerProfile: {
+      keda: {
+        enabled: true
+      }
+    }
     addonProfiles: {
       azureKeyvaultSecretsProvider: {
         enabled: true
@@ -174,6 +202,7 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2025-05-01' = {
         minCount: systemNodePool.minCount
         maxCount: systemNodePool.maxCount
         availabilityZones: empty(availabilityZones) ? null : availabilityZones
+        vnetSubnetID: nodeSubnetId
         // Application pods go to the user pool; only critical add-ons (and DaemonSets) run here.
         nodeTaints: [
           'CriticalAddonsOnly=true:NoSchedule'
@@ -194,6 +223,7 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2025-05-01' = {
         minCount: userNodePool.minCount
         maxCount: userNodePool.maxCount
         availabilityZones: empty(availabilityZones) ? null : availabilityZones
+        vnetSubnetID: nodeSubnetId
         upgradeSettings: {
           maxSurge: '33%'
         }
@@ -214,6 +244,7 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2025-05-01' = {
   }
   dependsOn: [
     egressIpNetworkContributor
+    vnetNetworkContributor
   ]
 }
 

@@ -53,7 +53,8 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     disableLocalAuth: true
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
-    publicNetworkAccess: 'Enabled'
+    // Reached through its private endpoint only (main.bicep).
+    publicNetworkAccess: 'Disabled'
     // Point-in-time restore into a new account (the rollback path for data, docs/deploy-aks.md).
     backupPolicy: {
       type: 'Continuous'
@@ -144,6 +145,7 @@ resource dataContributors 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignme
   }
 ]
 
+output id string = account.id
 output accountName string = account.name
 output endpoint string = account.properties.documentEndpoint
 output databaseName string = database.name

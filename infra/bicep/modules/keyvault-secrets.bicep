@@ -2,13 +2,14 @@
 // parameter or an output), and who may read them.
 //
 //   applicationinsights-connection-string  every service (telemetry; mounted by the chart's SecretProviderClass)
-//   redis-password                          gateway, workflow, delivery (REDIS_PASSWORD, read through KEYVAULT_URI)
+//   redis-password                          the commands cache's access key: KEDA's operator only (its Redis scaler
+//                                           takes no Entra token); the services authenticate with Entra tokens
 //
 // accessScope 'secret' grants Key Vault Secrets User on each single secret: a service cannot read a secret it does
 // not need. accessScope 'vault' grants it on the vault for every service identity (simpler, broader).
 //
-// Rotation: after regenerating the cache's primary key, deploy again to refresh redis-password, then restart
-// gateway, workflow and delivery (they read secrets at startup).
+// Rotation: after regenerating the cache's primary key, deploy again to refresh redis-password; KEDA reads it on its
+// next poll.
 
 @description('Existing vault.')
 param keyVaultName string
@@ -16,7 +17,7 @@ param keyVaultName string
 @description('Existing Application Insights component.')
 param appInsightsName string
 
-@description('Existing cache.')
+@description('Existing Azure Managed Redis cluster whose default database key KEDA reads.')
 param redisName string
 
 @description('Secret name of the Application Insights connection string.')
@@ -35,7 +36,7 @@ param accessScope string
 @description('Principal ids that read the Application Insights connection string.')
 param appInsightsSecretReaderPrincipalIds array
 
-@description('Principal ids that read the Redis access key.')
+@description('Principal ids that read the Redis access key (KEDA\'s operator).')
 param redisPasswordReaderPrincipalIds array
 
 var secretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
@@ -48,8 +49,8 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
 
-resource redis 'Microsoft.Cache/redis@2024-11-01' existing = {
-  name: redisName
+resource redisDatabase 'Microsoft.Cache/redisEnterprise/databases@2025-07-01' existing = {
+  name: '${redisName}/default'
 }
 
 resource appInsightsSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
@@ -65,7 +66,7 @@ resource redisPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: redisPasswordSecretName
   properties: {
-    value: redis.listKeys().primaryKey
+    value: redisDatabase.listKeys().primaryKey
     contentType: 'text/plain'
   }
 }

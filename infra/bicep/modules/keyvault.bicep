@@ -29,10 +29,11 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableSoftDelete: true
     enablePurgeProtection: true
     softDeleteRetentionInDays: softDeleteRetentionInDays
-    publicNetworkAccess: 'Enabled'
+    // Pods read it through its private endpoint; deployments still write secrets through ARM (trusted services).
+    publicNetworkAccess: 'Disabled'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: 'Deny'
     }
   }
 }

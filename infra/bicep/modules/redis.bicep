@@ -1,16 +1,25 @@
-// Azure Cache for Redis for the gateway (request records, idempotency keys, the command stream), the workflow (its
-// consumer group and saga keys) and the delivery service. TLS only (port 6380), TLS 1.2+, Entra authentication
-// enabled with a data access policy per service identity, firewall limited to the cluster's egress IP.
+// One Azure Managed Redis instance (Microsoft.Cache/redisEnterprise + its one database). main.bicep deploys two: the
+// commands cache (gateway request records and idempotency keys, the command stream, the workflow's consumer group and
+// saga keys) and the delivery service's own cache.
 //
-// Access keys are still ENABLED: the services authenticate with Entra tokens when REDIS_AUTH=entra (the charts'
-// examples), but REDIS_AUTH=password deployments use the key that keyvault-secrets.bicep copies into Key Vault. Set
-// disableAccessKeyAuthentication to true once every client uses tokens (docs/deploy-aks.md).
+// Why Azure Managed Redis: the workflow needs Redis 6.2+ (XPENDING … IDLE, XTRIM … MINID); Azure Cache for Redis
+// offers 6.0 and is being retired in its favour. Azure Managed Redis runs Redis 7.4 (the services check the version
+// and commands at boot and refuse a server that lacks them).
 //
-// Non-clustered (no shardCount): the services' Lua scripts touch keys in several hash slots.
-// maxmemory-policy noeviction: this is a store of record (the stream, request records), not a cache; a full
-// cache must refuse writes (the services answer 503) instead of silently evicting data.
+// Clustering policy NoCluster, deliberately: every atomic step of the command stream is one Lua script combining the
+// stream with per-delivery keys (record + idempotency + XADD at ingestion; XACK + saga state + dead-letter XADD in the
+// workflow), and the delivery service's writes combine a delivery with its owner's monthly counters. On a clustered
+// policy (OSS or Enterprise) all those keys would have to share one hash slot, so one shard would do all the work
+// anyway, with a CROSSSLOT failure waiting in every future script. NoCluster serves up to 25 GB (the stores here hold
+// in-flight work; request records expire) and is the only policy that can later be changed in place to a clustered
+// one. The services refuse a server in cluster mode at boot.
+//
+// Durability (docs/ARCHITECTURE.md): high availability (a replica in another zone where the region has zones), AOF
+// persistence every second, noeviction (a store of record, not a cache: a full cache refuses writes and the services
+// answer 503). Private endpoint only (main.bicep); TLS on port 10000. Entra ID access for the service identities;
+// access keys only where something cannot use Entra (KEDA's redis-streams scaler: accessKeysEnabled).
 
-@description('Cache name (globally unique).')
+@description('Cluster name (globally unique; becomes <name>.<region>.redis.azure.net).')
 param name string
 
 @description('Region.')
@@ -19,134 +28,73 @@ param location string
 @description('Tags.')
 param tags object
 
-@description('{name: Basic|Standard|Premium, family: C|P, capacity}.')
-param sku object
+@description('Azure Managed Redis SKU, e.g. Balanced_B1 (1 GB), Balanced_B5 (6 GB), MemoryOptimized_M10.')
+param skuName string
 
-@description('Zone-redundant placement of primary and replica (Premium only).')
-param zoneRedundant bool
-
-@description('AOF persistence to a storage account through a managed identity (Premium only).')
+@description('AOF persistence (every second). Off only for throwaway environments.')
 param persistence bool
 
-@description('Storage account for AOF files (created only when persistence is on).')
-param persistenceStorageAccountName string
+@description('Keep access-key authentication on (for clients that cannot use Entra tokens, e.g. KEDA\'s Redis scaler).')
+param accessKeysEnabled bool
 
-@description('Client addresses allowed through the cache firewall (the cluster egress IP).')
-param allowedIpAddresses array
-
-@description('Identities granted the built-in Data Contributor access policy: [{alias, principalId}].')
+@description('Identities granted data access with Entra tokens (the built-in default access policy): [{alias, principalId}].')
 param dataContributors array
 
-var isPremium = sku.name == 'Premium'
-var usePersistence = persistence && isPremium
-var blobDataContributorRoleId = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
-var persistenceBlobEndpoint = 'https://${persistenceStorageAccountName}.blob.${environment().suffixes.storage}/'
-
-// The cache reaches its persistence storage with this identity: no storage key is ever handed to the cache.
-resource persistenceIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = if (usePersistence) {
-  name: 'id-${name}-persistence'
-  location: location
-  tags: tags
-}
-
-resource persistenceStorage 'Microsoft.Storage/storageAccounts@2023-05-01' = if (usePersistence) {
-  name: persistenceStorageAccountName
-  location: location
-  tags: tags
-  kind: 'StorageV2'
-  sku: {
-    name: zoneRedundant ? 'Standard_ZRS' : 'Standard_LRS'
-  }
-  properties: {
-    minimumTlsVersion: 'TLS1_2'
-    supportsHttpsTrafficOnly: true
-    allowBlobPublicAccess: false
-    allowSharedKeyAccess: false
-    defaultToOAuthAuthentication: true
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      bypass: 'AzureServices'
-      defaultAction: 'Allow'
-    }
-  }
-}
-
-resource persistenceWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (usePersistence) {
-  name: guid(persistenceStorage.id, persistenceIdentity.id, blobDataContributorRoleId)
-  scope: persistenceStorage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', blobDataContributorRoleId)
-    principalId: persistenceIdentity.properties.principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-var baseConfiguration = {
-  'aad-enabled': 'true'
-  'maxmemory-policy': 'noeviction'
-}
-var persistenceConfiguration = {
-  'aof-backup-enabled': 'true'
-  'aof-storage-connection-string-0': persistenceBlobEndpoint
-  'preferred-data-persistence-auth-method': 'ManagedIdentity'
-  'storage-subscription-id': subscription().subscriptionId
-}
-
-resource redis 'Microsoft.Cache/redis@2024-11-01' = {
+resource cluster 'Microsoft.Cache/redisEnterprise@2025-07-01' = {
   name: name
   location: location
   tags: tags
-  identity: usePersistence
-    ? {
-        type: 'UserAssigned'
-        userAssignedIdentities: {
-          '${persistenceIdentity.id}': {}
-        }
-      }
-    : null
-  properties: {
-    sku: sku
-    redisVersion: '6'
-    enableNonSslPort: false
-    minimumTlsVersion: '1.2'
-    publicNetworkAccess: 'Enabled'
-    disableAccessKeyAuthentication: false
-    // AOF allows one replica per primary; zones are chosen by the service when zone redundancy is requested.
-    replicasPerPrimary: isPremium ? 1 : null
-    zonalAllocationPolicy: isPremium && zoneRedundant ? 'Automatic' : null
-    redisConfiguration: usePersistence ? union(baseConfiguration, persistenceConfiguration) : baseConfiguration
+  sku: {
+    name: skuName
   }
-  dependsOn: [
-    persistenceWriter
-  ]
+  properties: {
+    minimumTlsVersion: '1.2'
+    // Zone-redundant by itself in regions with availability zones; a replica of every shard.
+    highAvailability: 'Enabled'
+    publicNetworkAccess: 'Disabled'
+  }
 }
 
-resource firewall 'Microsoft.Cache/redis/firewallRules@2024-11-01' = [
-  for (address, i) in allowedIpAddresses: {
-    parent: redis
-    name: 'allowed${i}'
-    properties: {
-      startIP: address
-      endIP: address
-    }
+resource database 'Microsoft.Cache/redisEnterprise/databases@2025-07-01' = {
+  parent: cluster
+  // The only database name Azure Managed Redis accepts.
+  name: 'default'
+  properties: {
+    clientProtocol: 'Encrypted'
+    port: 10000
+    clusteringPolicy: 'NoCluster'
+    evictionPolicy: 'NoEviction'
+    accessKeysAuthentication: accessKeysEnabled ? 'Enabled' : 'Disabled'
+    persistence: persistence
+      ? {
+          aofEnabled: true
+          aofFrequency: '1s'
+          rdbEnabled: false
+        }
+      : {
+          aofEnabled: false
+          rdbEnabled: false
+        }
   }
-]
+}
 
-// Entra ID data access: what REDIS_AUTH=entra clients are allowed. Assignments on one cache must not run
-// concurrently.
+// Entra ID data access for REDIS_AUTH=entra clients (user = the identity's object id). One at a time: assignments on
+// one database must not run concurrently.
 @batchSize(1)
-resource dataAccess 'Microsoft.Cache/redis/accessPolicyAssignments@2024-11-01' = [
+resource dataAccess 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments@2025-07-01' = [
   for contributor in dataContributors: {
-    parent: redis
-    name: guid(redis.id, contributor.principalId, 'Data Contributor')
+    parent: database
+    name: take(replace(contributor.alias, '-', ''), 60)
     properties: {
-      accessPolicyName: 'Data Contributor'
-      objectId: contributor.principalId
-      objectIdAlias: contributor.alias
+      accessPolicyName: 'default'
+      user: {
+        objectId: contributor.principalId
+      }
     }
   }
 ]
 
-output name string = redis.name
-output hostName string = redis.properties.hostName
-output sslPort int = redis.properties.sslPort
+output name string = cluster.name
+output id string = cluster.id
+output hostName string = cluster.properties.hostName
+output port int = database.properties.port

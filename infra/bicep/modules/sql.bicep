@@ -1,6 +1,7 @@
 // Azure SQL logical server with Microsoft Entra-only authentication (no SQL logins, no admin password exists) and the
-// drone scheduler's database. The dronescheduler identity becomes a contained database user with the one T-SQL step
-// in docs/deploy-aks.md: ARM cannot create database users.
+// drone scheduler's database, reached only through its private endpoint. ARM cannot create database users: the
+// Entra administrator (by default the migration identity) runs the chart's migration Job, which applies the schema
+// and makes the dronescheduler identity a contained user with read/write on the tables only.
 
 @description('Logical server name (globally unique, lowercase).')
 param serverName string
@@ -20,7 +21,7 @@ param databaseSku object
 @description('Zone-redundant database (vCore tiers).')
 param zoneRedundant bool
 
-@description('Object id of the Entra administrator.')
+@description('Entra administrator sid: the object id of a user or group, the client (application) id of an identity.')
 param adminObjectId string
 
 @description('Display name or UPN of the Entra administrator.')
@@ -34,9 +35,6 @@ param adminLogin string
 ])
 param adminPrincipalType string
 
-@description('Client addresses allowed through the server firewall (the cluster egress IP).')
-param allowedIpAddresses array
-
 resource server 'Microsoft.Sql/servers@2023-08-01' = {
   name: serverName
   location: location
@@ -44,7 +42,7 @@ resource server 'Microsoft.Sql/servers@2023-08-01' = {
   properties: {
     version: '12.0'
     minimalTlsVersion: '1.2'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: 'Disabled'
     administrators: {
       administratorType: 'ActiveDirectory'
       azureADOnlyAuthentication: true
@@ -69,17 +67,7 @@ resource database 'Microsoft.Sql/servers/databases@2023-08-01' = {
   }
 }
 
-resource firewall 'Microsoft.Sql/servers/firewallRules@2023-08-01' = [
-  for (address, i) in allowedIpAddresses: {
-    parent: server
-    name: 'aks-egress-${i}'
-    properties: {
-      startIpAddress: address
-      endIpAddress: address
-    }
-  }
-]
-
+output id string = server.id
 output serverName string = server.name
 output fullyQualifiedDomainName string = server.properties.fullyQualifiedDomainName
 output databaseName string = database.name
