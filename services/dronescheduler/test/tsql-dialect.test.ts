@@ -7,7 +7,8 @@ import { fleetPlan } from '../src/drones/fleet';
 import type { Assignment } from '../src/entities/assignment.entity';
 import { MIGRATIONS } from '../src/migrations';
 import { CreateFleetAndAssignments1767225600000 } from '../src/migrations/1767225600000-create-fleet-and-assignments';
-import { TYPEORM_FOREIGN_KEY, capturedMigrationSql, offlineMssqlDataSource, tsqlProblems } from './tsql';
+import { TSQL_PRINCIPAL_ID, postgresRuntimeGrants, tsqlRuntimeGrants } from '../src/database/runtime-grants';
+import { TYPEORM_FOREIGN_KEY, capturedMigrationSql, offlineMssqlDataSource, tsqlDclProblems, tsqlProblems } from './tsql';
 
 /**
  * Every statement the service issues, rendered for SQL Server by TypeORM without a server, must parse with a T-SQL
@@ -119,5 +120,43 @@ describe('the check can fail: statements SQL Server rejects', () => {
 
   it('quoted identifiers and string literals are not mistaken for keywords', () => {
     expect(tsqlProblems(`SELECT "limit", 'true' FROM "returning" WHERE "x" = 'a::b'`)).toEqual([]);
+  });
+});
+
+describe('the runtime user grants of the migrate command, rendered for SQL Server, are T-SQL', () => {
+  const OBJECT_ID = '33333333-0000-0000-0000-000000000004';
+  const grants = tsqlRuntimeGrants({ name: 'id-dronescheduler-dronedelivery-prod-abc123', objectId: OBJECT_ID });
+
+  it.each(grants)('%s', (statement) => {
+    expect(tsqlDclProblems(statement)).toEqual([]);
+  });
+
+  it('create the Entra user only when missing, then exactly the read and write roles (no DDL role)', () => {
+    expect(grants).toHaveLength(3);
+    expect(grants[0]).toMatch(/^IF DATABASE_PRINCIPAL_ID\(N'id-dronescheduler-dronedelivery-prod-abc123'\) IS NULL CREATE USER /);
+    expect(grants.slice(1).map((statement) => /^ALTER ROLE (\w+) ADD MEMBER/.exec(statement)?.[1])).toEqual(['db_datareader', 'db_datawriter']);
+    expect(grants.join('\n')).not.toMatch(/ddladmin|db_owner|CONTROL|ALTER ANY/i);
+    expect(tsqlRuntimeGrants({ name: 'app' }).every((statement) => tsqlDclProblems(statement).length === 0)).toBe(true);
+  });
+
+  it('the existence check is T-SQL', () => {
+    expect(tsqlProblems(TSQL_PRINCIPAL_ID)).toEqual([]);
+  });
+
+  it.each([
+    ['a misspelled ADD MEMBER, which the grammar alone accepts', 'ALTER ROLE db_datareader ADDD MEMBER [app]'],
+    ['a DDL role', 'ALTER ROLE db_ddladmin ADD MEMBER [app]'],
+    ['an identifier whose ] is not doubled', 'ALTER ROLE db_datareader ADD MEMBER [a]b]'],
+    ['a PostgreSQL-quoted identifier', 'CREATE USER "app" FROM EXTERNAL PROVIDER'],
+    ['an object id that is not a GUID', "CREATE USER [app] FROM EXTERNAL PROVIDER WITH OBJECT_ID = 'abc'"],
+    ['a broken IF condition', "IF DATABASE_PRINCIPAL_ID(N'app' IS NULL CREATE USER [app] FROM EXTERNAL PROVIDER"],
+    ['the PostgreSQL grant', postgresRuntimeGrants({ name: 'app' }, 'public')[1]],
+  ])('the check fails on %s', (_, statement) => {
+    expect(tsqlDclProblems(statement)).not.toEqual([]);
+  });
+
+  it('the grammar alone cannot tell: it accepts the misspelling and rejects the valid CREATE USER', () => {
+    expect(tsqlProblems('ALTER ROLE db_datareader ADDD MEMBER [app]')).toEqual([]);
+    expect(tsqlProblems(`CREATE USER [app] FROM EXTERNAL PROVIDER WITH OBJECT_ID = '${OBJECT_ID}'`)).not.toEqual([]);
   });
 });

@@ -65,3 +65,37 @@ export const TYPEORM_FOREIGN_KEY = /, CONSTRAINT "FK_\w+" FOREIGN KEY \("\w+"\) 
 function withoutForeignKeyClauses(sql: string): string {
   return sql.replace(TYPEORM_FOREIGN_KEY, '');
 }
+
+/**
+ * The runtime user grants (src/database/runtime-grants.ts) are T-SQL DCL, which node-sql-parser's TransactSQL
+ * grammar does not cover: it rejects CREATE USER, and it reads `ALTER ROLE r ADD MEMBER [u]` as a variable
+ * assignment, so it would accept `ADDD MEMBER` too. These statements are therefore checked against the syntax of the
+ * T-SQL reference (CREATE USER … FROM EXTERNAL PROVIDER [WITH OBJECT_ID = '<guid>'], ALTER ROLE … ADD MEMBER), in
+ * exactly the forms the service issues, with delimited identifiers whose `]` is doubled; an `IF <condition>` wrapper
+ * is parsed by the grammar (the condition as T-SQL, the statement replaced by a stand-in it can parse).
+ */
+const DELIMITED = String.raw`\[(?:[^\]]|\]\])+\]`;
+const GUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const DCL_FORMS: [RegExp, string][] = [
+  [new RegExp(`^CREATE USER ${DELIMITED} FROM EXTERNAL PROVIDER(?: WITH OBJECT_ID = '${GUID}')?$`), 'CREATE USER … FROM EXTERNAL PROVIDER'],
+  [new RegExp(`^ALTER ROLE (?:db_datareader|db_datawriter) ADD MEMBER ${DELIMITED}$`), 'ALTER ROLE … ADD MEMBER'],
+];
+
+export function tsqlDclProblems(sql: string): string[] {
+  const problems: string[] = [];
+  let statement = sql;
+  const conditional = /^IF (.+?) ((?:CREATE|ALTER) .+)$/.exec(sql);
+  if (conditional) {
+    try {
+      const ast = parser.astify(`IF ${conditional[1]} SELECT 1`, { database: 'TransactSQL' }) as { type?: string };
+      if (ast.type !== 'if') problems.push(`not an IF statement: ${conditional[1]}`);
+    } catch (error) {
+      problems.push(`IF condition is not T-SQL: ${(error as Error).message.slice(0, 200)}`);
+    }
+    statement = conditional[2];
+  }
+  if (!DCL_FORMS.some(([form]) => form.test(statement))) problems.push(`not one of ${DCL_FORMS.map(([, name]) => name).join(', ')}: ${statement}`);
+  const bare = sql.replace(/'(?:[^']|'')*'/g, "''").replace(/"(?:[^"]|"")*"/g, '""').replace(/\[(?:[^\]]|\]\])*\]/g, '[]');
+  for (const [pattern, name] of POSTGRES_ONLY) if (pattern.test(bare)) problems.push(name);
+  return problems;
+}

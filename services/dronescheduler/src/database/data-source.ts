@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { Logger } from '@nestjs/common';
 import { backOff } from 'exponential-backoff';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions, MigrationExecutor } from 'typeorm';
 import { type DroneSchedulerConfig, databaseAuth } from '../config';
 import { Assignment } from '../entities/assignment.entity';
 import { Drone } from '../entities/drone.entity';
@@ -109,4 +109,19 @@ export async function openDataSource(config: DroneSchedulerConfig, options: { mi
     throw error;
   }
   return dataSource;
+}
+
+/**
+ * Fails with one clear line unless every migration is applied: for commands that run with DB_MIGRATIONS_RUN=false
+ * (the seed as the service's identity, which may not create tables). Reads schema_migrations only; TypeORM's
+ * showMigrations() would create that table.
+ */
+export async function requireMigrated(dataSource: DataSource, command: string): Promise<void> {
+  const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
+  if (pending.length > 0) {
+    throw new Error(
+      `${command}: the database schema is not current (pending migrations: ${pending.map((migration) => migration.name).join(', ')}); ` +
+        'run `node dist/migrate.js` first (with DB_MIGRATIONS_RUN=false this command applies no migrations)',
+    );
+  }
 }
