@@ -5,6 +5,7 @@
  * service does not know (a typo, a removed setting) fails `helm install` before any pod starts, and a setting
  * added to a service shows up in its chart schema.
  */
+import { type SecretSetting, secretSettingName } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 import { DELIVERY_SECRETS, deliveryConfigSchema } from '../../services/delivery/src/config';
 import { DRONESCHEDULER_SECRETS, droneSchedulerConfigSchema } from '../../services/dronescheduler/src/config';
@@ -19,7 +20,7 @@ export type Chart = (typeof CHARTS)[number];
 
 type Schema = Record<string, unknown>;
 
-const SERVICE_CONFIG: Record<Service, { schema: z.ZodObject; secrets: readonly string[] }> = {
+const SERVICE_CONFIG: Record<Service, { schema: z.ZodObject; secrets: readonly SecretSetting[] }> = {
   gateway: { schema: gatewayConfigSchema, secrets: GATEWAY_SECRETS },
   workflow: { schema: workflowConfigSchema, secrets: WORKFLOW_SECRETS },
   package: { schema: packageConfigSchema, secrets: PACKAGE_SECRETS },
@@ -56,7 +57,7 @@ interface ZodJsonProperty {
 export function configSettings(service: Service): { properties: Record<string, Schema>; required: string[] } {
   const { schema, secrets } = SERVICE_CONFIG[service];
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, ZodJsonProperty>; required?: string[] };
-  const excluded = new Set([...CHART_MANAGED_SETTINGS, ...secrets]);
+  const excluded = new Set([...CHART_MANAGED_SETTINGS, ...secrets.map(secretSettingName)]);
   const properties: Record<string, Schema> = {};
   for (const key of Object.keys(json.properties).sort()) {
     if (excluded.has(key)) continue;

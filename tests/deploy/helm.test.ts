@@ -398,7 +398,7 @@ describe('service charts render valid, hardened objects', () => {
     expect(trigger).toMatchObject({
       type: 'redis-streams',
       metadata: {
-        address: `${redis.hostname}:${redis.port || '6380'}`,
+        address: `${redis.hostname}:${redis.port || '10000'}`,
         enableTLS: String(redis.protocol === 'rediss:'),
         stream: config.COMMAND_STREAM_KEY ?? 'dronedelivery:commands',
         consumerGroup: config.CONSUMER_GROUP ?? 'workflow',

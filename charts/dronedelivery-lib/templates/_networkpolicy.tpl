@@ -3,7 +3,7 @@ The service's NetworkPolicy. Ingress: only the services that call this one (netw
 the same namespace selected by app.kubernetes.io/name + part-of=dronedelivery), the ingress controller when
 configured (gateway), and any extra peers (e.g. a metrics scraper), all on the http port. Egress: DNS, the
 services this one calls (downstreams, on downstreamPort), and the external endpoints of its stores and Azure
-(networkPolicy.externalEgress, a list of egress rules: Redis 6380, Cosmos DB / Key Vault / Entra ID /
+(networkPolicy.externalEgress, a list of egress rules: Redis 10000, Cosmos DB / Key Vault / Entra ID /
 Application Insights 443, Azure SQL 1433 + 11000-11999, ...). Plain NetworkPolicy cannot name FQDNs, so
 external egress is by port and CIDR (the private endpoint subnet in production, public Azure for Entra ID).
 */}}
