@@ -9,6 +9,7 @@ import { type SecretSetting, secretSettingName } from '@dronedelivery/platform/c
 import { z } from 'zod';
 import { DELIVERY_SECRETS, deliveryConfigSchema } from '../../services/delivery/src/config';
 import { DRONESCHEDULER_SECRETS, droneSchedulerConfigSchema } from '../../services/dronescheduler/src/config';
+import { RUNTIME_USER_PATTERN } from '../../services/dronescheduler/src/database/runtime-grants';
 import { GATEWAY_SECRETS, gatewayConfigSchema } from '../../services/gateway/src/config';
 import { PACKAGE_SECRETS, packageConfigSchema } from '../../services/package/src/config';
 import { WORKFLOW_SECRETS, workflowConfigSchema } from '../../services/workflow/src/config';
@@ -238,6 +239,32 @@ function serviceChartSchema(service: Service): Schema {
       ['enabled', 'className', 'path', 'tls', 'rateLimit', 'bodySize', 'timeouts'],
     );
   }
+  if (service === 'dronescheduler') {
+    const resources = () =>
+      strictObject(
+        {
+          requests: strictObject({ cpu: quantity(), memory: quantity() }, ['cpu', 'memory']),
+          limits: strictObject({ cpu: quantity(), memory: quantity() }, ['cpu', 'memory']),
+        },
+        ['requests', 'limits'],
+      );
+    // The hook Jobs (templates/migration.yaml, seed.yaml); the runtime user's name follows the migrate command's rule.
+    properties.migration = strictObject(
+      {
+        enabled: boolean(),
+        identity: strictObject({ clientId: string({ pattern: GUID }), podIdentityBinding: string() }),
+        runtimeUser: strictObject({ name: string({ pattern: `^$|${RUNTIME_USER_PATTERN.source}` }), objectId: string({ pattern: GUID }) }),
+        backoffLimit: integer(0, 10),
+        activeDeadlineSeconds: integer(30),
+        resources: resources(),
+      },
+      ['enabled', 'identity', 'runtimeUser', 'backoffLimit', 'activeDeadlineSeconds', 'resources'],
+    );
+    properties.seed = strictObject(
+      { enabled: boolean(), drones: integer(0, 1_000_000), backoffLimit: integer(0, 10), activeDeadlineSeconds: integer(30), resources: resources() },
+      ['enabled', 'drones', 'backoffLimit', 'activeDeadlineSeconds', 'resources'],
+    );
+  }
   if (service === 'workflow') {
     properties.keda = strictObject(
       {
@@ -267,7 +294,7 @@ function serviceChartSchema(service: Service): Schema {
     type: 'object',
     additionalProperties: false,
     properties,
-    required: ['image', 'resources', 'probes', 'shutdown', 'identity', 'config', 'networkPolicy', 'autoscaling', 'pdb'],
+    required: ['image', 'resources', 'probes', 'shutdown', 'identity', 'config', 'networkPolicy', 'autoscaling', 'pdb', ...(service === 'dronescheduler' ? ['migration', 'seed'] : [])],
   };
 }
 

@@ -17,6 +17,7 @@ import { parse } from 'yaml';
 import type { z } from 'zod';
 import { deliveryConfigSchema } from '../../services/delivery/src/config';
 import { droneSchedulerConfigSchema } from '../../services/dronescheduler/src/config';
+import { migrateConfigSchema } from '../../services/dronescheduler/src/migrate-config';
 import { gatewayConfigSchema } from '../../services/gateway/src/config';
 import { packageConfigSchema } from '../../services/package/src/config';
 import { workflowConfigSchema } from '../../services/workflow/src/config';
@@ -145,6 +146,32 @@ interface NetworkPolicyObject extends K8sObject {
     policyTypes: string[];
     ingress?: { from?: NetworkPolicyPeer[]; ports?: { port: number }[] }[];
     egress?: { to?: NetworkPolicyPeer[]; ports?: { port: number; endPort?: number; protocol: string }[] }[];
+  };
+}
+
+interface JobContainer {
+  name: string;
+  image: string;
+  command: string[];
+  env?: { name: string; value?: string; valueFrom?: object }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  resources: { requests: Record<string, string | number>; limits: Record<string, string | number> };
+  securityContext: Record<string, unknown>;
+  volumeMounts: { name: string; mountPath: string }[];
+}
+interface JobObject extends K8sObject {
+  spec: {
+    backoffLimit: number;
+    activeDeadlineSeconds: number;
+    template: {
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+      spec: Omit<PodSpec, 'containers' | 'topologySpreadConstraints' | 'terminationGracePeriodSeconds'> & {
+        restartPolicy: string;
+        automountServiceAccountToken: boolean;
+        containers: JobContainer[];
+        volumes: { name: string; emptyDir?: object; csi?: object }[];
+      };
+    };
   };
 }
 
@@ -419,6 +446,221 @@ describe('service charts render valid, hardened objects', () => {
   });
 });
 
+// ---- the dronescheduler's schema migration and seed Jobs (Helm hooks) ----
+
+describe('dronescheduler: migration and seed hook Jobs', () => {
+  const MIGRATE = 'dronescheduler-migrate';
+  const SEED = 'dronescheduler-seed';
+  const minimal = () => setArgs(minimalSet('dronescheduler'));
+  const hook = (object: K8sObject) => ({
+    events: object.metadata.annotations?.['helm.sh/hook'],
+    weight: Number(object.metadata.annotations?.['helm.sh/hook-weight']),
+    deletePolicy: object.metadata.annotations?.['helm.sh/hook-delete-policy'],
+  });
+  /** A Kubernetes equality selector: every label it names has that value. */
+  const selects = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
+    Object.keys(selector ?? {}).length > 0 && Object.entries(selector ?? {}).every(([key, value]) => labels[key] === value);
+  const configMap = (objects: K8sObject[]) => find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', 'dronescheduler').data;
+  const envOf = (container: JobContainer) => Object.fromEntries((container.env ?? []).map((variable) => [variable.name, variable.value]));
+
+  /** What every migration Job must be, whatever the values: checked for the minimal install, both example files, the umbrella. */
+  function checkMigration(objects: K8sObject[], name: string): void {
+    const job = find<JobObject>(objects, 'Job', MIGRATE);
+    const account = find(objects, 'ServiceAccount', MIGRATE);
+    const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', MIGRATE);
+    const deployment = find<DeploymentObject>(objects, 'Deployment', 'dronescheduler');
+    const runtimeAccount = find(objects, 'ServiceAccount', 'dronescheduler');
+
+    // Hooks: before install and upgrade; ServiceAccount and NetworkPolicy exist before the Job; cleaned up after success.
+    for (const object of [job, account, policy]) {
+      expect(hook(object), `${object.kind} ${name}`).toMatchObject({ events: 'pre-install,pre-upgrade', deletePolicy: 'before-hook-creation,hook-succeeded' });
+    }
+    expect(hook(account).weight).toBeLessThan(hook(job).weight);
+    expect(hook(policy).weight).toBeLessThan(hook(job).weight);
+    expect(job.spec.backoffLimit).toBeGreaterThanOrEqual(0);
+    expect(job.spec.activeDeadlineSeconds).toBeGreaterThan(0);
+    expect(job.spec.activeDeadlineSeconds, "within helm's default --timeout").toBeLessThanOrEqual(300);
+
+    // Its own identity: the ServiceAccount the migration identity's federated credential names, not the runtime one.
+    const pod = job.spec.template.spec;
+    const podLabels = job.spec.template.metadata.labels;
+    expect(pod.serviceAccountName).toBe(MIGRATE);
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(podLabels['azure.workload.identity/use']).toBe('true');
+    const clientId = account.metadata.annotations?.['azure.workload.identity/client-id'];
+    expect(clientId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(clientId).not.toBe(runtimeAccount.metadata.annotations?.['azure.workload.identity/client-id']);
+    expect(account.metadata.annotations?.['azure.workload.identity/tenant-id']).toBe(runtimeAccount.metadata.annotations?.['azure.workload.identity/tenant-id']);
+
+    // Hardened like the Deployment, same image.
+    const service = deployment.spec.template.spec;
+    expect(pod.securityContext).toEqual(service.securityContext);
+    expect(pod.containers).toHaveLength(1);
+    const [container] = pod.containers;
+    expect(container.securityContext).toEqual(service.containers[0].securityContext);
+    expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.image).toBe(service.containers[0].image);
+    expect(container.command).toEqual(['node', 'dist/migrate.js']);
+    expect(pod.volumes.find((volume) => volume.name === container.volumeMounts.find((mount) => mount.mountPath === '/tmp')?.name)?.emptyDir).toBeDefined();
+    for (const kind of ['requests', 'limits'] as const) for (const resource of ['cpu', 'memory']) expect(container.resources[kind][resource], `${kind}.${resource}`).toBeDefined();
+
+    // The environment is inline (on install the ConfigMap does not exist before the hook): the ConfigMap's settings
+    // without DB_MIGRATIONS_RUN and the runtime identity's client id, and the command accepts it.
+    expect(container.envFrom, 'no ConfigMap or Secret reference').toBeUndefined();
+    expect((container.env ?? []).filter((variable) => variable.valueFrom)).toEqual([]);
+    const env = envOf(container);
+    const expected = { ...configMap(objects) };
+    for (const key of ['DB_MIGRATIONS_RUN', 'DB_ENTRA_CLIENT_ID', 'AZURE_CLIENT_ID']) delete expected[key];
+    const { DB_RUNTIME_USER, DB_RUNTIME_USER_OBJECT_ID, ...rest } = env;
+    expect(rest).toEqual(expected);
+    const config = droneSchedulerConfigSchema.safeParse(env);
+    expect(config.success ? [] : config.error.issues, 'the migrate command would refuse this config').toEqual([]);
+    const migrate = migrateConfigSchema.safeParse(env);
+    expect(migrate.success ? [] : migrate.error.issues, 'the migrate settings would be refused').toEqual([]);
+    if (DB_RUNTIME_USER_OBJECT_ID) expect(DB_RUNTIME_USER).toBeDefined();
+
+    // The pods migrate no more; the Service, PDB and the service's NetworkPolicy never select the Job's pods.
+    expect(configMap(objects).DB_MIGRATIONS_RUN).toBe('false');
+    expect(selects(find<K8sObject & { spec: { selector: Record<string, string> } }>(objects, 'Service', 'dronescheduler').spec.selector, podLabels)).toBe(false);
+    const servicePolicy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'dronescheduler');
+    expect(selects(servicePolicy.spec.podSelector.matchLabels, podLabels)).toBe(false);
+    // Its own NetworkPolicy does, with no ingress and exactly the service's egress (DNS, SQL, Entra ID, Key Vault).
+    expect(selects(policy.spec.podSelector.matchLabels, podLabels)).toBe(true);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([]);
+    expect(policy.spec.egress).toEqual(servicePolicy.spec.egress);
+    expect(policy.spec.egress?.flatMap((rule) => rule.ports ?? []).map((port) => port.port)).toEqual(expect.arrayContaining([53, 1433, 443]));
+  }
+
+  it.each(['defaults + the README minimal --set', ...EXAMPLES])('the migration Job runs before install and upgrade, as its own identity (%s)', async (name) => {
+    const { args } = valueSets('dronescheduler').find((set) => set.name === name) ?? { args: [] };
+    const objects = await render('dronescheduler', args);
+    checkMigration(objects, name);
+    expect(findAll(objects, 'Job').map((job) => job.metadata.name)).toEqual(name === 'values-dev.yaml' ? [MIGRATE, SEED] : [MIGRATE]);
+  });
+
+  it.each(['defaults + the README minimal --set', ...EXAMPLES])('the umbrella renders the same migration Job (%s)', async (name) => {
+    const { args } = valueSets('dronedelivery').find((set) => set.name === name) ?? { args: [] };
+    const objects = await render('dronedelivery', args);
+    checkMigration(objects, name);
+  });
+
+  it('the example files name the migration identity and the runtime user Bicep creates', async () => {
+    const prod = await render('dronedelivery', ['-f', join('dronedelivery', 'values-prod.yaml')]);
+    expect(find(prod, 'ServiceAccount', MIGRATE).metadata.annotations?.['azure.workload.identity/client-id']).toBe('22222223-0000-0000-0000-000000000006');
+    const env = envOf(find<JobObject>(prod, 'Job', MIGRATE).spec.template.spec.containers[0]);
+    expect(env.DB_RUNTIME_USER).toMatch(/^id-dronescheduler-dronedelivery-prod-/);
+    expect(env.DB_RUNTIME_USER_OBJECT_ID).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('migration.runtimeUser sets DB_RUNTIME_USER / DB_RUNTIME_USER_OBJECT_ID on the Job only', async () => {
+    const objects = await render('dronescheduler', [
+      ...minimal(),
+      '--set',
+      'migration.runtimeUser.name=id-dronescheduler-x',
+      '--set',
+      'migration.runtimeUser.objectId=33333333-0000-0000-0000-000000000004',
+    ]);
+    checkMigration(objects, 'runtime user');
+    expect(envOf(find<JobObject>(objects, 'Job', MIGRATE).spec.template.spec.containers[0])).toMatchObject({
+      DB_RUNTIME_USER: 'id-dronescheduler-x',
+      DB_RUNTIME_USER_OBJECT_ID: '33333333-0000-0000-0000-000000000004',
+    });
+    expect(Object.keys(configMap(objects)).filter((key) => key.startsWith('DB_RUNTIME_USER'))).toEqual([]);
+    // Without a runtime user the Job grants nothing.
+    expect(Object.keys(envOf(find<JobObject>(await render('dronescheduler', minimal()), 'Job', MIGRATE).spec.template.spec.containers[0]))).not.toContain('DB_RUNTIME_USER');
+  });
+
+  it('refuses runtime user values the migrate command would refuse', async () => {
+    expect(await renderFails('dronescheduler', [...minimal(), '--set', 'migration.runtimeUser.name=x"; DROP TABLE drones; --'])).toMatch(/migration\.runtimeUser\.name: Does not match pattern/);
+    expect(await renderFails('dronescheduler', [...minimal(), '--set', 'migration.runtimeUser.objectId=33333333-0000-0000-0000-000000000004'])).toContain(
+      'migration.runtimeUser.objectId needs migration.runtimeUser.name',
+    );
+    expect(
+      await renderFails('dronescheduler', [...minimal(), '--set', 'config.DB_ENGINE=postgres', '--set', 'config.DB_AUTH=password', '--set', 'config.DB_USER=app', '--set', 'migration.runtimeUser.name=app', '--set', 'migration.runtimeUser.objectId=33333333-0000-0000-0000-000000000004']),
+    ).toContain('migration.runtimeUser.objectId is for DB_ENGINE=mssql');
+  });
+
+  it('migration.enabled=false: no hook objects, and the pods migrate at startup (DB_MIGRATIONS_RUN=true)', async () => {
+    const objects = await render('dronescheduler', [...minimal(), '--set', 'migration.enabled=false']);
+    checkService(objects, 'dronescheduler');
+    expect(objects.filter((object) => object.metadata.annotations?.['helm.sh/hook'])).toEqual([]);
+    expect(configMap(objects).DB_MIGRATIONS_RUN).toBe('true');
+    // A pipeline that migrates on its own may still turn startup migrations off.
+    expect(configMap(await render('dronescheduler', [...minimal(), '--set', 'migration.enabled=false', '--set', 'config.DB_MIGRATIONS_RUN=false'])).DB_MIGRATIONS_RUN).toBe('false');
+    // With the Job on, the pods must not migrate as well.
+    expect(await renderFails('dronescheduler', [...minimal(), '--set', 'config.DB_MIGRATIONS_RUN=true'])).toContain('contradicts migration.enabled=true');
+  });
+
+  it('the Deployment rolls when the migration switch flips (DB_MIGRATIONS_RUN is in the config checksum)', async () => {
+    const checksum = async (args: string[]) =>
+      find<DeploymentObject & { spec: { template: { metadata: { annotations: Record<string, string> } } } }>(await render('dronescheduler', args), 'Deployment', 'dronescheduler').spec.template.metadata
+        .annotations['checksum/config'];
+    expect(await checksum([...minimal(), '--set', 'migration.enabled=false'])).not.toBe(await checksum(minimal()));
+  });
+
+  it('identity.mode=pod: the migration pods bind their own identity and reach the instance metadata endpoint', async () => {
+    const objects = await render('dronescheduler', [...minimal(), '--set', 'identity.mode=pod', '--set', 'migration.identity.podIdentityBinding=ds-migrate']);
+    const job = find<JobObject>(objects, 'Job', MIGRATE);
+    expect(job.spec.template.metadata.labels.aadpodidbinding).toBe('ds-migrate');
+    expect(job.spec.template.metadata.labels['azure.workload.identity/use']).toBeUndefined();
+    expect(envOf(job.spec.template.spec.containers[0]).AZURE_CLIENT_ID).toBe('00000000-0000-0000-0000-000000000006');
+    expect(find(objects, 'ServiceAccount', MIGRATE).metadata.annotations?.['azure.workload.identity/client-id']).toBeUndefined();
+    const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', MIGRATE);
+    expect(policy.spec.egress?.some((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === '169.254.169.254/32'))).toBe(true);
+  });
+
+  it('the seed Job is off by default; on, it runs after install and upgrade as the service, without migrating', async () => {
+    expect(findAll(await render('dronescheduler', minimal()), 'Job').map((job) => job.metadata.name)).toEqual([MIGRATE]);
+    const objects = await render('dronescheduler', [...minimal(), '--set', 'seed.enabled=true', '--set', 'seed.drones=120']);
+    checkService(objects, 'dronescheduler');
+    const job = find<JobObject>(objects, 'Job', SEED);
+    const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', SEED);
+    for (const object of [job, policy]) expect(hook(object)).toMatchObject({ events: 'post-install,post-upgrade', deletePolicy: 'before-hook-creation,hook-succeeded' });
+    expect(hook(policy).weight).toBeLessThan(hook(job).weight);
+    const pod = job.spec.template.spec;
+    const [container] = pod.containers;
+    expect(container.command).toEqual(['node', 'dist/seed.js', '--drones', '120']);
+    // The runtime identity and the service's own ConfigMap (which exists after install): DB_MIGRATIONS_RUN=false, DML only.
+    expect(pod.serviceAccountName).toBe('dronescheduler');
+    expect(job.spec.template.metadata.labels['azure.workload.identity/use']).toBe('true');
+    expect(container.envFrom).toEqual([{ configMapRef: { name: 'dronescheduler' } }]);
+    expect(configMap(objects).DB_MIGRATIONS_RUN).toBe('false');
+    const deployment = find<DeploymentObject>(objects, 'Deployment', 'dronescheduler').spec.template.spec;
+    expect(pod.securityContext).toEqual(deployment.securityContext);
+    expect(container.securityContext).toEqual(deployment.containers[0].securityContext);
+    expect(container.image).toBe(deployment.containers[0].image);
+    expect(selects(policy.spec.podSelector.matchLabels, job.spec.template.metadata.labels)).toBe(true);
+    expect(selects(find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'dronescheduler').spec.podSelector.matchLabels, job.spec.template.metadata.labels)).toBe(false);
+    expect(policy.spec.egress).toEqual(find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'dronescheduler').spec.egress);
+  });
+
+  it('the seed Job mounts the SecretProviderClass like the pods, when there is one', async () => {
+    const objects = await render('dronescheduler', [
+      ...minimal(),
+      '--set',
+      'seed.enabled=true',
+      '--set',
+      'secretProviderClass.enabled=true',
+      '--set',
+      'secretProviderClass.objects[0].objectName=appinsights-connection-string',
+      '--set',
+      'secretProviderClass.objects[0].env=APPLICATIONINSIGHTS_CONNECTION_STRING',
+      '--set',
+      'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/',
+      '--set',
+      'global.azure.tenantId=11111111-1111-1111-1111-111111111111',
+    ]);
+    const seed = find<JobObject>(objects, 'Job', SEED).spec.template.spec;
+    const service = find<DeploymentObject>(objects, 'Deployment', 'dronescheduler').spec.template.spec;
+    expect(seed.containers[0].envFrom).toEqual(service.containers[0].envFrom);
+    expect(seed.volumes).toEqual(service.volumes);
+    // The migration Job runs before the SecretProviderClass exists on install: it mounts nothing of it.
+    expect(find<JobObject>(objects, 'Job', MIGRATE).spec.template.spec.volumes.map((volume) => volume.name)).toEqual(['tmp']);
+  });
+});
+
 // ---- the gateway Ingress and the local NGINX ----
 
 describe('gateway Ingress', () => {
@@ -518,7 +760,8 @@ describe('umbrella chart', () => {
       );
     }
     expect(findAll(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual([...SERVICES].sort());
-    expect(findAll(objects, 'ServiceAccount').map((d) => d.metadata.name).sort()).toEqual([...SERVICES].sort());
+    // Plus the migration Job's own (a pre-install/pre-upgrade hook).
+    expect(findAll(objects, 'ServiceAccount').map((d) => d.metadata.name).sort()).toEqual([...SERVICES, 'dronescheduler-migrate'].sort());
     find(objects, 'ResourceQuota', 'dronedelivery');
     find(objects, 'LimitRange', 'dronedelivery');
     const deny = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'default-deny');
@@ -581,6 +824,18 @@ describe('umbrella chart', () => {
           for (const resource of ['cpu', 'memory'] as const) {
             total[`${kind}.${resource}`] += pods * quantity(container.resources[kind][resource]);
             if (kind === 'limits') expect(quantity(container.resources.limits[resource]), `${name} limit within LimitRange max`).toBeLessThanOrEqual(quantity(limitMax[resource]));
+          }
+        }
+      }
+    }
+    // The hook Jobs' pods (one at a time each; the seed runs while a rollout may still surge).
+    for (const job of findAll(objects, 'Job') as JobObject[]) {
+      total.pods += 1;
+      for (const container of job.spec.template.spec.containers) {
+        for (const kind of ['requests', 'limits'] as const) {
+          for (const resource of ['cpu', 'memory'] as const) {
+            total[`${kind}.${resource}`] += quantity(container.resources[kind][resource]);
+            if (kind === 'limits') expect(quantity(container.resources.limits[resource]), `${job.metadata.name} limit within LimitRange max`).toBeLessThanOrEqual(quantity(limitMax[resource]));
           }
         }
       }

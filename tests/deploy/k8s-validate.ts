@@ -4,15 +4,18 @@
  *  (a) the kubernetes-models validator of the object's apiVersion/kind (types, required fields, formats);
  *  (b) a strict walk that rejects unknown (e.g. misspelled) fields: built-in kinds against the
  *      @kubernetes/client-node models (release-1.36 OpenAPI), KEDA kinds against the TypeScript declarations of
- *      @kubernetes-models/keda, and SecretProviderClass (no model exists) against a minimal shape written here;
+ *      @kubernetes-models/keda, the Gateway API HTTPRoute against those of @kubernetes-models/gateway-api, and
+ *      SecretProviderClass (no model exists) against a minimal shape written here;
  *  (c) no null anywhere and no empty string (a template that rendered nothing);
- *  (d) only API versions that are GA and served on Kubernetes 1.30+ (or the CRD versions KEDA and the Secrets
- *      Store CSI driver serve).
+ *  (d) only API versions that are GA and served on Kubernetes 1.30+ (or the CRD versions KEDA, the Gateway API
+ *      standard channel and the Secrets Store CSI driver serve).
  */
 import * as k8s from '@kubernetes/client-node';
+import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, LimitRange, ResourceQuota, Service, ServiceAccount } from 'kubernetes-models/v1';
@@ -34,15 +37,19 @@ interface KindRule {
   /** (a) the kubernetes-models class, if one exists. */
   model?: ModelClass;
   /** (b) how unknown fields are found. */
-  strict: 'client-node' | 'keda' | 'secret-provider-class';
+  strict: 'client-node' | 'declared' | 'secret-provider-class';
+  /** (b) for 'declared': the package's declaration file whose `I<Kind>` interfaces describe the CRD. */
+  declarations?: string;
   /** (d) where the apiVersion comes from, and since when it is GA (built-in) or served (CRD). */
   source: string;
 }
 
 /** A built-in kind: its kubernetes-models class, unknown fields checked against the client-node models. */
 const builtIn = (model: unknown, source: string): KindRule => ({ model: model as ModelClass, strict: 'client-node', source });
-/** A KEDA custom resource: unknown fields checked against @kubernetes-models/keda's declarations. */
-const keda = (model: unknown): KindRule => ({ model: model as ModelClass, strict: 'keda', source: 'KEDA 2.x CRD (the only served version)' });
+/** A custom resource: unknown fields checked against the TypeScript declarations of its kubernetes-models package. */
+const declared = (model: unknown, declarations: string, source: string): KindRule => ({ model: model as ModelClass, strict: 'declared', declarations, source });
+const KEDA_DECLARATIONS = '@kubernetes-models/keda/keda.sh/v1alpha1/index.d.ts';
+const keda = (model: unknown): KindRule => declared(model, KEDA_DECLARATIONS, 'KEDA 2.x CRD (the only served version)');
 
 /** (d) Every apiVersion/kind the charts may render. Built-in versions here are GA and served on 1.30 and later. */
 export const KINDS: Record<string, KindRule> = {
@@ -52,12 +59,18 @@ export const KINDS: Record<string, KindRule> = {
   'v1/ResourceQuota': builtIn(ResourceQuota, 'Kubernetes core/v1'),
   'v1/LimitRange': builtIn(LimitRange, 'Kubernetes core/v1'),
   'apps/v1/Deployment': builtIn(Deployment, 'Kubernetes apps/v1, GA in 1.9'),
+  'batch/v1/Job': builtIn(Job, 'Kubernetes batch/v1, GA in 1.2 (the dronescheduler hook Jobs)'),
   'autoscaling/v2/HorizontalPodAutoscaler': builtIn(HorizontalPodAutoscaler, 'Kubernetes autoscaling/v2, GA in 1.23'),
   'policy/v1/PodDisruptionBudget': builtIn(PodDisruptionBudget, 'Kubernetes policy/v1, GA in 1.21'),
   'networking.k8s.io/v1/NetworkPolicy': builtIn(NetworkPolicy, 'Kubernetes networking.k8s.io/v1, GA in 1.7'),
   'networking.k8s.io/v1/Ingress': builtIn(Ingress, 'Kubernetes networking.k8s.io/v1, GA in 1.19'),
   'keda.sh/v1alpha1/ScaledObject': keda(ScaledObject),
   'keda.sh/v1alpha1/TriggerAuthentication': keda(TriggerAuthentication),
+  'gateway.networking.k8s.io/v1/HTTPRoute': declared(
+    HTTPRoute,
+    '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/index.d.ts',
+    'Gateway API standard channel CRD, v1 since Gateway API 1.0',
+  ),
   'secrets-store.csi.x-k8s.io/v1/SecretProviderClass': { strict: 'secret-provider-class', source: 'Secrets Store CSI driver 1.x CRD' },
 };
 
@@ -133,8 +146,8 @@ export function validateObject(object: K8sObject): string[] {
     const rootType = clientNodeRootType(object);
     if (!rootType) add(`@kubernetes/client-node (Kubernetes 1.36 API) has no ${kindKey(object)}: not served any more`);
     else walkClientNode(object, rootType, '', add);
-  } else if (rule.strict === 'keda') {
-    walkDeclaredType(object, kedaType(object.kind), '', add);
+  } else if (rule.strict === 'declared') {
+    walkDeclaredType(object, declaredType(rule.declarations!, object.kind), '', add);
   } else {
     for (const problem of secretProviderClassProblems(object)) add(problem);
   }
@@ -222,22 +235,23 @@ function walkClientNode(value: unknown, type: string, path: string, add: (proble
   }
 }
 
-// ---- (b) KEDA kinds: the TypeScript declarations of @kubernetes-models/keda ----
+// ---- (b) custom resources: the TypeScript declarations of their kubernetes-models package ----
 
-let kedaProgram: { checker: ts.TypeChecker; types: Map<string, ts.Type> } | undefined;
+const declaredPrograms = new Map<string, { checker: ts.TypeChecker; types: Map<string, ts.Type> }>();
 
-function kedaType(kind: string): { checker: ts.TypeChecker; type: ts.Type } {
-  if (!kedaProgram) {
-    const entry = join(repoRoot, 'node_modules/@kubernetes-models/keda/keda.sh/v1alpha1/index.d.ts');
-    const program = ts.createProgram([entry], {
+function declaredType(declarations: string, kind: string): { checker: ts.TypeChecker; type: ts.Type } {
+  let program = declaredPrograms.get(declarations);
+  if (!program) {
+    const entry = join(repoRoot, 'node_modules', declarations);
+    const compiled = ts.createProgram([entry], {
       noEmit: true,
       skipLibCheck: true,
       types: [],
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
     });
-    const checker = program.getTypeChecker();
-    const source = program.getSourceFile(entry);
+    const checker = compiled.getTypeChecker();
+    const source = compiled.getSourceFile(entry);
     const moduleSymbol = source && checker.getSymbolAtLocation(source);
     if (!moduleSymbol) throw new Error(`cannot read ${entry}`);
     const types = new Map<string, ts.Type>();
@@ -247,11 +261,12 @@ function kedaType(kind: string): { checker: ts.TypeChecker; type: ts.Type } {
       if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
       types.set(name, checker.getDeclaredTypeOfSymbol(symbol));
     }
-    kedaProgram = { checker, types };
+    program = { checker, types };
+    declaredPrograms.set(declarations, program);
   }
-  const type = kedaProgram.types.get(`I${kind}`);
-  if (!type) throw new Error(`@kubernetes-models/keda declares no I${kind}`);
-  return { checker: kedaProgram.checker, type };
+  const type = program.types.get(`I${kind}`);
+  if (!type) throw new Error(`${declarations} declares no I${kind}`);
+  return { checker: program.checker, type };
 }
 
 function walkDeclaredType(value: unknown, { checker, type }: { checker: ts.TypeChecker; type: ts.Type }, path: string, add: (problem: string) => void): void {

@@ -3,10 +3,11 @@ The service's environment (loaded with envFrom). `config` holds the service's ow
 environment names (see services/<service>/README.md; values.schema.json lists the allowed ones, never secrets).
 The chart owns the settings that must agree with the rest of the chart: PORT and HOST (probes, Service),
 SHUTDOWN_GRACE_MS and SHUTDOWN_DRAIN_DELAY_MS (terminationGracePeriodSeconds), KEYVAULT_URI,
-APPLICATIONINSIGHTS_CONNECTION_STRING (global values), the downstream URLs (NetworkPolicy egress) and, with
-pod identity, AZURE_CLIENT_ID. Empty config values are left out, so the service's own default applies; the
-settings the service cannot start without are listed in the chart's annotation dronedelivery.dev/required-config
-and required here.
+APPLICATIONINSIGHTS_CONNECTION_STRING (global values), the downstream URLs (NetworkPolicy egress), with
+pod identity AZURE_CLIENT_ID, and in a chart with a migration Job (`migration.enabled`, dronescheduler)
+DB_MIGRATIONS_RUN=false (true without the Job, unless config sets it). Empty config values are left out, so the
+service's own default applies; the settings the service cannot start without are listed in the chart's
+annotation dronedelivery.dev/required-config and required here.
 */}}
 {{- define "dronedelivery.configData" -}}
 {{- $env := dict -}}
@@ -33,6 +34,17 @@ and required here.
 {{- end -}}
 {{- if and (eq (include "dronedelivery.identityMode" .) "pod") .Values.identity.clientId -}}
 {{- $_ = set $env "AZURE_CLIENT_ID" .Values.identity.clientId -}}
+{{- end -}}
+{{- /* A chart with `migration` values (dronescheduler) migrates in a Helm hook Job; its pods then skip it. */ -}}
+{{- if hasKey .Values "migration" -}}
+{{- if .Values.migration.enabled -}}
+{{- if eq (get $env "DB_MIGRATIONS_RUN" | default "false" | toString) "true" -}}
+{{- fail (printf "%s: config.DB_MIGRATIONS_RUN=true contradicts migration.enabled=true (the migration Job migrates; the pods must not)" .Chart.Name) -}}
+{{- end -}}
+{{- $_ = set $env "DB_MIGRATIONS_RUN" "false" -}}
+{{- else if not (hasKey $env "DB_MIGRATIONS_RUN") -}}
+{{- $_ = set $env "DB_MIGRATIONS_RUN" "true" -}}
+{{- end -}}
 {{- end -}}
 {{- $requiredKeys := index (.Chart.Annotations | default dict) "dronedelivery.dev/required-config" | default "" -}}
 {{- range splitList "," $requiredKeys -}}

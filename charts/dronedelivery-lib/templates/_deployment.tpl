@@ -64,12 +64,7 @@ spec:
         {{- toYaml . | nindent 8 }}
       {{- end }}
       securityContext:
-        runAsNonRoot: true
-        runAsUser: 1000
-        runAsGroup: 1000
-        fsGroup: 1000
-        seccompProfile:
-          type: RuntimeDefault
+        {{- include "dronedelivery.podSecurityContext" . | nindent 8 }}
       topologySpreadConstraints:
         {{- range $key, $spread := dict "topology.kubernetes.io/zone" .Values.topologySpread.zone "kubernetes.io/hostname" .Values.topologySpread.hostname }}
         - topologyKey: {{ $key }}
@@ -139,17 +134,7 @@ spec:
           resources:
             {{- toYaml .Values.resources | nindent 12 }}
           securityContext:
-            runAsNonRoot: true
-            runAsUser: 1000
-            runAsGroup: 1000
-            allowPrivilegeEscalation: false
-            readOnlyRootFilesystem: true
-            privileged: false
-            capabilities:
-              drop:
-                - ALL
-            seccompProfile:
-              type: RuntimeDefault
+            {{- include "dronedelivery.containerSecurityContext" . | nindent 12 }}
           terminationMessagePolicy: FallbackToLogsOnError
           volumeMounts:
             - name: tmp
@@ -171,4 +156,32 @@ spec:
             volumeAttributes:
               secretProviderClass: {{ $name }}
         {{- end }}
+{{- end -}}
+
+{{/*
+The pod and container securityContext of every drone delivery pod (the Deployments and the dronescheduler's
+migration and seed Jobs): uid/gid 1000 (the image's user), no privilege escalation, read-only root filesystem
+(/tmp is an emptyDir), no capabilities, the runtime's default seccomp profile: Pod Security "restricted".
+*/}}
+{{- define "dronedelivery.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+fsGroup: 1000
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "dronedelivery.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+privileged: false
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
 {{- end -}}
