@@ -20,6 +20,8 @@ const settings = {
   rateLimitBurst: Number(process.env.INGRESS_RATE_LIMIT_BURST ?? ingressSettings.RATE_LIMIT_BURST),
   logLevel: process.env.LOG_LEVEL ?? 'info',
 };
+/** The drone scheduler's runtime role: read/write on its tables, no DDL (granted by the migrate command). */
+const SCHEDULER_ROLE = 'dronescheduler_app';
 const processes = [];
 const stores = [];
 let stopping = false;
@@ -144,15 +146,22 @@ async function main() {
 
   const [gatewayPort, workflowPort, packagePort, schedulerPort, deliveryPort] = await Promise.all(Array.from({ length: 5 }, freePort));
   const common = { HOST: '127.0.0.1', LOG_LEVEL: settings.logLevel, OTEL_TRACES_SAMPLER: process.env.OTEL_TRACES_SAMPLER };
-  const schedulerEnv = {
-    ...common,
-    PORT: String(schedulerPort),
-    DB_ENGINE: 'postgres',
-    DB_HOST: '127.0.0.1',
-    DB_PORT: String(postgres.port),
-    DB_NAME: 'dronescheduler',
-    DB_USER: postgres.user,
-  };
+  // The drone scheduler's database as on AKS: the owner migrates (the chart's migration Job) and grants the service's
+  // own role read/write on the tables only; the seed (the chart's seed Job) and the service run as that role and
+  // never migrate. PostgreSQL roles are cluster-wide, so the runtime role is created here, once.
+  const database = { DB_ENGINE: 'postgres', DB_HOST: '127.0.0.1', DB_PORT: String(postgres.port), DB_NAME: 'dronescheduler' };
+  await postgres.admin((client) =>
+    client.query(`DO $$ BEGIN CREATE ROLE ${SCHEDULER_ROLE} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`),
+  );
+  const migrated = await run(
+    'migrate',
+    process.execPath,
+    ['services/dronescheduler/dist/migrate.js'],
+    { ...common, ...database, DB_USER: postgres.user, DB_RUNTIME_USER: SCHEDULER_ROLE },
+    { longRunning: false },
+  ).exited;
+  if (migrated.code !== 0) throw new Error('migrating the drone scheduler database failed');
+  const schedulerEnv = { ...common, ...database, PORT: String(schedulerPort), DB_USER: SCHEDULER_ROLE, DB_MIGRATIONS_RUN: 'false' };
   const seeded = await run('seed', process.execPath, ['services/dronescheduler/dist/seed.js', '--drones', String(settings.fleetSize)], schedulerEnv, {
     longRunning: false,
   }).exited;
