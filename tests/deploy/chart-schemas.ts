@@ -227,7 +227,7 @@ function serviceChartSchema(service: Service): Schema {
     properties.ingress = strictObject(
       {
         enabled: boolean(),
-        className: string({ minLength: 1, description: 'nginx (community ingress-nginx) or webapprouting.kubernetes.azure.com (AKS application routing)' }),
+        className: string({ minLength: 1, description: 'webapprouting.kubernetes.azure.com (AKS application routing add-on) or the class of another ingress-nginx' }),
         host: string({ pattern: '^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' }),
         path: string({ pattern: '^/' }),
         tls: strictObject({ enabled: boolean(), secretName: string() }, ['enabled']),
@@ -237,6 +237,28 @@ function serviceChartSchema(service: Service): Schema {
         annotations: { type: 'object', additionalProperties: { type: 'string' } },
       },
       ['enabled', 'className', 'path', 'tls', 'rateLimit', 'bodySize', 'timeouts'],
+    );
+    const dnsName = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
+    properties.gatewayApi = strictObject(
+      {
+        enabled: boolean(),
+        // Gateway API ParentReference.
+        parentRefs: array(
+          strictObject(
+            {
+              name: string({ minLength: 1 }),
+              namespace: string({ minLength: 1 }),
+              sectionName: string({ minLength: 1 }),
+              group: string(),
+              kind: string({ minLength: 1 }),
+              port: integer(1, 65535),
+            },
+            ['name'],
+          ),
+        ),
+        hostnames: array(string({ pattern: `^(\\*\\.)?${dnsName}$` })),
+      },
+      ['enabled', 'parentRefs', 'hostnames'],
     );
   }
   if (service === 'dronescheduler') {

@@ -98,3 +98,26 @@ export function copyCharts(): { dir: string; cleanup: () => void } {
   });
   return { dir: join(dir, 'charts'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** The service charts that vendor the library chart; the umbrella vendors them. */
+const SERVICE_CHARTS = ['gateway', 'workflow', 'package', 'dronescheduler', 'delivery'];
+
+/**
+ * A helm with its own home and a scratch copy of charts/ whose dependencies are built, ready for `helm template`
+ * of any chart; `cleanup` removes both.
+ */
+export async function preparedCharts(): Promise<{ helm: Helm; dir: string; cleanup: () => void }> {
+  const home = mkdtempSync(join(tmpdir(), 'dronedelivery-helm-'));
+  const helm = new Helm(helmBinary(), join(home, 'home'));
+  const { dir, cleanup } = copyCharts();
+  await Promise.all(SERVICE_CHARTS.map((chart) => helm.ok(['dependency', 'build', chart], dir)));
+  await helm.ok(['dependency', 'build', 'dronedelivery'], dir);
+  return {
+    helm,
+    dir,
+    cleanup: () => {
+      cleanup();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}

@@ -4,8 +4,7 @@
  * on is checked against what infra/bicep creates, so the two cannot drift apart again.
  */
 import { secretSettingName } from '@dronedelivery/platform/config';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DELIVERY_SECRETS } from '../../services/delivery/src/config';
 import { DRONESCHEDULER_SECRETS } from '../../services/dronescheduler/src/config';
@@ -13,7 +12,7 @@ import { GATEWAY_SECRETS } from '../../services/gateway/src/config';
 import { PACKAGE_SECRETS } from '../../services/package/src/config';
 import { WORKFLOW_SECRETS } from '../../services/workflow/src/config';
 import { BICEP_DIR, type BicepFile, BicepParser, getPath, literal, passedParams } from './bicep-lint';
-import { Helm, copyCharts, helmBinary } from './helm';
+import { preparedCharts } from './helm';
 import { type K8sObject, parseManifests } from './k8s-validate';
 
 const NAMESPACE = 'dronedelivery';
@@ -24,16 +23,11 @@ const SERVICES = Object.keys(SECRETS) as Service[];
 let objects: K8sObject[];
 let main: BicepFile;
 let modules: Record<string, BicepFile>;
-let scratch: string;
 let cleanupCharts: () => void;
 
 beforeAll(async () => {
-  scratch = mkdtempSync(join(tmpdir(), 'dronedelivery-contract-'));
-  const helm = new Helm(helmBinary(), join(scratch, 'home'));
-  let charts: string;
-  ({ dir: charts, cleanup: cleanupCharts } = copyCharts());
-  await Promise.all(SERVICES.map((service) => helm.ok(['dependency', 'build', service], charts)));
-  await helm.ok(['dependency', 'build', 'dronedelivery'], charts);
+  const { helm, dir: charts, cleanup } = await preparedCharts();
+  cleanupCharts = cleanup;
   const values = join(charts, 'dronedelivery', 'values-prod.yaml');
   objects = parseManifests(await helm.ok(['template', 'dronedelivery', 'dronedelivery', '--namespace', NAMESPACE, '-f', values], charts));
   const parser = await BicepParser.create();
@@ -43,10 +37,7 @@ beforeAll(async () => {
   );
 }, 180_000);
 
-afterAll(() => {
-  cleanupCharts?.();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
+afterAll(() => cleanupCharts?.());
 
 const find = (kind: string, name: string) => {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
