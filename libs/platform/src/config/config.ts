@@ -16,7 +16,7 @@ export function redisConnectionSettings() {
   return {
     REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
     /**
-     * password: REDIS_PASSWORD (or none). entra: Microsoft Entra ID tokens for Azure Cache for Redis, from
+     * password: REDIS_PASSWORD (or none). entra: Microsoft Entra ID tokens for Azure Managed Redis, from
      * DefaultAzureCredential (workload identity on AKS), user = the identity's object id, renewed before expiry.
      */
     REDIS_AUTH: z.enum(['password', 'entra']).default('password'),

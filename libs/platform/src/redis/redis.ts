@@ -62,7 +62,7 @@ export function createRedisClient(settings: RedisSettings, name: string): Redis 
 }
 
 /**
- * Azure Cache for Redis with Entra ID: the user is the identity's object id (the token's `oid`), the password the
+ * Azure Managed Redis (and Azure Cache for Redis) with Entra ID: the user is the identity's object id (the token's `oid`), the password the
  * access token. Each new token becomes the credentials of every later reconnect (ioredis reads them from its
  * options when it connects) and re-authenticates the open connection (AUTH), before the old one expires: Azure
  * closes connections whose token has expired. Stops when the client is closed.
@@ -98,7 +98,7 @@ function refreshDelayMs(token: AccessToken, marginMs: number): number {
   return Math.max(1_000, at - Date.now());
 }
 
-/** The `oid` claim of an Entra access token (a JWT); Azure Cache for Redis expects it as the user name. */
+/** The `oid` claim of an Entra access token (a JWT); Azure's Redis services expect it as the user name. */
 export function objectIdOf(accessToken: string): string {
   const payload = accessToken.split('.')[1];
   const oid = payload ? (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { oid?: unknown }).oid : undefined;
