@@ -119,6 +119,20 @@ it('KEDA: the add-on is on, its operator identity is federated and reads only th
   expect(find('ScaledObject', 'workflow').spec.triggers[0].metadata.address).toMatch(/-commands\..*:10000$/);
 });
 
+it('the migration Job runs as the migration identity and grants the database user Bicep names for the scheduler', () => {
+  const job = objects.find((o) => o.kind === 'Job' && o.metadata.name.includes('migrate')) as Record<string, any> | undefined;
+  expect(job, 'a migration Job').toBeDefined();
+  const pod = job!.spec.template.spec;
+  expect(pod.serviceAccountName).toBe('dronescheduler-migrate');
+  const env = Object.fromEntries((pod.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+  // Bicep: identity names are id-<workload>-<app>-<env>-<token>, and the migration identity is the SQL administrator.
+  expect(main.variables.get('identityNames')!.text).toContain("'id-${workload}-${baseName}-${shortToken}'");
+  expect(env.DB_RUNTIME_USER).toMatch(/^id-dronescheduler-[a-z0-9]+-prod-[a-z0-9]+$/);
+  expect(env.DB_RUNTIME_USER_OBJECT_ID).toMatch(/^[0-9a-f-]{36}$/);
+  expect(main.variables.get('sqlAdminId')!.text).toBe('empty(sqlAdminObjectId) ? migrationIdentity.clientId : sqlAdminObjectId');
+  expect(config('dronescheduler').DB_MIGRATIONS_RUN).toBe('false');
+});
+
 it('every service account the release creates is federated by Bicep, in the namespace Bicep names', () => {
   const accounts = objects.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name);
   const workloads = [...(literal(main.variables.get('services')!) as string[]), 'dronescheduler-migrate'];
