@@ -1,4 +1,4 @@
-import { type RunningService, startService } from '@dronedelivery/platform';
+import { type RunningService, secretSettingName, startService } from '@dronedelivery/platform';
 import { type PostgresServer, untilOk } from '@dronedelivery/testing';
 import { AppModule } from '../src/app.module';
 import { DRONESCHEDULER_SECRETS, type DroneSchedulerConfig, droneSchedulerConfigSchema } from '../src/config';
@@ -30,7 +30,7 @@ export async function startDroneScheduler(postgres: PostgresServer, env: Record<
   const service = await startService({
     serviceName: 'dronescheduler',
     config,
-    secrets: DRONESCHEDULER_SECRETS,
+    secrets: DRONESCHEDULER_SECRETS.map(secretSettingName),
     rootModule: AppModule.forRoot(config),
     handleSignals: false,
   });

@@ -1,4 +1,4 @@
-import { type RunningService, startService } from '@dronedelivery/platform';
+import { type RunningService, secretSettingName, startService } from '@dronedelivery/platform';
 import { eventually } from '@dronedelivery/testing';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../src/app.module';
@@ -51,7 +51,7 @@ describe.skipIf(!url)('against SQL Server (DRONESCHEDULER_MSSQL_URL)', () => {
     const dataSource = await openDataSource(config, { migrate: true });
     await seedFleet(dataSource, FLEET);
     await dataSource.destroy();
-    service = await startService({ serviceName: 'dronescheduler', config, secrets: DRONESCHEDULER_SECRETS, rootModule: AppModule.forRoot(config), handleSignals: false });
+    service = await startService({ serviceName: 'dronescheduler', config, secrets: DRONESCHEDULER_SECRETS.map(secretSettingName), rootModule: AppModule.forRoot(config), handleSignals: false });
     await eventually(async () => expect((await fetch(`${service.url}/health/ready`)).status).toBe(200));
   }, 120_000);
 
