@@ -39,20 +39,22 @@ beforeAll(async () => {
 
 afterAll(() => cleanupCharts?.());
 
-const find = (kind: string, name: string) => {
+type Egress = { to?: { ipBlock?: { cidr: string } }[]; ports?: { port: number }[] }[];
+// Rendered objects are read field by field; the offline validator (helm.test.ts) has checked their shape.
+const find = (kind: string, name: string): Record<string, any> => {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
   if (!found) throw new Error(`no ${kind} ${name} rendered`);
-  return found as K8sObject & Record<string, any>;
+  return found;
 };
-const config = (service: Service): Record<string, string> => (find('ConfigMap', service) as { data: Record<string, string> }).data;
+const config = (service: Service): Record<string, string> => find('ConfigMap', service).data;
 const paramDefault = (file: BicepFile, name: string) => literal(file.params.find((p) => p.name === name)!.defaultValue!);
 const resourceBody = (file: BicepFile, type: string) => file.resources.find((r) => r.type.startsWith(`${type}@`))!.body;
 const moduleParam = (name: string, param: string) => passedParams(main.modules.find((m) => m.name === name)!)!.find((p) => p.key === param)!.value.text;
 
 /** Egress rules of a service's NetworkPolicy that go to the private endpoint subnet, as port lists. */
 function privateEgressPorts(service: Service, cidr: string): number[] {
-  const policy = find('NetworkPolicy', service) as { spec: { egress: { to?: { ipBlock?: { cidr: string } }[]; ports?: { port: number }[] }[] } };
-  return policy.spec.egress.filter((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === cidr)).flatMap((rule) => (rule.ports ?? []).map((p) => p.port));
+  const egress: Egress = find('NetworkPolicy', service).spec.egress;
+  return egress.filter((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === cidr)).flatMap((rule) => (rule.ports ?? []).map((p) => p.port));
 }
 
 it('store traffic goes to the private endpoint subnet Bicep creates, and no store port is open to public addresses', () => {
@@ -69,8 +71,8 @@ it('store traffic goes to the private endpoint subnet Bicep creates, and no stor
   };
   for (const service of SERVICES) {
     expect(privateEgressPorts(service, cidr).sort(), service).toEqual(expected[service].sort());
-    const policy = find('NetworkPolicy', service) as { spec: { egress: { to?: { ipBlock?: { cidr: string } }[]; ports?: { port: number }[] }[] } };
-    const publicPorts = policy.spec.egress.filter((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0')).flatMap((r) => (r.ports ?? []).map((p) => p.port));
+    const egress: Egress = find('NetworkPolicy', service).spec.egress;
+    const publicPorts = egress.filter((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0')).flatMap((r) => (r.ports ?? []).map((p) => p.port));
     expect(publicPorts, `${service} public egress`).toEqual([443]);
   }
 });
@@ -110,10 +112,10 @@ it('each service reads from Key Vault only secrets its rendered auth mode needs,
 it('KEDA: the add-on is on, its operator identity is federated and reads only the secret the trigger names', () => {
   const aks = resourceBody(modules.aks, 'Microsoft.ContainerService/managedClusters');
   expect(literal(getPath(aks, 'properties.workloadAutoScalerProfile.keda.enabled')!)).toBe(true);
-  const auth = find('TriggerAuthentication', 'workflow-redis') as { spec: { azureKeyVault: { podIdentity: { provider: string; identityId: string }; secrets: { name: string }[] } } };
+  const auth = find('TriggerAuthentication', 'workflow-redis');
   expect(auth.spec.azureKeyVault.podIdentity.provider).toBe('azure-workload');
   expect(auth.spec.azureKeyVault.podIdentity.identityId).not.toBe(config('workflow').AZURE_CLIENT_ID ?? '');
-  expect(auth.spec.azureKeyVault.secrets.map((s) => s.name)).toEqual([literal(main.variables.get('redisPasswordSecretName')!)]);
+  expect(auth.spec.azureKeyVault.secrets.map((secret: { name: string }) => secret.name)).toEqual([literal(main.variables.get('redisPasswordSecretName')!)]);
   expect(moduleParam('secrets', 'redisPasswordReaderPrincipalIds')).toMatch(/^\[\s*principalIds\.keda\s*\]$/);
   expect(main.variables.get('workloads')!.text).toContain("serviceAccount: workload == 'keda' ? 'keda-operator' : workload");
   expect(find('ScaledObject', 'workflow').spec.triggers[0].metadata.address).toMatch(/-commands\..*:10000$/);

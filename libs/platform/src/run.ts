@@ -4,7 +4,7 @@
  */
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { z } from 'zod';
-import { ConfigError, loadConfig, secretSettingName, type PlatformConfig, type SecretSetting } from './config/config';
+import { ConfigError, loadConfig, type PlatformConfig, type SecretSetting } from './config/config';
 import { initTelemetry } from './telemetry/telemetry';
 
 export interface ServiceDefinition<S extends z.ZodObject> {
@@ -41,7 +41,7 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
       version: definition.version,
       description: definition.description,
       config: config as PlatformConfig,
-      secrets: (definition.secrets ?? []).map(secretSettingName),
+      secrets: definition.secrets ?? [],
       bearerAuth: definition.bearerAuth,
       rootModule: await definition.rootModule(config),
     });

@@ -1,7 +1,7 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PinoLogger } from 'nestjs-pino';
-import { type PlatformConfig, redactConfig } from '../config/config';
+import { type PlatformConfig, type SecretSetting, redactConfig, secretSettingName } from '../config/config';
 import { Lifecycle } from '../health/lifecycle';
 import { shutdownTelemetry } from '../telemetry/telemetry';
 import { createApp } from './create-app';
@@ -11,7 +11,8 @@ export interface StartOptions {
   version?: string;
   description?: string;
   config: PlatformConfig;
-  secrets: readonly string[];
+  /** Secret settings (names or mode-specific declarations): redacted in the startup log. */
+  secrets: readonly SecretSetting[];
   rootModule: DynamicModule | Type;
   bearerAuth?: boolean;
   /** Tests pass false to keep the process' signal handlers to themselves. */
@@ -33,7 +34,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
   const lifecycle = app.get(Lifecycle);
   lifecycle.markStarted();
   const url = await app.getUrl();
-  logger.info({ url, config: redactConfig(options.config, options.secrets) }, `${options.serviceName} listening`);
+  logger.info({ url, config: redactConfig(options.config, options.secrets.map(secretSettingName)) }, `${options.serviceName} listening`);
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason: string) => {
