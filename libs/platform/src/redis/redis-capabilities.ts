@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import type { RedisConnectionConfig } from '../config/config';
+import { createRedisClient, redisSettings } from './redis';
 
 /** What a service needs of its Redis server; checked on every connection, so a too-old server is refused at once. */
 export interface RedisRequirements {
@@ -96,4 +98,14 @@ export async function requireRedisCapabilities(
   await waited;
   booting = false;
   if (first) await first;
+}
+
+/**
+ * A service's own Redis client (see createRedisClient), refused at boot and on every reconnect when the server lacks
+ * what the service needs; `name` is the connection name and the service named in the refusal.
+ */
+export async function createCheckedRedisClient(config: RedisConnectionConfig, name: string, requirements: RedisRequirements): Promise<Redis> {
+  const client = createRedisClient(redisSettings(config), name);
+  await requireRedisCapabilities(client, requirements, { name, bootWaitMs: config.REDIS_CONNECT_TIMEOUT_MS });
+  return client;
 }

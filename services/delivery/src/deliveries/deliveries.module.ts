@@ -1,13 +1,4 @@
-import {
-  APP_CONFIG,
-  STORE_PROBES,
-  closeRedis,
-  createRedisClient,
-  redisProbe,
-  redisSettings,
-  requireRedisCapabilities,
-  type RedisRequirements,
-} from '@dronedelivery/platform';
+import { APP_CONFIG, STORE_PROBES, closeRedis, createCheckedRedisClient, redisProbe, type RedisRequirements } from '@dronedelivery/platform';
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { DeliveryConfig } from '../config';
@@ -28,11 +19,7 @@ export const DELIVERY_REDIS_REQUIREMENTS: RedisRequirements = { minVersion: '4.0
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: async (config: DeliveryConfig) => {
-        const redis = createRedisClient(redisSettings(config), 'delivery');
-        await requireRedisCapabilities(redis, DELIVERY_REDIS_REQUIREMENTS, { name: 'delivery', bootWaitMs: config.REDIS_CONNECT_TIMEOUT_MS });
-        return redis;
-      },
+      useFactory: (config: DeliveryConfig) => createCheckedRedisClient(config, 'delivery', DELIVERY_REDIS_REQUIREMENTS),
     },
     { provide: DELIVERIES_REPOSITORY, inject: [REDIS], useFactory: (redis: Redis) => new RedisDeliveriesRepository(redis) },
     { provide: STORE_PROBES, inject: [REDIS], useFactory: (redis: Redis) => [redisProbe(redis)] },

@@ -1,13 +1,4 @@
-import {
-  APP_CONFIG,
-  STORE_PROBES,
-  closeRedis,
-  createRedisClient,
-  redisProbe,
-  redisSettings,
-  requireRedisCapabilities,
-  type RedisRequirements,
-} from '@dronedelivery/platform';
+import { APP_CONFIG, STORE_PROBES, closeRedis, createCheckedRedisClient, redisProbe, type RedisRequirements } from '@dronedelivery/platform';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config';
@@ -30,11 +21,7 @@ export function gatewayRedisRequirements(config: Pick<GatewayConfig, 'REDIS_WAIT
     {
       provide: GATEWAY_REDIS,
       inject: [APP_CONFIG],
-      useFactory: async (config: GatewayConfig) => {
-        const redis = createRedisClient(redisSettings(config), 'gateway');
-        await requireRedisCapabilities(redis, gatewayRedisRequirements(config), { name: 'gateway', bootWaitMs: config.REDIS_CONNECT_TIMEOUT_MS });
-        return redis;
-      },
+      useFactory: (config: GatewayConfig) => createCheckedRedisClient(config, 'gateway', gatewayRedisRequirements(config)),
     },
     { provide: STORE_PROBES, inject: [GATEWAY_REDIS], useFactory: (redis: Redis) => [redisProbe(redis)] },
   ],

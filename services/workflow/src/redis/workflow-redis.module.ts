@@ -1,13 +1,4 @@
-import {
-  APP_CONFIG,
-  STORE_PROBES,
-  closeRedis,
-  createRedisClient,
-  redisProbe,
-  redisSettings,
-  requireRedisCapabilities,
-  type RedisRequirements,
-} from '@dronedelivery/platform';
+import { APP_CONFIG, STORE_PROBES, closeRedis, createCheckedRedisClient, redisProbe, type RedisRequirements } from '@dronedelivery/platform';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
@@ -28,11 +19,7 @@ export const WORKFLOW_REDIS_REQUIREMENTS: RedisRequirements = {
     {
       provide: WORKFLOW_REDIS,
       inject: [APP_CONFIG],
-      useFactory: async (config: WorkflowConfig) => {
-        const redis = createRedisClient(redisSettings(config), 'workflow');
-        await requireRedisCapabilities(redis, WORKFLOW_REDIS_REQUIREMENTS, { name: 'workflow', bootWaitMs: config.REDIS_CONNECT_TIMEOUT_MS });
-        return redis;
-      },
+      useFactory: (config: WorkflowConfig) => createCheckedRedisClient(config, 'workflow', WORKFLOW_REDIS_REQUIREMENTS),
     },
     // Readiness = our own Redis only; a downstream outage is what the saga's retries are for.
     { provide: STORE_PROBES, inject: [WORKFLOW_REDIS], useFactory: (redis: Redis) => [redisProbe(redis)] },
