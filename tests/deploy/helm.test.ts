@@ -60,6 +60,15 @@ afterAll(() => {
 
 // ---- helpers ----
 
+/** --set flags of a SecretProviderClass mounting the telemetry connection string from Key Vault. */
+const TELEMETRY_SECRET_MOUNT = setArgs([
+  'secretProviderClass.enabled=true',
+  'secretProviderClass.objects[0].objectName=appinsights-connection-string',
+  'secretProviderClass.objects[0].env=APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/',
+  'global.azure.tenantId=11111111-1111-1111-1111-111111111111',
+]);
+
 /** The `--set` flags of a chart README's minimal install (between the minimal-install markers). */
 function minimalSet(chart: Exclude<Chart, 'dronedelivery-lib'>): string[] {
   const readme = readFileSync(join(repoRoot, 'charts', chart, 'README.md'), 'utf8');
@@ -392,16 +401,7 @@ describe('service charts render valid, hardened objects', () => {
   it('the optional SecretProviderClass mounts Key Vault secrets and syncs the ones named as env', async () => {
     const objects = await render('package', [
       ...setArgs(minimalSet('package')),
-      '--set',
-      'secretProviderClass.enabled=true',
-      '--set',
-      'secretProviderClass.objects[0].objectName=appinsights-connection-string',
-      '--set',
-      'secretProviderClass.objects[0].env=APPLICATIONINSIGHTS_CONNECTION_STRING',
-      '--set',
-      'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/',
-      '--set',
-      'global.azure.tenantId=11111111-1111-1111-1111-111111111111',
+      ...TELEMETRY_SECRET_MOUNT,
     ]);
     checkService(objects, 'package');
     const spc = find<K8sObject & { spec: { parameters: Record<string, string>; secretObjects: { secretName: string }[] } }>(objects, 'SecretProviderClass', 'package');
@@ -641,16 +641,7 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
       ...minimal(),
       '--set',
       'seed.enabled=true',
-      '--set',
-      'secretProviderClass.enabled=true',
-      '--set',
-      'secretProviderClass.objects[0].objectName=appinsights-connection-string',
-      '--set',
-      'secretProviderClass.objects[0].env=APPLICATIONINSIGHTS_CONNECTION_STRING',
-      '--set',
-      'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/',
-      '--set',
-      'global.azure.tenantId=11111111-1111-1111-1111-111111111111',
+      ...TELEMETRY_SECRET_MOUNT,
     ]);
     const seed = find<JobObject>(objects, 'Job', SEED).spec.template.spec;
     const service = find<DeploymentObject>(objects, 'Deployment', 'dronescheduler').spec.template.spec;
