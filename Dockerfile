@@ -1,8 +1,12 @@
 # One image per service, from one file: docker build --build-arg SERVICE=gateway -t dronedelivery/gateway .
 # Stages: manifests (package.json files + lockfile), build (all workspaces compiled once; shared by every
-# service's build through the layer cache), prod-deps (only the chosen service's production dependencies), runtime (compiled code + those
-# dependencies, non-root, nothing written outside /tmp, so it runs with a read-only root filesystem).
-ARG NODE_IMAGE=node:22-bookworm-slim
+# service's build through the layer cache), prod-deps (only the chosen service's production dependencies, pruned of
+# what Node never loads), node-runtime (the base without npm, npx, corepack, yarn and C headers), runtime (compiled
+# code + those dependencies, non-root, nothing written outside /tmp, so it runs with a read-only root filesystem).
+#
+# The base is pinned by digest (the multi-arch index of node:22-bookworm-slim, as published on Docker Hub; bump tag
+# and digest together). NODE_IMAGE overrides it, e.g. with the locally made base of tools/docker/node-base-image.sh.
+ARG NODE_IMAGE=node:22-bookworm-slim@sha256:f3a68cf41a855d227d1b0ab832bed9749469ef38cf4f58182fb8c893bc462383
 
 # Manifests only: dependency layers are rebuilt only when a manifest or the lockfile changes.
 FROM ${NODE_IMAGE} AS manifests
@@ -42,8 +46,29 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts --prefer-offline --no-aud
       (function walk(n) { for (const d of Object.values(n.dependencies || {})) { if (d.extraneous && d.path) paths.add(d.path); walk(d); } })(JSON.parse(fs.readFileSync("/tmp/tree.json", "utf8"))); \
       for (const p of paths) fs.rmSync(p, { recursive: true, force: true }); console.log("removed " + paths.size + " extraneous packages");' \
  && npm ls --omit=dev --all --workspace "services/${SERVICE}" > /dev/null
+# Then what Node never loads: documentation (*.md), source maps, TypeScript sources and declarations, build info, and
+# test folders inside packages (a package itself named "test" stays). Licences and everything requirable stay.
+RUN node -e 'const fs = require("fs"), path = require("path"); let files = 0, bytes = 0; \
+      const drop = (p) => { bytes += fs.statSync(p).size; fs.rmSync(p, { recursive: true, force: true }); files += 1; }; \
+      const walk = (dir, kind) => { for (const e of fs.readdirSync(dir, { withFileTypes: true })) { const p = path.join(dir, e.name); \
+        if (e.isDirectory()) { if (kind === "modules") walk(p, e.name.startsWith("@") ? "scope" : "package"); else if (kind === "scope") walk(p, "package"); \
+          else if (e.name === "node_modules") walk(p, "modules"); else if (["__tests__", "test", "tests", ".github"].includes(e.name)) fs.rmSync(p, { recursive: true, force: true }); \
+          else walk(p, "package"); } \
+        else if (e.isFile() && /\.(md|markdown|map|ts|mts|cts|tsbuildinfo)$/i.test(e.name)) drop(p); } }; \
+      walk("/app/node_modules", "modules"); console.log("pruned " + files + " files (" + (bytes / 1e6).toFixed(1) + " MB) and test folders");'
 
-FROM ${NODE_IMAGE} AS runtime
+# The base's file system without the package managers and headers, flattened into one layer (deleting them in a
+# later layer would not make the image smaller). The base has no rm, so node deletes.
+FROM ${NODE_IMAGE} AS node-runtime-files
+RUN node -e 'for (const p of ["/usr/local/lib/node_modules", "/usr/local/bin/npm", "/usr/local/bin/npx", "/usr/local/bin/corepack", \
+      "/usr/local/bin/yarn", "/usr/local/bin/yarnpkg", "/usr/local/include/node", "/usr/local/share/doc/node", "/usr/local/share/man", \
+      "/usr/local/share/systemtap", "/root/.npm"]) require("fs").rmSync(p, { recursive: true, force: true }); \
+      for (const d of require("fs").existsSync("/opt") ? require("fs").readdirSync("/opt") : []) if (d.startsWith("yarn")) require("fs").rmSync("/opt/" + d, { recursive: true, force: true });'
+FROM scratch AS node-runtime
+COPY --from=node-runtime-files / /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+FROM node-runtime AS runtime
 ARG SERVICE
 LABEL org.opencontainers.image.title="dronedelivery-${SERVICE}" \
       org.opencontainers.image.description="dronedelivery ${SERVICE} service"

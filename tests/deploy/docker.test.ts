@@ -92,14 +92,48 @@ function token(ownerId: string): string {
   return output.trim().split('\n').at(-1) ?? '';
 }
 
-it('builds one image per service with only that service’s production dependencies, and reports the sizes', async () => {
-  const sizes: Record<string, string> = {};
-  for (const service of [...SERVICES, 'node-base'] as const) {
-    const name = service === 'node-base' ? BASE_IMAGE : image(service);
-    const bytes = Number(await engine.docker(['image', 'inspect', name, '--format', '{{.Size}}']));
-    sizes[service] = `${(bytes / 1e6).toFixed(0)} MB`;
+/**
+ * Size budgets in MB for what each service adds on top of the runtime base (its node_modules, the platform library
+ * and its code): the same bytes on any base image, so the budget holds for the default node:22-bookworm-slim base
+ * too. The runtime base itself (the base without npm, npx, corepack, yarn and headers) has its own budget here.
+ */
+const ADDED_BUDGET_MB: Record<Service, number> = { gateway: 90, workflow: 90, package: 95, dronescheduler: 105, delivery: 90 };
+const LOCAL_RUNTIME_BASE_BUDGET_MB = 140;
+
+it('builds one image per service with only that service’s production dependencies, within its size budget', async () => {
+  const mb = (bytes: number) => Math.round(bytes / 1e6);
+  const report: Record<string, { total: number; added: number }> = {};
+  let runtimeBase = 0;
+  for (const service of SERVICES) {
+    const total = Number(await engine.docker(['image', 'inspect', image(service), '--format', '{{.Size}}']));
+    // Layers newest first: the oldest is the flattened runtime base (FROM scratch + COPY of the base's files).
+    const layers = (await engine.docker(['history', '--no-trunc', '--human=false', '--format', '{{.Size}}', image(service)])).split('\n').map(Number);
+    runtimeBase = layers.at(-1) ?? 0;
+    report[service] = { total: mb(total), added: mb(total - runtimeBase) };
   }
-  console.log(`image sizes (base ${BASE_IMAGE}): ${JSON.stringify(sizes)}`);
+  const base = Number(await engine.docker(['image', 'inspect', BASE_IMAGE, '--format', '{{.Size}}']));
+  console.log(
+    `image sizes in MB on ${BASE_IMAGE} (${mb(base)} MB; as the runtime base without npm: ${mb(runtimeBase)} MB), total and added by the service: ${JSON.stringify(report)}`,
+  );
+  for (const service of SERVICES) expect(report[service].added, `${service}: MB added on top of the runtime base`).toBeLessThanOrEqual(ADDED_BUDGET_MB[service]);
+  expect(mb(runtimeBase)).toBeLessThanOrEqual(LOCAL_RUNTIME_BASE_BUDGET_MB);
+  expect(runtimeBase).toBeLessThan(base);
+
+  // No package manager in the runtime image, and nothing in node_modules that Node never loads.
+  const inImage = (service: Service, script: string) => engine.docker(['run', '--rm', '--network=none', '--entrypoint', 'node', image(service), '-e', script]);
+  expect(
+    await inImage(
+      'gateway',
+      'console.log(["/usr/local/lib/node_modules/npm", "/usr/local/bin/npm", "/usr/local/bin/npx", "/usr/local/bin/corepack", "/usr/local/bin/yarn"].filter((p) => require("fs").existsSync(p)).join(","))',
+    ),
+  ).toBe('');
+  const leftovers = await inImage(
+    'package',
+    'const fs = require("fs"), path = require("path"); const found = []; (function walk(d) { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) walk(p); else if (/\\.(md|map|d\\.ts)$/.test(e.name)) found.push(p); } })("/app/node_modules"); console.log([found.length, ...found.slice(0, 3)].join(" "))',
+  );
+  expect(leftovers).toBe('0');
+  // Swagger UI is served at /docs in every environment (libs/platform), so its assets stay.
+  expect(await inImage('package', 'console.log(require("fs").existsSync(require.resolve("swagger-ui-dist/swagger-ui-bundle.js")))')).toBe('true');
 
   const config = JSON.parse(await engine.docker(['image', 'inspect', image('gateway'), '--format', '{{json .Config}}']));
   expect(config.User).toBe('1000:1000');
@@ -162,6 +196,12 @@ it('runs every service read-only as uid 1000: ready, one real call each, and one
     for (const service of SERVICES) console.error(`--- ${service}\n${await engine.docker(['logs', '--tail', '40', service]).catch((e: Error) => e.message)}`);
     throw error;
   }
+
+  // Swagger UI is served from the pruned image (its assets are kept; only maps and docs of packages are gone).
+  const docs = await fetch(`${url('package')}/docs`);
+  expect(docs.status).toBe(200);
+  expect(await docs.text()).toContain('swagger-ui');
+  expect((await fetch(`${url('package')}/docs/swagger-ui-bundle.js`)).status).toBe(200);
 
   // The seed command ships in the image too: a one-off container, as a Kubernetes Job would run it.
   await engine.docker([
