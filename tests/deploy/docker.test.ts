@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callJson, CosmosEmulator, eventually, freePort, PostgresServer, RedisServer, untilOk } from '@dronedelivery/testing';
+import { parse } from 'yaml';
+import { callOverSocket, ComposeProject, composeImages, forwardPublishedPort } from './compose-stack';
 import { DockerEngine } from './docker-engine';
 
 /**
@@ -255,3 +257,110 @@ it('runs every service read-only as uid 1000: ready, one real call each, and one
   const exit = JSON.parse(await engine.docker(['inspect', 'delivery', '--format', '{{json .State}}']));
   expect(exit).toMatchObject({ ExitCode: 0, OOMKilled: false });
 }, 300_000);
+
+/**
+ * docker-compose.yml brought up for real with Debian's docker-compose: the images it names made here (the five
+ * services from the builds above; Redis and NGINX from Debian packages by tools/compose/store-images.sh) plus the
+ * local override's PostgreSQL (SQL Server's stand-in) and the tests' Cosmos emulator in a container. They run on a
+ * second engine in a network namespace of its own, so the file's default network, service names, published port
+ * 127.0.0.1:8080, healthcheck gates, one-shot jobs, memory limits and hardening all work as written without
+ * touching this machine's network. The README walkthrough then goes through the compose NGINX.
+ */
+it('docker-compose up: the whole docker-compose.yml (with the local override) serves the README walkthrough through its NGINX', async () => {
+  const images = composeImages();
+  const compose = { started: Date.now() };
+  const step = (what: string) => phase(`compose: ${what} (+${((Date.now() - compose.started) / 1000).toFixed(0)}s)`);
+  execFileSync('bash', [join(ROOT, 'tools/compose/store-images.sh')], {
+    env: { ...engine.env, REDIS_IMAGE: images.redis, NGINX_IMAGE: images.nginx, POSTGRES_IMAGE: images.postgres },
+    stdio: 'pipe',
+  });
+  const emulatorVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules/@vercel/cosmosdb-server/package.json'), 'utf8')).version;
+  await engine.docker(
+    ['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '--build-arg', `COSMOSDB_SERVER_VERSION=${emulatorVersion}`, '-t', images.cosmos, join(ROOT, 'tools/compose/cosmos-emulator')],
+    { timeoutMs: 300_000 },
+  );
+  for (const service of SERVICES) await engine.docker(['tag', image(service), images.services[service]]);
+  step('store, emulator and service images tagged with the compose names');
+
+  const isolated = await DockerEngine.start({ privateNetwork: true });
+  let forwarder: Awaited<ReturnType<typeof forwardPublishedPort>> | undefined;
+  const project = new ComposeProject(isolated, `dronedelivery-ci-${process.pid}`);
+  try {
+    await engine.copyImagesTo(isolated, [...Object.values(images.services), images.redis, images.nginx, images.postgres, images.cosmos]);
+    step('images copied to the isolated engine');
+    // --no-build: every image must already be here (nothing can be pulled or downloaded in that namespace).
+    try {
+      await project.run(['up', '--detach', '--no-build'], 420_000);
+      const services = Object.keys(parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')).services);
+      const states = await project.untilSettled(services, 180_000);
+      step(`up and settled: ${JSON.stringify(states)}`);
+    } catch (error) {
+      console.error(await project.run(['logs', '--no-color', '--tail', '30']).catch((e: Error) => e.message));
+      throw error;
+    }
+
+    // As written: hardened, capped, and only the ingress published (on the namespace's loopback).
+    const inspect = async (service: string) =>
+      JSON.parse(await isolated.docker(['inspect', (await project.run(['ps', '-q', service])).trim()]))[0] as {
+        Config: { User: string };
+        HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; Memory: number; Init: boolean; PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> | null };
+      };
+    const gateway = await inspect('gateway');
+    expect(gateway.Config.User).toBe('1000:1000');
+    expect(gateway.HostConfig).toMatchObject({ ReadonlyRootfs: true, CapDrop: ['ALL'], Memory: 512 * 1024 * 1024, Init: true });
+    expect(gateway.HostConfig.PortBindings ?? {}).toEqual({});
+    expect((await inspect('ingress')).HostConfig.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] });
+
+    forwarder = await forwardPublishedPort(isolated, 8080);
+    const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callOverSocket(forwarder!.socket, method, path, body, headers);
+    expect((await api('GET', '/healthz')).status).toBe(200);
+
+    // The README walkthrough: a token from the gateway container, create, status until Scheduled, read.
+    const bearer = (await project.run(['exec', '-T', 'gateway', 'node', 'dist/tools/token.js', 'owner-1'])).split('\n').at(-1) ?? '';
+    expect(bearer).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const auth = { authorization: `Bearer ${bearer}` };
+    expect((await api('GET', '/api/deliveries/nope/status')).status).toBe(401);
+    const accepted = await api(
+      'POST',
+      '/api/deliveryrequests',
+      {
+        pickupLocation: '1 Main St',
+        dropOffLocation: '9 Side Rd',
+        pickupTime: '2027-01-01T10:00:00Z',
+        deadline: '2027-01-01T12:00:00Z',
+        expedited: false,
+        confirmationRequired: 'None',
+        packageInfo: { packageId: 'pkg-compose-1', size: 'Small', weight: 2.5, tag: 'books' },
+      },
+      { ...auth, 'idempotency-key': 'first-try', 'x-request-id': 'compose-walkthrough-1' },
+    );
+    expect(accepted.status).toBe(202);
+    expect(accepted.headers['x-request-id']).toBe('compose-walkthrough-1');
+    const deliveryId: string = accepted.body.deliveryId;
+    const status = await eventually(
+      async () => {
+        const current = await api('GET', `/api/deliveries/${deliveryId}/status`, undefined, auth);
+        if (current.body?.status !== 'Scheduled') throw new Error(`status ${JSON.stringify(current.body)}`);
+        return current.body;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(status.droneId).toMatch(/\S/);
+    const delivery = await api('GET', `/api/deliveries/${deliveryId}`, undefined, auth);
+    expect(delivery.status).toBe(200);
+    expect(delivery.body).toMatchObject({ id: deliveryId, droneId: status.droneId });
+    // The package went through the package service into the compose Cosmos emulator.
+    const parcel = await api('GET', '/api/packages/pkg-compose-1', undefined, auth);
+    expect(parcel.status).toBe(200);
+    expect(parcel.body).toMatchObject({ id: 'pkg-compose-1', size: 'Small' });
+    step('walkthrough done');
+
+    await project.run(['down', '--volumes', '--timeout', '30'], 180_000);
+    expect(await isolated.docker(['ps', '--all', '--quiet'])).toBe('');
+    expect(await isolated.docker(['volume', 'ls', '--quiet'])).toBe('');
+    step('down -v');
+  } finally {
+    await forwarder?.stop();
+    await isolated.stop();
+  }
+}, 900_000);
