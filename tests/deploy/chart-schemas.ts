@@ -16,7 +16,10 @@ import { WORKFLOW_SECRETS, workflowConfigSchema } from '../../services/workflow/
 
 export const SERVICES = ['gateway', 'workflow', 'package', 'dronescheduler', 'delivery'] as const;
 export type Service = (typeof SERVICES)[number];
-export const CHARTS = ['dronedelivery-lib', ...SERVICES, 'dronedelivery'] as const;
+/** Charts that are not a service (no Deployment, no config schema): the load generator Job. */
+export const TOOL_CHARTS = ['loadgenerator'] as const;
+export type ToolChart = (typeof TOOL_CHARTS)[number];
+export const CHARTS = ['dronedelivery-lib', ...SERVICES, ...TOOL_CHARTS, 'dronedelivery'] as const;
 export type Chart = (typeof CHARTS)[number];
 
 type Schema = Record<string, unknown>;
@@ -336,6 +339,7 @@ function umbrellaSchema(): Schema {
       global: globalSchema(),
       'dronedelivery-lib': freeObject('the library chart (no values)'),
       ...Object.fromEntries(SERVICES.map((name) => [name, service(name)])),
+      loadgenerator: { type: 'object', description: 'values of charts/loadgenerator (validated by that chart\u2019s schema)', properties: { enabled: boolean() } },
       resourceQuota: strictObject({ enabled: boolean(), hard: resourceMap() }, ['enabled', 'hard']),
       limitRange: strictObject({ enabled: boolean(), default: resourceMap(), defaultRequest: resourceMap(), max: resourceMap() }, ['enabled', 'default', 'defaultRequest', 'max']),
       networkPolicy: strictObject(
@@ -360,8 +364,105 @@ function librarySchema(): Schema {
   };
 }
 
+/** charts/loadgenerator: the generator's flags as values (tools/loadgen/README.md), the Job, identity, network policy. */
+function loadgeneratorSchema(): Schema {
+  const duration = (): Schema => ({ type: ['string', 'integer'], pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)?$' });
+  const fraction = (): Schema => ({ type: ['string', 'number'], pattern: '^$|^(0(\\.[0-9]+)?|1(\\.0+)?)$', minimum: 0, maximum: 1 });
+  const dnsLabel = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'loadgenerator chart values',
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      enabled: { type: 'boolean', description: 'Read by the umbrella chart (dependency condition)' },
+      global: globalSchema(),
+      'dronedelivery-lib': freeObject('values Helm keeps for the library chart dependency (none are read)'),
+      image: strictObject(
+        {
+          registry: string(),
+          repository: string(),
+          tag: string(),
+          digest: string({ pattern: '^$|^sha256:[0-9a-f]{64}$' }),
+          pullPolicy: string({ enum: ['Always', 'IfNotPresent', 'Never'] }),
+        },
+        ['repository', 'pullPolicy'],
+      ),
+      imagePullSecrets: array(strictObject({ name: string({ minLength: 1 }) }, ['name'])),
+      target: string({ pattern: '^$|^https?://' }),
+      gateway: strictObject({ serviceName: string({ pattern: dnsLabel }), port: integer(1, 65535) }, ['serviceName', 'port']),
+      rate: { type: ['number', 'string'], pattern: '^[0-9]+(\\.[0-9]+)?$', exclusiveMinimum: 0 },
+      duration: duration(),
+      ramp: duration(),
+      users: integer(0),
+      think: string({ pattern: '^$|^[0-9]+(\\.[0-9]+)?(ms|s)?(-[0-9]+(\\.[0-9]+)?(ms|s)?)?$' }),
+      poll: { ...duration(), pattern: '^$|^[0-9]+(\\.[0-9]+)?(ms|s|m|h)?$' },
+      fleet: integer(0),
+      windowStart: string({ pattern: '^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}T' }),
+      mix: {
+        type: 'object',
+        description: 'scenario → weight (the generator\u2019s scenarios)',
+        additionalProperties: false,
+        minProperties: 1,
+        properties: Object.fromEntries(['create-and-track', 'cancel', 'reschedule', 'confirm', 'browse'].map((name) => [name, { type: 'number', minimum: 0 }])),
+      },
+      thresholds: strictObject({ maxP99Ms: integer(0), maxErrorRate: fraction(), minE2eRate: fraction() }, ['maxP99Ms', 'maxErrorRate', 'minE2eRate']),
+      auth: strictObject(
+        {
+          mode: string({ enum: ['entra', 'none'] }),
+          entraScope: string({ minLength: 1 }),
+          ownerPrefix: string({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' }),
+          owners: integer(1),
+        },
+        ['mode', 'entraScope', 'ownerPrefix', 'owners'],
+      ),
+      extraArgs: array(string()),
+      report: strictObject(
+        { mountPath: string({ pattern: '^/' }), existingClaim: string(), subPath: string({ pattern: '^$|^[^/].*' }), sizeLimit: quantity() },
+        ['mountPath', 'existingClaim', 'sizeLimit'],
+      ),
+      job: strictObject({ backoffLimit: integer(0, 10), activeDeadlineSeconds: integer(30), ttlSecondsAfterFinished: integer(0) }, ['backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished']),
+      waitForGateway: strictObject(
+        { enabled: boolean(), path: string({ pattern: '^/' }), timeoutSeconds: integer(1), intervalSeconds: integer(1) },
+        ['enabled', 'path', 'timeoutSeconds', 'intervalSeconds'],
+      ),
+      resources: strictObject(
+        {
+          requests: strictObject({ cpu: quantity(), memory: quantity() }, ['cpu', 'memory']),
+          limits: strictObject({ cpu: quantity(), memory: quantity() }, ['cpu', 'memory']),
+        },
+        ['requests', 'limits'],
+      ),
+      tmpSizeLimit: quantity(),
+      priorityClassName: string(),
+      podLabels: { type: 'object', additionalProperties: { type: 'string' } },
+      podAnnotations: { type: 'object', additionalProperties: { type: 'string' } },
+      nodeSelector: { type: 'object', additionalProperties: { type: 'string' } },
+      tolerations: array(freeObject('a toleration')),
+      affinity: freeObject('a pod affinity'),
+      identity: strictObject({ clientId: string({ pattern: GUID }) }, ['clientId']),
+      networkPolicy: strictObject(
+        {
+          enabled: boolean(),
+          admitToGateway: boolean(),
+          ingressController: strictObject(
+            { enabled: boolean(), namespaceSelector: selector(), podSelector: selector(), ports: array(integer(1, 65535)) },
+            ['enabled', 'namespaceSelector', 'podSelector', 'ports'],
+          ),
+          dns: strictObject({ namespaceSelector: selector(), podSelector: selector() }, ['namespaceSelector', 'podSelector']),
+          entraEgress: array(strictObject({ to: array(freeObject('a NetworkPolicy peer')), ports: array(freeObject('a NetworkPolicy port')) }, ['to', 'ports'])),
+          extraEgress: array(freeObject('a NetworkPolicy egress rule')),
+        },
+        ['enabled', 'admitToGateway', 'ingressController', 'dns', 'entraEgress', 'extraEgress'],
+      ),
+    },
+    required: ['image', 'target', 'gateway', 'rate', 'duration', 'ramp', 'windowStart', 'fleet', 'mix', 'thresholds', 'auth', 'report', 'job', 'waitForGateway', 'resources', 'identity', 'networkPolicy'],
+  };
+}
+
 export function chartSchema(chart: Chart): Schema {
   if (chart === 'dronedelivery') return umbrellaSchema();
+  if (chart === 'loadgenerator') return loadgeneratorSchema();
   if (chart === 'dronedelivery-lib') return librarySchema();
   return serviceChartSchema(chart);
 }

@@ -22,7 +22,7 @@ import { gatewayConfigSchema } from '../../services/gateway/src/config';
 import { packageConfigSchema } from '../../services/package/src/config';
 import { workflowConfigSchema } from '../../services/workflow/src/config';
 import { callGraph, callersOf } from './call-graph';
-import { CHARTS, type Chart, SERVICES, type Service, chartSchemaText, configSettings } from './chart-schemas';
+import { CHARTS, type Chart, SERVICES, type Service, TOOL_CHARTS, chartSchemaText, configSettings } from './chart-schemas';
 import { Helm, copyCharts, helmBinary, repoRoot } from './helm';
 import { type K8sObject, kindKey, parseManifests, validateObject } from './k8s-validate';
 import { ingressSettings, renderNginxConfig } from '../../tools/local/nginx-config.mjs';
@@ -49,7 +49,7 @@ beforeAll(async () => {
   helm = new Helm(helmBinary(), join(scratch, 'home'));
   ({ dir: charts, cleanup: cleanupCharts } = copyCharts());
   // The service charts vendor the library; the umbrella vendors the service charts (with their library).
-  await Promise.all(SERVICES.map((service) => helm.ok(['dependency', 'build', service], charts)));
+  await Promise.all([...SERVICES, ...TOOL_CHARTS].map((chart) => helm.ok(['dependency', 'build', chart], charts)));
   await helm.ok(['dependency', 'build', 'dronedelivery'], charts);
 }, 120_000);
 

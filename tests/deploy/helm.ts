@@ -99,8 +99,8 @@ export function copyCharts(): { dir: string; cleanup: () => void } {
   return { dir: join(dir, 'charts'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The service charts that vendor the library chart; the umbrella vendors them. */
-const SERVICE_CHARTS = ['gateway', 'workflow', 'package', 'dronescheduler', 'delivery'];
+/** The charts that vendor the library chart (the services and the load generator); the umbrella vendors them. */
+const SERVICE_CHARTS = ['gateway', 'workflow', 'package', 'dronescheduler', 'delivery', 'loadgenerator'];
 
 /**
  * A helm with its own home and a scratch copy of charts/ whose dependencies are built, ready for `helm template`
