@@ -15,4 +15,5 @@ export * from './logging/logging';
 export * from './metrics/metrics';
 export * from './redis/redis';
 export * from './redis/redis-capabilities';
+export * from './telemetry/synthetic';
 export * from './telemetry/trace-context';

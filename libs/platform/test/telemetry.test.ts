@@ -89,6 +89,88 @@ describe('telemetry (Application Insights distro in a running service)', () => {
     expect(requestLog).toMatchObject({ traceId: operationId, requestId: expect.any(String) });
   });
 
+  it('marks synthetic requests: server and dependency spans carry synthetic_request and the synthetic source, the upstream gets the baggage, the log line synthetic', async () => {
+    upstream.requests.length = 0;
+    const before = ingestion.envelopes.length;
+    probe = await spawnProbe({
+      UPSTREAM_URL: upstream.url,
+      APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString(),
+      NODE_EXTRA_CA_CERTS: cert.certPath,
+      OTEL_TRACES_SAMPLER: 'always_on',
+      // A deployment that names its propagators without baggage still gets it (the mark travels in it).
+      OTEL_PROPAGATORS: 'tracecontext',
+      APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL: 'true',
+      LOG_LEVEL: 'info',
+    });
+    await probe.waitUntil('/health/ready');
+    const ask = async (via: string, headers: Record<string, string>) => expect((await fetch(`${probe!.url}/probe?via=${via}`, { headers })).status).toBe(200);
+    await ask('baggage', { baggage: 'tenant=t1,synthetic_request=true' });
+    await ask('header', { 'x-synthetic-request': 'true' });
+    await ask('none', {});
+    probe.signal('SIGTERM');
+    expect(await probe.exited).toEqual({ code: 0, signal: null });
+
+    // The exported URL has no query string: the three requests are told apart by their order.
+    const envelopes = await eventually(() => {
+      const found = ingestion.envelopes
+        .slice(before)
+        .filter((e) => e.data.baseType === 'RequestData' && String(e.data.baseData.url ?? '').endsWith('/probe'))
+        .sort((x, y) => Date.parse(x.time) - Date.parse(y.time));
+      if (found.length < 3) throw new Error(`missing request envelopes; received ${found.length}`);
+      return found;
+    });
+    const dependencyOf = (request: TelemetryEnvelope) =>
+      eventually(() => {
+        const found = ingestion.envelopes.find((e) => e.data.baseType === 'RemoteDependencyData' && e.tags['ai.operation.id'] === request.tags['ai.operation.id']);
+        if (!found) throw new Error('missing dependency envelope');
+        return found;
+      });
+    const properties = (e: TelemetryEnvelope) => (e.data.baseData.properties ?? {}) as Record<string, string>;
+    for (const marked of envelopes.slice(0, 2)) {
+      // A custom dimension for dashboards, and Application Insights' own synthetic-source field.
+      expect(properties(marked).synthetic_request).toBe('true');
+      expect(marked.tags['ai.operation.syntheticSource']).toBe('True');
+      const dependency = await dependencyOf(marked);
+      expect(properties(dependency).synthetic_request).toBe('true');
+    }
+    const plain = envelopes[2];
+    expect(properties(plain)).not.toHaveProperty('synthetic_request');
+    expect(plain.tags).not.toHaveProperty('ai.operation.syntheticSource');
+    expect(properties(await dependencyOf(plain))).not.toHaveProperty('synthetic_request');
+
+    // The baggage went on with the calls (W3C baggage propagator), once per request, the caller's other entries too.
+    expect(upstream.requests).toHaveLength(3);
+    const [viaBaggage, viaHeader, unmarked] = upstream.requests.map((r) => r.headers);
+    expect(String(viaBaggage.baggage).split(',').map((m) => m.trim()).sort()).toEqual(['synthetic_request=true', 'tenant=t1']);
+    expect(viaBaggage['x-synthetic-request']).toBe('true');
+    expect(viaHeader.baggage).toBe('synthetic_request=true');
+    expect(viaHeader['x-synthetic-request']).toBe('true');
+    expect(unmarked.baggage).toBeUndefined();
+    expect(unmarked['x-synthetic-request']).toBeUndefined();
+
+    const logged = probe.output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { req?: { url?: string }; synthetic?: boolean });
+    const lineFor = (via: string) => logged.find((entry) => entry.req?.url === `/probe?via=${via}`);
+    expect(lineFor('baggage')?.synthetic).toBe(true);
+    expect(lineFor('header')?.synthetic).toBe(true);
+    expect(lineFor('none')).toBeDefined();
+    expect(lineFor('none')).not.toHaveProperty('synthetic');
+  });
+
+  it('marks synthetic requests with telemetry off too: the upstream gets X-Synthetic-Request and the baggage entry', async () => {
+    upstream.requests.length = 0;
+    probe = await spawnProbe({ UPSTREAM_URL: upstream.url, APPLICATIONINSIGHTS_CONNECTION_STRING: undefined });
+    await probe.waitUntil('/health/ready');
+    expect((await fetch(`${probe.url}/probe`, { headers: { 'x-synthetic-request': 'true' } })).status).toBe(200);
+    expect((await fetch(`${probe.url}/probe`)).status).toBe(200);
+    expect(upstream.requests.map((r) => [r.headers['x-synthetic-request'], r.headers.baggage])).toEqual([
+      ['true', 'synthetic_request=true'],
+      [undefined, undefined],
+    ]);
+  });
+
   it('stays off without a connection string: nothing is instrumented, no traceparent is sent', async () => {
     expect(initTelemetry({ serviceName: 'probe', connectionString: undefined })).toBe(false);
     expect(initTelemetry({ serviceName: 'probe', connectionString: '' })).toBe(false);

@@ -29,6 +29,16 @@ export const gatewayConfigSchema = platformConfigSchema
     AUTH_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
     /** The app role that grants operator access (Entra app roles arrive in the `roles` claim). */
     AUTH_OPS_ROLE: z.string().min(1).default('Ops'),
+    /**
+     * The app role of load generators: may act for owners whose id starts with LOADTEST_OWNER_PREFIX (and nothing
+     * else), and shares the RATE_LIMIT_LOADTEST_* budget instead of the per-caller one.
+     */
+    AUTH_LOADTEST_ROLE: z.string().min(1).default('LoadTest'),
+    /** Synthetic owners' id prefix: an id per ID_PATTERN's rules, at most 32 characters, so prefixed ids still fit. */
+    LOADTEST_OWNER_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, { error: "must be 1-32 letters, digits, '-' or '_', starting with a letter or digit" })
+      .default('loadtest-'),
     /** Where local mode keeps its development signing key; relative paths resolve from the working directory. */
     AUTH_LOCAL_KEY_DIR: z.string().min(1).default('.local/auth'),
     DELIVERY_URL: serviceUrl().default('http://127.0.0.1:3004'),
@@ -39,12 +49,18 @@ export const gatewayConfigSchema = platformConfigSchema
     /** Requests per client (authenticated caller, else IP) per window, counted in Redis so the limit holds across replicas. */
     RATE_LIMIT_MAX: positiveInt().default(600),
     RATE_LIMIT_WINDOW_MS: positiveInt().default(60_000),
+    /** One budget shared by every caller with the AUTH_LOADTEST_ROLE (all replicas), instead of the per-caller one. */
+    RATE_LIMIT_LOADTEST_MAX: positiveInt().default(600_000),
+    RATE_LIMIT_LOADTEST_WINDOW_MS: positiveInt().default(60_000),
   })
   .superRefine((config, context) => {
     if (config.AUTH_MODE === 'entra') {
       for (const key of ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI'] as const) {
         if (!config[key]) context.addIssue({ code: 'custom', path: [key], message: 'required when AUTH_MODE=entra' });
       }
+    }
+    if (config.AUTH_LOADTEST_ROLE === config.AUTH_OPS_ROLE) {
+      context.addIssue({ code: 'custom', path: ['AUTH_LOADTEST_ROLE'], message: 'must differ from AUTH_OPS_ROLE' });
     }
     // WAIT runs on the shared connection: a WAIT longer than the command timeout would be cut off as a Redis outage.
     if (config.REDIS_WAIT_REPLICAS > 0 && config.REDIS_WAIT_TIMEOUT_MS >= config.REDIS_COMMAND_TIMEOUT_MS) {

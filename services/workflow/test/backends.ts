@@ -39,8 +39,9 @@ export class Backends {
     await run(process.execPath, [join(services, 'dronescheduler/dist/seed.js'), '--drones', String(fleetSize)], { env: { PATH: process.env.PATH, ...db } });
     this.packagePort = await freePort();
     this.packageService = this.spawnPackage();
-    this.droneScheduler = ServiceProcess.spawn({ args: [join(services, 'dronescheduler/dist/main.js')], port: await freePort(), env: { ...db, LOG_LEVEL: 'warn' } });
-    this.delivery = ServiceProcess.spawn({ args: [join(services, 'delivery/dist/main.js')], port: await freePort(), env: { REDIS_URL: this.deliveryRedis.url, LOG_LEVEL: 'warn' } });
+    // LOG_LEVEL info: the request log lines show whether a call arrived marked synthetic.
+    this.droneScheduler = ServiceProcess.spawn({ args: [join(services, 'dronescheduler/dist/main.js')], port: await freePort(), env: { ...db, LOG_LEVEL: 'info' } });
+    this.delivery = ServiceProcess.spawn({ args: [join(services, 'delivery/dist/main.js')], port: await freePort(), env: { REDIS_URL: this.deliveryRedis.url, LOG_LEVEL: 'info' } });
     await Promise.all([this.packageService, this.droneScheduler, this.delivery].map((service) => service.waitUntil('/health/ready', 30_000)));
     this.redis = new Redis(this.streamRedis.url);
   }
@@ -50,7 +51,7 @@ export class Backends {
     return ServiceProcess.spawn({
       args: [join(services, 'package/dist/main.js')],
       port: this.packagePort,
-      env: { COSMOS_ENDPOINT: this.cosmos.endpoint, COSMOS_AUTH: 'key', COSMOS_KEY: this.cosmos.key, COSMOS_TLS_CA_PATH: this.cosmos.caPath, LOG_LEVEL: 'warn' },
+      env: { COSMOS_ENDPOINT: this.cosmos.endpoint, COSMOS_AUTH: 'key', COSMOS_KEY: this.cosmos.key, COSMOS_TLS_CA_PATH: this.cosmos.caPath, LOG_LEVEL: 'info' },
     });
   }
 

@@ -79,9 +79,9 @@ function newDelivery(weightKg = 1, hour = 10) {
 }
 
 /** XADD exactly as the gateway's commandEntry does (docs/command-stream.md). Returns the stream id. */
-async function append(type: string, deliveryId: string, payload: object, commandId: string = randomUUID()): Promise<string> {
+async function append(type: string, deliveryId: string, payload: object, commandId: string = randomUUID(), extra: string[] = []): Promise<string> {
   const traceparent = `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01`;
-  const fields = ['type', type, 'commandId', commandId, 'deliveryId', deliveryId, 'ownerId', 'owner-1', 'payload', JSON.stringify(payload), 'requestedAt', new Date().toISOString(), 'traceparent', traceparent];
+  const fields = ['type', type, 'commandId', commandId, 'deliveryId', deliveryId, 'ownerId', 'owner-1', 'payload', JSON.stringify(payload), 'requestedAt', new Date().toISOString(), 'traceparent', traceparent, ...extra];
   return (await backends.redis.xadd(STREAM, '*', ...fields)) as string;
 }
 
@@ -135,6 +135,57 @@ describe('create', () => {
     expect(events.body.map((e: { type: string }) => e.type)).toEqual(['Created']);
     expect((await delivery(deliveryId)).body.version).toBe(scheduled.version);
     expect((await assignment(deliveryId)).body).toMatchObject({ droneId: scheduled.droneId, status: 'Assigned' });
+  });
+});
+
+describe('synthetic traffic', () => {
+  type LogLine = { message?: string; deliveryId?: string; synthetic?: boolean; req?: { method?: string; url?: string } };
+  const logLines = (service: ServiceProcess): LogLine[] =>
+    service.output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as LogLine];
+        } catch {
+          return []; // a line split across output chunks
+        }
+      });
+  // The saga's calls of a create are PUTs; this test's own status reads (GET) are not the saga's and stay unmarked.
+  const requestLines = (service: ServiceProcess, deliveryId: string, packageId: string) =>
+    logLines(service).filter(
+      (line) => line.message === 'request completed' && line.req?.method === 'PUT' && (line.req.url?.includes(deliveryId) || line.req?.url?.includes(packageId)),
+    );
+
+  it('a synthetic create (baggage in the entry) runs marked: the workflow\'s log line and its calls to package, dronescheduler and delivery', async () => {
+    const synthetic = newDelivery();
+    const plain = newDelivery();
+    await append('create', synthetic.deliveryId, synthetic.payload, randomUUID(), ['baggage', 'tenant=t1,synthetic_request=true']);
+    await append('create', plain.deliveryId, plain.payload);
+    await statusOf(synthetic.deliveryId, 'Scheduled');
+    await statusOf(plain.deliveryId, 'Scheduled');
+
+    const done = (deliveryId: string) => eventually(() => {
+      const line = logLines(workflow).find((entry) => entry.message === 'command done' && entry.deliveryId === deliveryId);
+      expect(line).toBeDefined();
+      return line!;
+    });
+    expect((await done(synthetic.deliveryId)).synthetic).toBe(true);
+    expect(await done(plain.deliveryId)).not.toHaveProperty('synthetic');
+
+    // Each backend logged the saga's call for this delivery marked (it arrived with X-Synthetic-Request and the
+    // baggage entry), and the plain delivery's calls unmarked.
+    for (const backend of [backends.packageService, backends.droneScheduler, backends.delivery]) {
+      const marked = await eventually(() => {
+        const lines = requestLines(backend, synthetic.deliveryId, synthetic.payload.packageInfo.packageId);
+        expect(lines.length).toBeGreaterThan(0);
+        return lines;
+      });
+      expect(marked.every((line) => line.synthetic === true)).toBe(true);
+      const unmarked = requestLines(backend, plain.deliveryId, plain.payload.packageInfo.packageId);
+      expect(unmarked.length).toBeGreaterThan(0);
+      expect(unmarked.some((line) => 'synthetic' in line)).toBe(false);
+    }
   });
 });
 

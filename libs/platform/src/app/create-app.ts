@@ -8,6 +8,10 @@ import type { PlatformConfig } from '../config/config';
 import { createValidationPipe } from '../errors/validation';
 import { logRequest, requestIdFor } from '../logging/logging';
 import { MetricsRegistry } from '../metrics/metrics';
+import { trace } from '@opentelemetry/api';
+import { headersAreSynthetic, markSpanSynthetic, runSynthetic } from '../telemetry/synthetic';
+
+const SYNTHETIC = Symbol('synthetic');
 
 export interface CreateAppOptions {
   serviceName: string;
@@ -51,6 +55,17 @@ export async function createApp(rootModule: DynamicModule | Type, options: Creat
   fastify.removeContentTypeParser(['text/plain']);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // Synthetic traffic (telemetry/synthetic.ts): the server span, active here, gets the attributes.
+    if (headersAreSynthetic(request.headers)) {
+      (request as unknown as Record<symbol, boolean>)[SYNTHETIC] = true;
+      markSpanSynthetic(trace.getActiveSpan());
+    }
+  });
+  // The handler (and everything it calls: logs, outgoing calls, stream commands) runs marked. preValidation rather
+  // than onRequest: body parsing resumes in the socket's async context, which would lose a mark set before it.
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    if ((request as unknown as Record<symbol, boolean>)[SYNTHETIC]) runSynthetic(done);
+    else done();
   });
   const metrics = app.get(MetricsRegistry);
   // Outside a request context PinoLogger.logger is the root logger the LoggerModule options configured.

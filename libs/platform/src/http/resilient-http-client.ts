@@ -2,6 +2,7 @@ import { backOff } from 'exponential-backoff';
 import CircuitBreaker from 'opossum';
 import { type Dispatcher, request as undiciRequest } from 'undici';
 import type { MetricsRegistry } from '../metrics/metrics';
+import { syntheticOutgoingHeaders } from '../telemetry/synthetic';
 
 /** Every number of the resilience policy for one downstream; all come from config. */
 export interface DownstreamPolicy {
@@ -204,7 +205,8 @@ export class ResilientHttpClient {
    * Request/Headers/stream layers, which were most of the saga's CPU (docs/performance.md).
    */
   private async send(request: DownstreamRequest): Promise<DownstreamResponse> {
-    const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+    // Work for a synthetic request stays marked downstream (X-Synthetic-Request, and the baggage entry).
+    const headers: Record<string, string> = { accept: 'application/json', ...syntheticOutgoingHeaders(), ...request.headers };
     let body: string | undefined;
     if (request.body !== undefined) {
       body = JSON.stringify(request.body);

@@ -16,7 +16,7 @@ function capture(level = 'info') {
   return { logger, lines };
 }
 
-const request = (url: string) => ({ id: 'req-1', url, raw: { method: 'GET', url } as IncomingMessage });
+const request = (url: string, headers?: Record<string, string>) => ({ id: 'req-1', url, raw: { method: 'GET', url, headers } as IncomingMessage });
 const reply = (statusCode: number) => ({ statusCode, elapsedTime: 12.4, raw: { statusCode } as ServerResponse });
 
 describe('logRequest', () => {
@@ -39,5 +39,24 @@ describe('logRequest', () => {
     const { logger, lines } = capture();
     for (const url of ['/health/live', '/health/ready', '/metrics']) logRequest(logger, request(url), reply(200));
     expect(lines).toEqual([]);
+  });
+});
+
+describe('synthetic requests', () => {
+  it('marks the line of a request with X-Synthetic-Request: true or baggage synthetic_request=true, and only those', () => {
+    const { logger, lines } = capture();
+    logRequest(logger, request('/api/a', { 'x-synthetic-request': 'true' }), reply(202));
+    logRequest(logger, request('/api/b', { baggage: 'tenant=t1, synthetic_request=true;meta=1' }), reply(200));
+    logRequest(logger, request('/api/c', { 'x-synthetic-request': 'false', baggage: 'synthetic_request=false,other=true' }), reply(200));
+    logRequest(logger, request('/api/d', {}), reply(200));
+    logRequest(logger, request('/api/e'), reply(200));
+    expect(lines.map((line) => [(line.req as { url: string }).url, line.synthetic])).toEqual([
+      ['/api/a', true],
+      ['/api/b', true],
+      ['/api/c', undefined],
+      ['/api/d', undefined],
+      ['/api/e', undefined],
+    ]);
+    expect(Object.keys(lines[3])).not.toContain('synthetic');
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
+import { headersAreSynthetic, isSynthetic } from '../telemetry/synthetic';
 import { currentTraceId } from '../telemetry/trace-context';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -26,9 +27,12 @@ export function loggerParams(serviceName: string, level: string): Params {
       messageKey: 'message',
       timestamp: () => `,"time":"${new Date().toISOString()}"`,
       formatters: { level: (label: string) => ({ level: label }) },
+      // synthetic: only on lines logged for synthetic work (telemetry/synthetic.ts), absent otherwise.
       mixin: () => {
         const traceId = currentTraceId();
-        return traceId ? { traceId } : {};
+        const line: { traceId?: string; synthetic?: true } = traceId ? { traceId } : {};
+        if (isSynthetic()) line.synthetic = true;
+        return line;
       },
       // pino-http first maps the raw request/response (logRequest passes them) to its standard shape; then these.
       serializers: {
@@ -50,11 +54,14 @@ export interface RequestLogger {
 /**
  * One line per finished request, with its id (the one echoed in X-Request-ID) and, through the mixin, its trace
  * id: Fastify runs onResponse hooks inside the request's trace context. Probes and scrapes are not logged.
+ * A synthetic request (X-Synthetic-Request: true, or baggage synthetic_request=true) gets `synthetic: true`.
  */
 export function logRequest(logger: RequestLogger, request: Pick<FastifyRequest, 'id' | 'url' | 'raw'>, reply: Pick<FastifyReply, 'statusCode' | 'elapsedTime' | 'raw'>): void {
   const failed = reply.statusCode >= 500;
   if (!logger.isLevelEnabled(failed ? 'error' : 'info') || UNLOGGED_ROUTES.test(request.url)) return;
-  const line = { requestId: request.id, req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) };
+  const line: Record<string, unknown> = { requestId: request.id, req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) };
+  // Decided from the request's own headers: onResponse does not run inside the request's synthetic context.
+  if (headersAreSynthetic(request.raw.headers)) line.synthetic = true;
   if (failed) logger.error(line, 'request failed');
   else logger.info(line, 'request completed');
 }

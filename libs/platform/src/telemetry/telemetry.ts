@@ -3,7 +3,37 @@
  * before NestJS, Fastify or any HTTP client is required: instrumentation patches modules as they load.
  * It therefore imports nothing from Nest.
  */
+import type { Context, Span } from '@opentelemetry/api';
+import { contextIsSynthetic, isSynthetic, markSpanSynthetic } from './synthetic';
+
 let started = false;
+
+type AzureMonitorOptions = NonNullable<Parameters<typeof import('applicationinsights').useAzureMonitor>[0]>;
+type SpanProcessor = NonNullable<AzureMonitorOptions['spanProcessors']>[number];
+
+/**
+ * Marks every span started for synthetic work (the W3C baggage of its parent context holds synthetic_request=true,
+ * or the platform's own mark is set): a server span whose request came with the baggage, the workflow's spans for a
+ * synthetic command, and the client spans of their outgoing calls. The attributes become custom dimensions in
+ * Application Insights; user_agent.synthetic.type also sets operation_SyntheticSource.
+ */
+export const syntheticSpanProcessor = {
+  onStart(span: Span, parentContext: Context): void {
+    if (contextIsSynthetic(parentContext) || isSynthetic()) markSpanSynthetic(span);
+  },
+  onEnd(): void {},
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
+
+/**
+ * The SDK registers W3C trace context + baggage by default; a deployment that names its propagators in
+ * OTEL_PROPAGATORS gets baggage added, because the synthetic mark travels in it (unless it chose `none`).
+ */
+export function ensureBaggagePropagator(env: NodeJS.ProcessEnv = process.env): void {
+  const names = (env.OTEL_PROPAGATORS ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  if (names.length > 0 && !names.includes('none') && !names.includes('baggage')) env.OTEL_PROPAGATORS = [...names, 'baggage'].join(',');
+}
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -21,6 +51,7 @@ export function initTelemetry(options: TelemetryOptions): boolean {
   const { registerInstrumentations } = require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
+  ensureBaggagePropagator();
   appInsights.useAzureMonitor({
     azureMonitorExporterOptions: { connectionString: options.connectionString },
     samplingRatio: options.samplingRatio ?? 1,
@@ -28,6 +59,7 @@ export function initTelemetry(options: TelemetryOptions): boolean {
     tracesPerSecond: 0,
     enableLiveMetrics: false,
     instrumentationOptions: { http: { enabled: true }, azureSdk: { enabled: true } },
+    spanProcessors: [syntheticSpanProcessor as unknown as SpanProcessor],
   });
   // fetch() runs on undici, which the distro's http instrumentation does not see.
   registerInstrumentations({ instrumentations: [new UndiciInstrumentation()] });

@@ -14,7 +14,11 @@ import { entraTokenVerifier, localTokenVerifier } from './token-verifier';
       provide: AUTHENTICATOR,
       inject: [APP_CONFIG],
       useFactory: async (config: GatewayConfig) => {
-        const common = { clockToleranceSeconds: config.AUTH_CLOCK_SKEW_SECONDS, opsRole: config.AUTH_OPS_ROLE };
+        const common = {
+          clockToleranceSeconds: config.AUTH_CLOCK_SKEW_SECONDS,
+          opsRole: config.AUTH_OPS_ROLE,
+          loadTest: { role: config.AUTH_LOADTEST_ROLE, ownerPrefix: config.LOADTEST_OWNER_PREFIX },
+        };
         if (config.AUTH_MODE === 'entra') {
           // The schema requires all three in entra mode.
           return new Authenticator(

@@ -3,6 +3,7 @@ import type { Principal } from './principal';
 
 const alice: Principal = { ownerId: 'alice', ops: false };
 const operator: Principal = { ownerId: 'op', ops: true };
+const loadGenerator: Principal = { ownerId: 'loadgen', ops: false, loadTestOwnerPrefix: 'loadtest-' };
 
 describe('authorisation rules', () => {
   it('a create belongs to the caller unless ops names another owner', () => {
@@ -29,6 +30,23 @@ describe('authorisation rules', () => {
     expect(() => assertMayQueryOwner(operator, 'bob')).not.toThrow();
     expect(captured(() => assertOps(alice))).toMatchObject({ status: 403 });
     expect(() => assertOps(operator)).not.toThrow();
+  });
+});
+
+describe('the load-test role', () => {
+  it('acts for owners with the synthetic prefix and for itself, never for anyone else', () => {
+    expect(ownerForCreate(loadGenerator, 'loadtest-7')).toBe('loadtest-7');
+    expect(ownerForCreate(loadGenerator, undefined)).toBe('loadgen');
+    expect(captured(() => ownerForCreate(loadGenerator, 'alice'))).toMatchObject({ status: 403, detail: expect.stringContaining("'loadtest-'") });
+    expect(captured(() => ownerForCreate(loadGenerator, 'loadtest-'))).toMatchObject({ status: 403 });
+    expect(captured(() => ownerForCreate(loadGenerator, 'xloadtest-7'))).toMatchObject({ status: 403 });
+    expect(() => assertVisible(loadGenerator, 'loadtest-7', 'x')).not.toThrow();
+    expect(captured(() => assertVisible(loadGenerator, 'alice', 'Delivery d1'))).toEqual(captured(() => assertVisible(loadGenerator, undefined, 'Delivery d1')));
+    expect(() => assertMayQueryOwner(loadGenerator, 'loadtest-7')).not.toThrow();
+    expect(captured(() => assertMayQueryOwner(loadGenerator, 'alice'))).toMatchObject({ status: 403 });
+    expect(captured(() => assertOps(loadGenerator))).toMatchObject({ status: 403 });
+    // Without the role, a synthetic owner is just another owner.
+    expect(captured(() => ownerForCreate(alice, 'loadtest-7'))).toMatchObject({ status: 403 });
   });
 });
 

@@ -5,13 +5,25 @@ import type { Principal } from './principal';
 /** Pure authorisation rules, shared by every route (unit-tested in authorization.spec.ts). */
 
 export function mayActFor(caller: Principal, ownerId: string): boolean {
-  return caller.ops || caller.ownerId === ownerId;
+  return caller.ops || caller.ownerId === ownerId || isSyntheticOwnerOf(caller, ownerId);
 }
 
-/** The owner of a new delivery: the caller by default; someone else only for the ops role. */
+/** The load-test role acts for synthetic owners (the configured prefix), never for anyone else. */
+export function isSyntheticOwnerOf(caller: Principal, ownerId: string): boolean {
+  const prefix = caller.loadTestOwnerPrefix;
+  return prefix !== undefined && ownerId.length > prefix.length && ownerId.startsWith(prefix);
+}
+
+/** The owner of a new delivery: the caller by default; someone else only for the ops role (or load-test for synthetic owners). */
 export function ownerForCreate(caller: Principal, requestedOwnerId: string | undefined): string {
   const ownerId = requestedOwnerId ?? caller.ownerId;
-  if (!mayActFor(caller, ownerId)) throw new ForbiddenProblem('Only the ops role may create deliveries for another owner.');
+  if (!mayActFor(caller, ownerId)) {
+    throw new ForbiddenProblem(
+      caller.loadTestOwnerPrefix === undefined
+        ? 'Only the ops role may create deliveries for another owner.'
+        : `The load-test role may create deliveries only for owners whose id starts with '${caller.loadTestOwnerPrefix}'.`,
+    );
+  }
   return ownerId;
 }
 

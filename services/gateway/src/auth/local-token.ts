@@ -5,6 +5,8 @@ export interface LocalTokenOptions {
   ownerId: string;
   ops?: boolean;
   opsRole?: string;
+  /** Further app roles (e.g. the load-test role), as Entra puts them in `roles`. */
+  roles?: string[];
   /** Lifetime in seconds from now; negative yields an already expired token (tests). */
   ttlSeconds?: number;
   /** Overrides for tests that need a token this gateway must refuse (another audience or issuer). */
@@ -19,7 +21,7 @@ export function signLocalToken(keys: LocalKeys, options: LocalTokenOptions): Pro
     iss: LOCAL_ISSUER,
     aud: LOCAL_AUDIENCE,
     sub: options.ownerId,
-    roles: options.ops ? [options.opsRole ?? 'Ops'] : [],
+    roles: [...(options.ops ? [options.opsRole ?? 'Ops'] : []), ...(options.roles ?? [])],
     iat: Math.min(now, now + ttl),
     exp: now + ttl,
     ...options.claims,

@@ -139,6 +139,15 @@ describe('entra mode (issuer, audience, JWKS over HTTP)', () => {
     expect(await verifier().verify(await sign({ sub: 'sub-only' }))).toEqual({ ownerId: 'sub-only', ops: false });
   });
 
+  it('grants the load-test role from the roles claim only when its name matches exactly', async () => {
+    const withLoadTest = () =>
+      entraTokenVerifier({ issuer, audience, jwksUri, clockToleranceSeconds: 60, opsRole: 'Ops', loadTest: { role: 'LoadTest', ownerPrefix: 'loadtest-' } });
+    expect(await withLoadTest().verify(await sign({ oid: 'generator-oid', roles: ['LoadTest'] }))).toEqual({ ownerId: 'generator-oid', ops: false, loadTestOwnerPrefix: 'loadtest-' });
+    expect(await withLoadTest().verify(await sign({ oid: 'generator-oid', roles: ['loadtest'], role: 'LoadTest' }))).toEqual({ ownerId: 'generator-oid', ops: false });
+    // A verifier configured without the role grants nothing for it.
+    expect(await verifier().verify(await sign({ oid: 'generator-oid', roles: ['LoadTest'] }))).toEqual({ ownerId: 'generator-oid', ops: false });
+  });
+
   it('refuses another issuer or audience', async () => {
     await expect(verifier().verify(await sign({ oid: 'u', iss: 'https://login.microsoftonline.com/other/v2.0' }))).rejects.toThrow(/iss/);
     await expect(verifier().verify(await sign({ oid: 'u', aud: 'api://other' }))).rejects.toThrow(/aud/);

@@ -14,6 +14,13 @@ export interface TokenVerifierOptions {
   algorithms: string[];
   clockToleranceSeconds: number;
   opsRole: string;
+  /** The load-test app role and the synthetic owners' prefix it may act for; without them the role grants nothing. */
+  loadTest?: LoadTestRole;
+}
+
+export interface LoadTestRole {
+  role: string;
+  ownerPrefix: string;
 }
 
 /** Verified tokens remembered at most this long, and at most this many (oldest dropped first). */
@@ -49,7 +56,7 @@ export class TokenVerifier {
       this.verified.delete(token);
     }
     const payload = await this.verifySignatureAndClaims(token);
-    const principal = principalOf(payload, this.options.opsRole);
+    const principal = principalOf(payload, this.options.opsRole, this.options.loadTest);
     this.remember(token, principal, payload.exp);
     return principal;
   }
@@ -87,21 +94,30 @@ export class TokenVerifier {
  * Entra ID puts the user's or app's stable object id in `oid` (`sub` is per application), so `oid` is the owner id;
  * `sub` is the fallback for issuers without `oid` (local tokens). App roles arrive in `roles`.
  */
-export function principalOf(payload: JWTPayload, opsRole: string): Principal {
+export function principalOf(payload: JWTPayload, opsRole: string, loadTest?: LoadTestRole): Principal {
   const ownerId = typeof payload.oid === 'string' ? payload.oid : payload.sub;
   // The owner id becomes part of store keys and command fields: it must be a well-formed id.
   if (typeof ownerId !== 'string' || !ID_PATTERN.test(ownerId)) throw new InvalidTokenError('The token does not name a valid subject.');
   const roles = Array.isArray(payload.roles) ? payload.roles : [];
-  return { ownerId, ops: roles.includes(opsRole) };
+  const principal: Principal = { ownerId, ops: roles.includes(opsRole) };
+  if (loadTest && roles.includes(loadTest.role)) principal.loadTestOwnerPrefix = loadTest.ownerPrefix;
+  return principal;
 }
 
-export function entraTokenVerifier(options: { issuer: string; audience: string; jwksUri: string; clockToleranceSeconds: number; opsRole: string }): TokenVerifier {
+export function entraTokenVerifier(options: {
+  issuer: string;
+  audience: string;
+  jwksUri: string;
+  clockToleranceSeconds: number;
+  opsRole: string;
+  loadTest?: LoadTestRole;
+}): TokenVerifier {
   // createRemoteJWKSet caches the key set and refetches on an unknown kid (key rotation), with a cooldown.
   const keys = createRemoteJWKSet(new URL(options.jwksUri), { timeoutDuration: 5_000 });
   return new TokenVerifier(keys, { ...options, algorithms: ['RS256'] });
 }
 
-export function localTokenVerifier(publicKey: CryptoKey, options: { clockToleranceSeconds: number; opsRole: string }): TokenVerifier {
+export function localTokenVerifier(publicKey: CryptoKey, options: { clockToleranceSeconds: number; opsRole: string; loadTest?: LoadTestRole }): TokenVerifier {
   return new TokenVerifier(publicKey, { ...options, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: [LOCAL_ALGORITHM] });
 }
 

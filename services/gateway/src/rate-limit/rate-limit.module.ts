@@ -18,10 +18,15 @@ export class TooManyRequestsProblem extends ProblemException {
   }
 }
 
+/** The one bucket every caller with the load-test role shares (Redis key gateway:ratelimit:role:loadtest). */
+export const LOADTEST_RATE_LIMIT_KEY = 'role:loadtest';
+
 /**
  * Per-client rate limit on /api routes with @fastify/rate-limit, counted in the gateway's Redis so the limit
  * holds across replicas. The client is the authenticated caller (the token is verified once per request and
- * shared with the AuthGuard), else the remote address.
+ * shared with the AuthGuard), else the remote address. Callers with the load-test role share one budget of their
+ * own (RATE_LIMIT_LOADTEST_*): a load generator acting for many synthetic owners from one identity is not held to
+ * one user's limit, and all synthetic traffic together stays bounded.
  */
 @Module({})
 export class RateLimitModule {
@@ -34,8 +39,8 @@ export class RateLimitModule {
     const fastify = adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const registered = fastify.register(rateLimit, {
       global: false,
-      max: config.RATE_LIMIT_MAX,
-      timeWindow: config.RATE_LIMIT_WINDOW_MS,
+      max: (_request, key) => (key === LOADTEST_RATE_LIMIT_KEY ? config.RATE_LIMIT_LOADTEST_MAX : config.RATE_LIMIT_MAX),
+      timeWindow: (_request, key) => (key === LOADTEST_RATE_LIMIT_KEY ? config.RATE_LIMIT_LOADTEST_WINDOW_MS : config.RATE_LIMIT_WINDOW_MS),
       redis,
       nameSpace: 'gateway:ratelimit:',
       // Redis down: let requests through to their handlers, which answer 503 themselves if they need Redis;
@@ -44,7 +49,8 @@ export class RateLimitModule {
       allowList: (request) => !isApiRoute(request.url),
       keyGenerator: async (request) => {
         const result = await authenticator.authenticate(request);
-        return 'principal' in result ? `owner:${result.principal.ownerId}` : `ip:${request.ip}`;
+        if (!('principal' in result)) return `ip:${request.ip}`;
+        return result.principal.loadTestOwnerPrefix === undefined ? `owner:${result.principal.ownerId}` : LOADTEST_RATE_LIMIT_KEY;
       },
       errorResponseBuilder: (_request, context) => new TooManyRequestsProblem(Math.max(1, Math.ceil(context.ttl / 1000))),
     });

@@ -1,4 +1,4 @@
-import { APP_CONFIG, MetricsRegistry, createRedisClient, redisSettings } from '@dronedelivery/platform';
+import { APP_CONFIG, MetricsRegistry, baggageIsSynthetic, createRedisClient, redisSettings, runMarked } from '@dronedelivery/platform';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import type { Redis } from 'ioredis';
@@ -110,7 +110,9 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
   private dispatch(id: string, fields: StreamFields, deliveryCount: number): void {
     if (this.inFlight.has(id)) return;
     const job = this.serializer
-      .run(fields.deliveryId || id, () => this.handle(id, fields, deliveryCount))
+      // A synthetic command (baggage synthetic_request=true, docs/command-stream.md) is handled marked: its log
+      // lines, spans and the saga's calls to package, dronescheduler and delivery carry the mark.
+      .run(fields.deliveryId || id, () => runMarked(baggageIsSynthetic(fields.baggage), () => this.handle(id, fields, deliveryCount)))
       .catch((error: unknown) => this.logger.error({ err: error, id }, 'command left pending after an unexpected error'))
       .finally(() => {
         this.inFlight.delete(id);

@@ -45,13 +45,15 @@ export class SagaService {
   ) {}
 
   /**
-   * Runs one command inside the trace the gateway started (traceparent/tracestate carried in the entry), so the
+   * Runs one command inside the trace the gateway started (traceparent/tracestate carried in the entry, and its
+   * baggage, which holds the synthetic mark; the consumer already runs a synthetic command marked), so the
    * downstream calls are children of the accepting request. `lastAttempt` turns a transient failure into giving up.
    */
   run(command: Command, fields: StreamFields, lastAttempt: boolean): Promise<SagaOutcome> {
     const carrier: Record<string, string> = {};
     if (fields.traceparent) carrier.traceparent = fields.traceparent;
     if (fields.tracestate) carrier.tracestate = fields.tracestate;
+    if (fields.baggage) carrier.baggage = fields.baggage;
     const parent = propagation.extract(ROOT_CONTEXT, carrier);
     return context.with(parent, () =>
       this.tracer.startActiveSpan(`workflow ${command.type}`, { kind: SpanKind.CONSUMER, attributes: { 'delivery.id': command.deliveryId } }, async (span) => {
