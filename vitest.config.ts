@@ -12,6 +12,7 @@ export default defineConfig({
       project('delivery', 'services/delivery'),
       project('package', 'services/package'),
       project('dronescheduler', 'services/dronescheduler'),
+      project('loadgen', 'tools/loadgen'),
       project('architecture', 'tests/architecture', ['**/*.test.ts']),
       project('system', 'tests/system', ['**/*.test.ts']),
       project('deploy', 'tests/deploy', ['**/*.test.ts']),

@@ -3,7 +3,8 @@
 #   --tests   also what only the test suite needs: a Docker engine (docker.io: dockerd, containerd, runc) for the
 #             image build-and-run test, Debian's docker-compose to validate and run docker-compose.yml (its engine
 #             gets a private network namespace: iproute2, iptables), wget for the locally made NGINX image's
-#             healthcheck, unzip for helm.
+#             healthcheck, unzip for helm, chromium (the load generator's HTML report opened headless) and
+#             python3-locust (the Locust file run against the local stack).
 set -euo pipefail
 missing=()
 if [ "${1:-}" = "--tests" ]; then
@@ -13,6 +14,8 @@ if [ "${1:-}" = "--tests" ]; then
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
   command -v wget >/dev/null 2>&1 || missing+=(wget)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v locust >/dev/null 2>&1 || python3 -c 'import locust' >/dev/null 2>&1 || missing+=(python3-locust)
 fi
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # initdb/pg_ctl live outside PATH on Debian (/usr/lib/postgresql/<version>/bin); tests run their own cluster.
