@@ -334,12 +334,37 @@ describe('loadgenerator chart', () => {
       .filter((o): o is Policy => o.kind === 'NetworkPolicy')
       .filter((policy) => (policy.spec.ingress ?? []).some((rule) => rule.from.some((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'loadgenerator')));
     expect(admitting.map((p) => p.metadata.name)).toEqual(['loadgenerator-to-gateway']);
-    // Its requests and limits fit in the LimitRange ceiling.
-    const max = (find<K8sObject & { spec: { limits: { max: Record<string, string> }[] } }>(on, 'LimitRange', 'dronedelivery').spec.limits[0].max);
-    expect(loadgen.spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '1', memory: '512Mi' });
-    expect(max).toEqual({ cpu: '2', memory: '1Gi' });
+    // Its containers fit under the LimitRange ceiling, and the quota still holds every service at its autoscaling
+    // maximum plus a surge pod, the hook Jobs and the generator (init container and generator counted alike).
+    const max = find<K8sObject & { spec: { limits: { max: Record<string, string> }[] } }>(on, 'LimitRange', 'dronedelivery').spec.limits[0].max;
+    const hard = find<K8sObject & { spec: { hard: Record<string, string> } }>(on, 'ResourceQuota', 'dronedelivery').spec.hard;
+    const total: Record<string, number> = { pods: 0, 'requests.cpu': 0, 'requests.memory': 0, 'limits.cpu': 0, 'limits.memory': 0 };
+    const add = (pods: number, containers: Container[]) => {
+      total.pods += pods;
+      for (const container of containers)
+        for (const kind of ['requests', 'limits'] as const)
+          for (const resource of ['cpu', 'memory']) total[`${kind}.${resource}`] += pods * quantity(container.resources[kind][resource]);
+    };
+    for (const container of [...(loadgen.spec.template.spec.initContainers ?? []), ...loadgen.spec.template.spec.containers])
+      for (const resource of ['cpu', 'memory']) expect(quantity(container.resources.limits[resource]), `${container.name} ${resource}`).toBeLessThanOrEqual(quantity(max[resource]));
+    for (const deployment of on.filter((o) => o.kind === 'Deployment') as (K8sObject & { spec: { replicas?: number; strategy: { rollingUpdate: { maxSurge: number } }; template: { spec: { containers: Container[] } } } })[]) {
+      const hpa = on.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === deployment.metadata.name)?.spec as { maxReplicas: number } | undefined;
+      add((hpa?.maxReplicas ?? deployment.spec.replicas ?? 1) + deployment.spec.strategy.rollingUpdate.maxSurge, deployment.spec.template.spec.containers);
+    }
+    // A pod's init containers run before its containers: the larger of the two counts (here: the generator).
+    for (const hookJob of on.filter((o) => o.kind === 'Job') as Job[]) add(1, hookJob.spec.template.spec.containers);
+    for (const [key, needed] of Object.entries(total)) expect(needed, `${key} at full scale with the generator vs quota ${hard[key]}`).toBeLessThanOrEqual(quantity(hard[key]));
   });
 });
+
+/** Kubernetes quantities as numbers (CPU in cores, memory in bytes). */
+function quantity(value: string | number): number {
+  if (typeof value === 'number') return value;
+  const match = /^([0-9.]+)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/.exec(value);
+  if (!match) throw new Error(`not a quantity: ${value}`);
+  const factor: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+  return Number(match[1]) * (match[2] ? factor[match[2]] : 1);
+}
 
 // ---- the init container's readiness poll, run for real ----
 
