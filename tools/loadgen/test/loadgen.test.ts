@@ -59,6 +59,23 @@ it('a slow target does not slow the arrivals (no coordinated omission); overflow
   }
 });
 
+it('closed model: --users N runs N journeys at a time, back to back', async () => {
+  const gateway = await fakeGateway({ delayMs: 100 });
+  try {
+    const reportDir = join(dir, 'r');
+    const result = await runCli(['--target', gateway.url, '--auth', 'none', '--users', '4', '--ramp', '0', '--duration', '2s', '--think', '0', '--mix', mixFile({ browse: 1 }), '--report-dir', reportDir, '--quiet']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = readReport(reportDir);
+    expect(report.model).toBe('closed');
+    // Each user: a summary (100 ms) and up to 3 status reads per journey, back to back, for 2 s.
+    expect(report.totals.requests).toBeGreaterThanOrEqual(4 * 12);
+    expect(report.totals.requests).toBeLessThanOrEqual(4 * 21);
+    expect(report.totals.dropped).toBe(0);
+  } finally {
+    await gateway.close();
+  }
+});
+
 it('thresholds set the exit code: 0 when met, 1 when missed, 2 on bad usage', async () => {
   const gateway = await fakeGateway({ delayMs: 30, failEvery: 4 });
   try {
