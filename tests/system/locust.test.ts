@@ -97,8 +97,9 @@ describe('locustfile.py against the local stack', () => {
     const failures = readFileSync(join(out, 'run_failures.csv'), 'utf8').trim().split('\n').slice(1);
     expect(failures, 'locust failures').toEqual([]);
     const aggregated = rows.find((row) => row.name === 'Aggregated');
-    expect(aggregated?.failures).toBe(0);
-    expect(aggregated?.requests).toBeGreaterThan(50);
+    expect(aggregated?.failures, result.output).toBe(0);
+    expect(aggregated?.requests, result.output).toBeGreaterThan(50);
+    console.log(`locust: ${aggregated?.requests} requests, ${rows.filter((row) => row.type === 'JOURNEY').map((row) => `${row.name} ${row.requests}`).join(', ')} journeys`);
     const journeys = Object.fromEntries(rows.filter((row) => row.type === 'JOURNEY').map((row) => [row.name, row]));
     for (const scenario of SCENARIOS) {
       expect(journeys[scenario]?.requests, `${scenario} journeys`).toBeGreaterThan(0);
