@@ -1,4 +1,5 @@
 # One image per service, from one file: docker build --build-arg SERVICE=gateway -t dronedelivery/gateway .
+# The load generator too: docker build --build-arg SERVICE=loadgen -t dronedelivery/loadgen . (tools/loadgen).
 # Stages: manifests (package.json files + lockfile), build (all workspaces compiled once; shared by every
 # service's build through the layer cache), prod-deps (only the chosen service's production dependencies, pruned of
 # what Node never loads), node-runtime (the base without npm, npx, corepack, yarn and C headers), runtime (compiled
@@ -7,6 +8,8 @@
 # The base is pinned by digest (the multi-arch index of node:22-bookworm-slim, as published on Docker Hub; bump tag
 # and digest together). NODE_IMAGE overrides it, e.g. with the locally made base of tools/docker/node-base-image.sh.
 ARG NODE_IMAGE=node:22-bookworm-slim@sha256:f3a68cf41a855d227d1b0ab832bed9749469ef38cf4f58182fb8c893bc462383
+# Picks the final stage (runtime-<SERVICE>, at the end).
+ARG SERVICE
 
 # Manifests only: dependency layers are rebuilt only when a manifest or the lockfile changes.
 FROM ${NODE_IMAGE} AS manifests
@@ -20,32 +23,37 @@ COPY services/dronescheduler/package.json services/dronescheduler/
 COPY services/gateway/package.json services/gateway/
 COPY services/package/package.json services/package/
 COPY services/workflow/package.json services/workflow/
+COPY tools/loadgen/package.json tools/loadgen/
 
 FROM manifests AS build
 # The workspaces' own trees (their dependencies and the compiler), not the repo's test and deploy tooling. No install
 # scripts: nothing here needs one to compile or run, and none runs with build privileges.
 RUN npm ci --ignore-scripts --no-audit --no-fund --workspace libs/platform --workspace services/delivery \
-      --workspace services/dronescheduler --workspace services/gateway --workspace services/package --workspace services/workflow
+      --workspace services/dronescheduler --workspace services/gateway --workspace services/package --workspace services/workflow --workspace tools/loadgen
 COPY tsconfig.base.json ./
 COPY libs/platform/ libs/platform/
 COPY services/ services/
+COPY tools/loadgen/ tools/loadgen/
 RUN node node_modules/typescript/bin/tsc -b libs/platform/tsconfig.lib.json services/delivery/tsconfig.app.json services/dronescheduler/tsconfig.app.json \
-      services/gateway/tsconfig.app.json services/package/tsconfig.app.json services/workflow/tsconfig.app.json
+      services/gateway/tsconfig.app.json services/package/tsconfig.app.json services/workflow/tsconfig.app.json tools/loadgen/tsconfig.app.json
 
 FROM manifests AS prod-deps
 # The build stage downloaded every package already: each service's install reads them from its cache.
 COPY --from=build /npm-cache /npm-cache
 ARG SERVICE
-RUN test -f "services/${SERVICE}/package.json" || { echo "build with --build-arg SERVICE=<gateway|workflow|package|dronescheduler|delivery>" >&2; exit 1; }
+# The workspace of SERVICE: services/<name>, or tools/loadgen for the load generator.
+RUN dir="services/${SERVICE}"; [ "${SERVICE}" != loadgen ] || dir=tools/loadgen; \
+    test -f "$dir/package.json" || { echo "build with --build-arg SERVICE=<gateway|workflow|package|dronescheduler|delivery|loadgen>" >&2; exit 1; }
 # Only this service's production dependencies and the platform library it uses, from a tree without dev packages.
 # npm keeps packages that another workspace needs when they are an optional peer of something here (terminus ->
 # typeorm -> mssql); npm ls flags those as extraneous for this workspace, and they are removed.
-RUN npm ci --omit=dev --omit=optional --ignore-scripts --prefer-offline --no-audit --no-fund --workspace "services/${SERVICE}" \
- && npm ls --omit=dev --all --json --long --workspace "services/${SERVICE}" > /tmp/tree.json; \
+RUN dir="services/${SERVICE}"; [ "${SERVICE}" != loadgen ] || dir=tools/loadgen; \
+    npm ci --omit=dev --omit=optional --ignore-scripts --prefer-offline --no-audit --no-fund --workspace "$dir" \
+ && npm ls --omit=dev --all --json --long --workspace "$dir" > /tmp/tree.json; \
     node -e 'const fs = require("fs"); const paths = new Set(); \
       (function walk(n) { for (const d of Object.values(n.dependencies || {})) { if (d.extraneous && d.path) paths.add(d.path); walk(d); } })(JSON.parse(fs.readFileSync("/tmp/tree.json", "utf8"))); \
       for (const p of paths) fs.rmSync(p, { recursive: true, force: true }); console.log("removed " + paths.size + " extraneous packages");' \
- && npm ls --omit=dev --all --workspace "services/${SERVICE}" > /dev/null
+ && npm ls --omit=dev --all --workspace "$dir" > /dev/null
 # Then what Node never loads: documentation (*.md), source maps, TypeScript sources and declarations, build info, and
 # test folders inside packages (a package itself named "test" stays). Licences and everything requirable stay.
 RUN node -e 'const fs = require("fs"), path = require("path"); let files = 0, bytes = 0; \
@@ -56,6 +64,13 @@ RUN node -e 'const fs = require("fs"), path = require("path"); let files = 0, by
           else walk(p, "package"); } \
         else if (e.isFile() && /\.(md|markdown|map|ts|mts|cts|tsbuildinfo)$/i.test(e.name)) drop(p); } }; \
       walk("/app/node_modules", "modules"); console.log("pruned " + files + " files (" + (bytes / 1e6).toFixed(1) + " MB) and test folders");'
+
+# The chosen workspace's manifest and compiled code at one path, whatever SERVICE names (the classic builder builds
+# every stage, also the runtime stages SERVICE does not pick).
+FROM build AS service-files
+ARG SERVICE
+RUN node -e 'const fs = require("fs"); const s = process.env.SERVICE; const dir = s === "loadgen" ? "tools/loadgen" : "services/" + s; \
+      fs.mkdirSync("/out"); for (const f of ["package.json", "dist", "mix.default.json"]) if (fs.existsSync(dir + "/" + f)) fs.cpSync(dir + "/" + f, "/out/" + f, { recursive: true });'
 
 # The base's file system without the package managers and headers, flattened into one layer (deleting them in a
 # later layer would not make the image smaller). The base has no rm, so node deletes.
@@ -68,7 +83,7 @@ FROM scratch AS node-runtime
 COPY --from=node-runtime-files / /
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-FROM node-runtime AS runtime
+FROM node-runtime AS service-runtime
 ARG SERVICE
 LABEL org.opencontainers.image.title="dronedelivery-${SERVICE}" \
       org.opencontainers.image.description="dronedelivery ${SERVICE} service"
@@ -80,10 +95,32 @@ WORKDIR /app/services/${SERVICE}
 COPY --from=prod-deps /app/node_modules /app/node_modules
 COPY --from=build /app/libs/platform/package.json /app/libs/platform/
 COPY --from=build /app/libs/platform/dist /app/libs/platform/dist
-COPY --from=build /app/services/${SERVICE}/package.json ./
-COPY --from=build /app/services/${SERVICE}/dist ./dist
+COPY --from=service-files /out/package.json ./
+COPY --from=service-files /out/dist ./dist
 USER 1000:1000
 EXPOSE 8080
 # node itself is PID 1 and handles SIGTERM (the platform's graceful shutdown): exec form, no shell in between.
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]
+
+# The load generator: its own compiled code and production dependencies, no platform library (it uses none). It
+# writes only its reports (--report-dir, e.g. a mounted volume or /tmp), so it runs with a read-only root too.
+FROM node-runtime AS loadgen-runtime
+LABEL org.opencontainers.image.title="dronedelivery-loadgen" \
+      org.opencontainers.image.description="dronedelivery load generator"
+ENV NODE_ENV=production
+WORKDIR /app/tools/loadgen
+COPY --from=prod-deps /app/node_modules /app/node_modules
+COPY --from=service-files /out/ ./
+USER 1000:1000
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/cli.js"]
+
+# The final stage is chosen by SERVICE: every service runs the same service-runtime, the generator its own.
+FROM service-runtime AS runtime-gateway
+FROM service-runtime AS runtime-workflow
+FROM service-runtime AS runtime-package
+FROM service-runtime AS runtime-dronescheduler
+FROM service-runtime AS runtime-delivery
+FROM loadgen-runtime AS runtime-loadgen
+FROM runtime-${SERVICE} AS runtime

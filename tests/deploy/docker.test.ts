@@ -161,6 +161,21 @@ it('builds one image per service with only that service’s production dependenc
   expect(write).toMatch(/EACCES|EROFS/);
 }, 120_000);
 
+it('builds the load generator image (SERVICE=loadgen) and runs its --help read-only as uid 1000', async () => {
+  // The build stage is shared with the services' builds above (layer cache): only its dependencies and files are new.
+  await engine.docker(['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '--build-arg', 'SERVICE=loadgen', '-t', 'dronedelivery/loadgen:test', ROOT], { timeoutMs: 300_000 });
+  phase('image dronedelivery/loadgen:test built');
+  const config = JSON.parse(await engine.docker(['image', 'inspect', 'dronedelivery/loadgen:test', '--format', '{{json .Config}}']));
+  expect(config.User).toBe('1000:1000');
+  expect(config.WorkingDir).toBe('/app/tools/loadgen');
+  expect(config.Cmd).toEqual(['node', 'dist/cli.js']);
+  const help = await engine.docker(['run', '--rm', '--read-only', '--user', '1000', '--network=none', '--tmpfs', '/tmp', 'dronedelivery/loadgen:test', 'node', 'dist/cli.js', '--help']);
+  for (const flag of ['--target', '--rate', '--users', '--max-error-rate', '--auth', '--report-dir']) expect(help).toContain(flag);
+  const modules = (await engine.docker(['run', '--rm', '--network=none', '--entrypoint', 'node', 'dronedelivery/loadgen:test', '-e', 'console.log(require("fs").readdirSync("/app/node_modules").join("\\n"))'])).split('\n');
+  expect(modules).toEqual(expect.arrayContaining(['hdr-histogram-js', 'jose', 'undici']));
+  for (const absent of ['@nestjs', 'fastify', 'typescript', 'vitest', 'playwright-core']) expect(modules).not.toContain(absent);
+}, 300_000);
+
 it('runs every service read-only as uid 1000: ready, one real call each, and one delivery through all five containers', async () => {
   const auth = join(shared, 'auth');
   const bearer = token('docker-owner');
