@@ -58,6 +58,7 @@ it('20 s at 5/s, default mix, through NGINX: exit 0, zero errors, every scenario
     '--min-e2e-rate', '1',
     '--max-p99-ms', '2000',
   ]);
+  console.log(result.output.slice(result.output.indexOf('loadgen: PASSED') >= 0 ? result.output.indexOf('loadgen: PASSED') : 0)); // the final summary, in the CI log
   expect(result.code, result.output).toBe(0);
   const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'));
   expect(report.totals.errors, JSON.stringify(report.errors)).toBe(0);

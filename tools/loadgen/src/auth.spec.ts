@@ -11,12 +11,12 @@ it('local auth: one token per synthetic owner, signed with the key file the gate
     writeFileSync(join(dir, LOCAL_KEY_FILE), JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'k1', alg: 'ES256', use: 'sig' }));
     const tokens = await localTokens(dir);
     expect(tokens.namesOwner).toBe(false);
-    const a = await tokens.token('loadtest-1');
+    const a = (await tokens.token('loadtest-1')) ?? '';
     expect(await tokens.token('loadtest-1')).toBe(a); // cached
     const { payload, protectedHeader } = await jwtVerify(a, publicKey, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE });
     expect(payload.sub).toBe('loadtest-1');
     expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: 'k1' });
-    expect((await jwtVerify(await tokens.token('loadtest-2'), publicKey)).payload.sub).toBe('loadtest-2');
+    expect((await jwtVerify((await tokens.token('loadtest-2')) ?? '', publicKey)).payload.sub).toBe('loadtest-2');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
