@@ -112,6 +112,21 @@ const strictObject = (properties: Record<string, Schema>, required?: string[]): 
 });
 const freeObject = (description?: string): Schema => ({ type: 'object', ...(description ? { description } : {}) });
 const array = (items: Schema = {}): Schema => ({ type: 'array', items });
+
+/** The image and pull secrets every workload chart takes. */
+const imageSettings = (): Record<string, Schema> => ({
+  image: strictObject(
+    {
+      registry: string(),
+      repository: string(),
+      tag: string(),
+      digest: string({ pattern: '^$|^sha256:[0-9a-f]{64}$' }),
+      pullPolicy: string({ enum: ['Always', 'IfNotPresent', 'Never'] }),
+    },
+    ['repository', 'pullPolicy'],
+  ),
+  imagePullSecrets: array(strictObject({ name: string({ minLength: 1 }) }, ['name'])),
+});
 const GUID = '^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const quantity = (): Schema => ({ type: ['string', 'number'], pattern: '^[0-9]+(\\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$' });
 const serviceName = (): Schema => ({ type: 'string', enum: [...SERVICES] });
@@ -165,17 +180,7 @@ function serviceChartSchema(service: Service): Schema {
     enabled: { type: 'boolean', description: 'Read by the umbrella chart (dependency condition)' },
     global: globalSchema(),
     'dronedelivery-lib': freeObject('values Helm keeps for the library chart dependency (none are read)'),
-    image: strictObject(
-      {
-        registry: string(),
-        repository: string(),
-        tag: string(),
-        digest: string({ pattern: '^$|^sha256:[0-9a-f]{64}$' }),
-        pullPolicy: string({ enum: ['Always', 'IfNotPresent', 'Never'] }),
-      },
-      ['repository', 'pullPolicy'],
-    ),
-    imagePullSecrets: array(strictObject({ name: string({ minLength: 1 }) }, ['name'])),
+    ...imageSettings(),
     replicaCount: integer(1),
     containerPort: integer(1, 65535),
     service: strictObject({ port: integer(1, 65535) }, ['port']),
@@ -378,17 +383,7 @@ function loadgeneratorSchema(): Schema {
       enabled: { type: 'boolean', description: 'Read by the umbrella chart (dependency condition)' },
       global: globalSchema(),
       'dronedelivery-lib': freeObject('values Helm keeps for the library chart dependency (none are read)'),
-      image: strictObject(
-        {
-          registry: string(),
-          repository: string(),
-          tag: string(),
-          digest: string({ pattern: '^$|^sha256:[0-9a-f]{64}$' }),
-          pullPolicy: string({ enum: ['Always', 'IfNotPresent', 'Never'] }),
-        },
-        ['repository', 'pullPolicy'],
-      ),
-      imagePullSecrets: array(strictObject({ name: string({ minLength: 1 }) }, ['name'])),
+      ...imageSettings(),
       target: string({ pattern: '^$|^https?://' }),
       gateway: strictObject({ serviceName: string({ pattern: dnsLabel }), port: integer(1, 65535) }, ['serviceName', 'port']),
       rate: { type: ['number', 'string'], pattern: '^[0-9]+(\\.[0-9]+)?$', exclusiveMinimum: 0 },

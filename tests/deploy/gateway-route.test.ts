@@ -2,21 +2,11 @@
  * The gateway chart's entrances, rendered with the real helm binary and validated offline: the Ingress defaults to
  * the AKS application routing add-on, and the optional Gateway API HTTPRoute carries the Ingress's path and timeouts.
  */
-import { preparedCharts, type Helm } from './helm';
+import { minimalSet, preparedCharts, setArgs, type Helm } from './helm';
 import { type K8sObject, parseManifests, validateObject } from './k8s-validate';
 
 const NAMESPACE = 'dronedelivery';
-const MINIMAL = [
-  'global.image.registry=myregistry.azurecr.io',
-  'global.image.tag=1.0.0',
-  'identity.clientId=00000000-0000-0000-0000-000000000001',
-  'config.REDIS_URL=rediss://dronedelivery-commands.westeurope.redis.azure.net:10000',
-  'config.AUTH_MODE=entra',
-  'config.AUTH_ISSUER=https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111/v2.0',
-  'config.AUTH_AUDIENCE=api://dronedelivery',
-  'config.AUTH_JWKS_URI=https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111/discovery/v2.0/keys',
-  'ingress.host=api.dronedelivery.example.com',
-];
+const MINIMAL = minimalSet('gateway');
 const ROUTE = ['gatewayApi.enabled=true', 'gatewayApi.parentRefs[0].name=public', 'gatewayApi.parentRefs[0].namespace=gateways', 'gatewayApi.parentRefs[0].sectionName=https'];
 
 let helm: Helm;
@@ -29,7 +19,7 @@ beforeAll(async () => {
 
 afterAll(() => cleanup?.());
 
-const template = (sets: string[]) => helm.run(['template', 'gateway', 'gateway', '--namespace', NAMESPACE, ...[...MINIMAL, ...sets].flatMap((s) => ['--set', s])], charts);
+const template = (sets: string[]) => helm.run(['template', 'gateway', 'gateway', '--namespace', NAMESPACE, ...setArgs([...MINIMAL, ...sets])], charts);
 
 async function render(sets: string[] = []): Promise<K8sObject[]> {
   const result = await template(sets);
@@ -56,7 +46,7 @@ it('gatewayApi.enabled: an HTTPRoute to the gateway Service with the Ingress pat
   expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
   expect(route.spec).toEqual({
     parentRefs: [{ name: 'public', namespace: 'gateways', sectionName: 'https' }],
-    hostnames: ['api.dronedelivery.example.com'],
+    hostnames: ['dronedelivery.example.com'],
     rules: [
       {
         matches: [{ path: { type: 'PathPrefix', value: '/api' } }],

@@ -23,7 +23,7 @@ import { packageConfigSchema } from '../../services/package/src/config';
 import { workflowConfigSchema } from '../../services/workflow/src/config';
 import { callGraph, callersOf } from './call-graph';
 import { CHARTS, type Chart, SERVICES, type Service, TOOL_CHARTS, chartSchemaText, configSettings } from './chart-schemas';
-import { Helm, copyCharts, helmBinary, repoRoot } from './helm';
+import { Helm, copyCharts, helmBinary, minimalSet, quantity, repoRoot, setArgs } from './helm';
 import { type K8sObject, kindKey, parseManifests, validateObject } from './k8s-validate';
 import { ingressSettings, renderNginxConfig } from '../../tools/local/nginx-config.mjs';
 
@@ -68,18 +68,6 @@ const TELEMETRY_SECRET_MOUNT = setArgs([
   'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/',
   'global.azure.tenantId=11111111-1111-1111-1111-111111111111',
 ]);
-
-/** The `--set` flags of a chart README's minimal install (between the minimal-install markers). */
-function minimalSet(chart: Exclude<Chart, 'dronedelivery-lib'>): string[] {
-  const readme = readFileSync(join(repoRoot, 'charts', chart, 'README.md'), 'utf8');
-  const block = /<!-- minimal-install:start -->([\s\S]*?)<!-- minimal-install:end -->/.exec(readme);
-  if (!block) throw new Error(`charts/${chart}/README.md has no minimal-install block`);
-  return [...block[1].matchAll(/--set\s+(\S+)/g)].map((match) => match[1]);
-}
-
-function setArgs(sets: string[]): string[] {
-  return sets.flatMap((set) => ['--set', set]);
-}
 
 function valueSets(chart: Exclude<Chart, 'dronedelivery-lib'>): { name: string; args: string[] }[] {
   return [
@@ -182,15 +170,6 @@ interface JobObject extends K8sObject {
       };
     };
   };
-}
-
-/** Kubernetes quantities as numbers (CPU in cores, memory in bytes). */
-function quantity(value: string | number): number {
-  if (typeof value === 'number') return value;
-  const match = /^([0-9.]+)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/.exec(value);
-  if (!match) throw new Error(`not a quantity: ${value}`);
-  const factor: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-  return Number(match[1]) * (match[2] ? factor[match[2]] : 1);
 }
 
 /** The chart-level contract of one service's rendered objects. */

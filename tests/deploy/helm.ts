@@ -121,3 +121,25 @@ export async function preparedCharts(): Promise<{ helm: Helm; dir: string; clean
     },
   };
 }
+
+/** The `--set` values of a chart README's minimal install (between the minimal-install markers). */
+export function minimalSet(chart: string): string[] {
+  const readme = readFileSync(join(repoRoot, 'charts', chart, 'README.md'), 'utf8');
+  const block = /<!-- minimal-install:start -->([\s\S]*?)<!-- minimal-install:end -->/.exec(readme);
+  if (!block) throw new Error(`charts/${chart}/README.md has no minimal-install block`);
+  return [...block[1].matchAll(/--set\s+(\S+)/g)].map((match) => match[1]);
+}
+
+/** `--set` flags for helm, one per value. */
+export function setArgs(sets: string[]): string[] {
+  return sets.flatMap((set) => ['--set', set]);
+}
+
+/** Kubernetes quantities as numbers (CPU in cores, memory in bytes). */
+export function quantity(value: string | number): number {
+  if (typeof value === 'number') return value;
+  const match = /^([0-9.]+)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/.exec(value);
+  if (!match) throw new Error(`not a quantity: ${value}`);
+  const factor: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+  return Number(match[1]) * (match[2] ? factor[match[2]] : 1);
+}

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Helm, preparedCharts, repoRoot } from './helm';
+import { type Helm, minimalSet, preparedCharts, quantity, repoRoot, setArgs } from './helm';
 import { type K8sObject, parseManifests, validateObject } from './k8s-validate';
 
 const NAMESPACE = 'dronedelivery';
@@ -70,14 +70,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => cleanup?.());
 
-/** The README's minimal install flags (between the minimal-install markers). */
-function minimalSet(chart: string): string[] {
-  const readme = readFileSync(join(repoRoot, 'charts', chart, 'README.md'), 'utf8');
-  const block = /<!-- minimal-install:start -->([\s\S]*?)<!-- minimal-install:end -->/.exec(readme);
-  if (!block) throw new Error(`charts/${chart}/README.md has no minimal-install block`);
-  return [...block[1].matchAll(/--set\s+(\S+)/g)].map((match) => match[1]);
-}
-const sets = (values: string[]): string[] => values.flatMap((value) => ['--set', value]);
+const sets = setArgs;
 const MINIMAL = sets(minimalSet('loadgenerator'));
 
 async function render(args: string[], chart = 'loadgenerator'): Promise<K8sObject[]> {
@@ -357,14 +350,6 @@ describe('loadgenerator chart', () => {
   });
 });
 
-/** Kubernetes quantities as numbers (CPU in cores, memory in bytes). */
-function quantity(value: string | number): number {
-  if (typeof value === 'number') return value;
-  const match = /^([0-9.]+)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/.exec(value);
-  if (!match) throw new Error(`not a quantity: ${value}`);
-  const factor: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-  return Number(match[1]) * (match[2] ? factor[match[2]] : 1);
-}
 
 // ---- the init container's readiness poll, run for real ----
 
