@@ -1,4 +1,5 @@
 export * from './cosmos-emulator';
+export * from './entra-stub';
 export * from './eventually';
 export * from './http';
 export * from './ingestion-stub';
