@@ -113,6 +113,16 @@ const strictObject = (properties: Record<string, Schema>, required?: string[]): 
 const freeObject = (description?: string): Schema => ({ type: 'object', ...(description ? { description } : {}) });
 const array = (items: Schema = {}): Schema => ({ type: 'array', items });
 
+/** Pod metadata and scheduling settings every workload chart takes. */
+const podPlacementSettings = (): Record<string, Schema> => ({
+  priorityClassName: string(),
+  podLabels: { type: 'object', additionalProperties: { type: 'string' } },
+  podAnnotations: { type: 'object', additionalProperties: { type: 'string' } },
+  nodeSelector: { type: 'object', additionalProperties: { type: 'string' } },
+  tolerations: array(freeObject('a toleration')),
+  affinity: freeObject('a pod affinity'),
+});
+
 /** The image and pull secrets every workload chart takes. */
 const imageSettings = (): Record<string, Schema> => ({
   image: strictObject(
@@ -198,12 +208,7 @@ function serviceChartSchema(service: Service): Schema {
       { preStopSleepSeconds: integer(1), drainDelayMs: integer(0), graceMs: integer(1), marginSeconds: integer(0) },
       ['preStopSleepSeconds', 'drainDelayMs', 'graceMs', 'marginSeconds'],
     ),
-    priorityClassName: string(),
-    podLabels: { type: 'object', additionalProperties: { type: 'string' } },
-    podAnnotations: { type: 'object', additionalProperties: { type: 'string' } },
-    nodeSelector: { type: 'object', additionalProperties: { type: 'string' } },
-    tolerations: array(freeObject('a toleration')),
-    affinity: freeObject('a pod affinity'),
+    ...podPlacementSettings(),
     topologySpread: strictObject({ zone: spread(), hostname: spread() }, ['zone', 'hostname']),
     identity: strictObject({ mode: string({ enum: ['workload', 'pod'] }), clientId: string({ pattern: GUID }), podIdentityBinding: string() }, ['mode']),
     keyVault: strictObject({ enabled: boolean(), uri: string({ pattern: '^$|^https://[A-Za-z0-9-]+\\.vault\\.' }) }, ['enabled']),
@@ -429,12 +434,7 @@ function loadgeneratorSchema(): Schema {
         ['requests', 'limits'],
       ),
       tmpSizeLimit: quantity(),
-      priorityClassName: string(),
-      podLabels: { type: 'object', additionalProperties: { type: 'string' } },
-      podAnnotations: { type: 'object', additionalProperties: { type: 'string' } },
-      nodeSelector: { type: 'object', additionalProperties: { type: 'string' } },
-      tolerations: array(freeObject('a toleration')),
-      affinity: freeObject('a pod affinity'),
+      ...podPlacementSettings(),
       identity: strictObject({ clientId: string({ pattern: GUID }) }, ['clientId']),
       networkPolicy: strictObject(
         {
