@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.nx/**', '.local/**', 'coverage/**'] },
@@ -51,4 +52,6 @@ export default tseslint.config(
     files: ['**/test/**/*.ts', '**/*.spec.ts', 'tests/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  // Formatting is Prettier's (npm run format); eslint-config-prettier turns off the rules that would disagree.
+  prettier,
 );
