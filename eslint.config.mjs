@@ -45,7 +45,10 @@ export default tseslint.config(
     files: ['services/*/src/**/*.ts', 'libs/platform/src/**/*.ts'],
     ignores: ['**/*.spec.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@dronedelivery/testing'], message: 'Test harness code is for tests only.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@dronedelivery/testing'], message: 'Test harness code is for tests only.' }] },
+      ],
     },
   },
   {

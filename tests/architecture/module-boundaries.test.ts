@@ -18,21 +18,33 @@ async function lint(file: string, code: string): Promise<string[]> {
 }
 
 it('a library may not import a service', async () => {
-  const messages = await lint('libs/platform/src/leak.ts', "import { AppModule } from '@dronedelivery/delivery';\nexport const m = AppModule;\n");
+  const messages = await lint(
+    'libs/platform/src/leak.ts',
+    "import { AppModule } from '@dronedelivery/delivery';\nexport const m = AppModule;\n",
+  );
   expect(messages.some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
 });
 
 it('the test harness may not import a service', async () => {
-  const messages = await lint('libs/testing/src/leak.ts', "import { AppModule } from '@dronedelivery/delivery';\nexport const m = AppModule;\n");
+  const messages = await lint(
+    'libs/testing/src/leak.ts',
+    "import { AppModule } from '@dronedelivery/delivery';\nexport const m = AppModule;\n",
+  );
   expect(messages.some((m) => m.startsWith('@nx/enforce-module-boundaries'))).toBe(true);
 });
 
 it('service production code may not import the test harness', async () => {
-  const messages = await lint('services/delivery/src/leak.ts', "import { freePort } from '@dronedelivery/testing';\nexport const f = freePort;\n");
+  const messages = await lint(
+    'services/delivery/src/leak.ts',
+    "import { freePort } from '@dronedelivery/testing';\nexport const f = freePort;\n",
+  );
   expect(messages.some((m) => m.startsWith('no-restricted-imports'))).toBe(true);
 });
 
 it('a service may import the platform library', async () => {
-  const messages = await lint('services/delivery/src/ok.ts', "import { ParseIdPipe } from '@dronedelivery/platform';\nexport const p = ParseIdPipe;\n");
+  const messages = await lint(
+    'services/delivery/src/ok.ts',
+    "import { ParseIdPipe } from '@dronedelivery/platform';\nexport const p = ParseIdPipe;\n",
+  );
   expect(messages).toEqual([]);
 });

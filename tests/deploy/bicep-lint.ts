@@ -293,7 +293,14 @@ export function separatorFindings(file: BicepFile): Finding[] {
       }
       if (child.type === 'comment' || child.type === 'diagnostic_comment' || child.type === 'decorators') continue;
       if (previous && !comma && child.startPosition.row === previous.endPosition.row) {
-        findings.push(finding(file, child, 'separator', `'${previous.text.slice(0, 30)}' and '${child.text.slice(0, 30)}' are on one line without a comma`));
+        findings.push(
+          finding(
+            file,
+            child,
+            'separator',
+            `'${previous.text.slice(0, 30)}' and '${child.text.slice(0, 30)}' are on one line without a comma`,
+          ),
+        );
       }
       previous = child;
       comma = false;
@@ -307,12 +314,26 @@ export function modulePathFindings(file: BicepFile): Finding[] {
   const findings: Finding[] = [];
   for (const module of file.modules) {
     if (/^(br|ts)[:/]/.test(module.source)) {
-      findings.push(finding(file, module.node, 'module-path', `module ${module.name}: registry source '${module.source}' cannot be verified offline; vendor it under infra/bicep`));
+      findings.push(
+        finding(
+          file,
+          module.node,
+          'module-path',
+          `module ${module.name}: registry source '${module.source}' cannot be verified offline; vendor it under infra/bicep`,
+        ),
+      );
       continue;
     }
     const target = resolve(dirname(file.path), module.source);
     if (!module.source.endsWith('.bicep') || !existsSync(target)) {
-      findings.push(finding(file, module.node, 'module-path', `module ${module.name}: '${module.source}' does not exist (resolved to ${relative(ROOT, target)})`));
+      findings.push(
+        finding(
+          file,
+          module.node,
+          'module-path',
+          `module ${module.name}: '${module.source}' does not exist (resolved to ${relative(ROOT, target)})`,
+        ),
+      );
     }
   }
   return findings;
@@ -320,7 +341,28 @@ export function modulePathFindings(file: BicepFile): Finding[] {
 
 const SECRET_WORDS = new Set(['password', 'passwd', 'pwd', 'secret', 'secrets', 'token', 'tokens', 'credential', 'credentials', 'sas']);
 /** A name ending in one of these holds metadata about a secret (its name, its URI...), not the secret. */
-const METADATA_WORDS = new Set(['name', 'names', 'uri', 'uris', 'url', 'urls', 'id', 'ids', 'path', 'paths', 'enabled', 'scope', 'version', 'type', 'kind', 'days', 'policy', 'mode', 'expiry', 'count']);
+const METADATA_WORDS = new Set([
+  'name',
+  'names',
+  'uri',
+  'uris',
+  'url',
+  'urls',
+  'id',
+  'ids',
+  'path',
+  'paths',
+  'enabled',
+  'scope',
+  'version',
+  'type',
+  'kind',
+  'days',
+  'policy',
+  'mode',
+  'expiry',
+  'count',
+]);
 /** Words that make a following "key" not a secret: partitionKey, publicKey. */
 const HARMLESS_KEY_PREFIXES = new Set(['partition', 'public', 'sort', 'row', 'shard']);
 
@@ -381,8 +423,12 @@ function exposures(file: BicepFile, expression: Node, secureParams: Set<string>,
         const property = node.childForFieldName('property')?.text ?? '';
         if (looksSecret(property) || /^accesskeys$/i.test(property)) problems.push(`reads .${property}`);
         const parent = node.parent;
-        const deeper = parent && (parent.type === 'member_expression' || parent.type === 'subscript_expression') && parent.childForFieldName('object')?.id === node.id;
-        if (property === 'properties' && !deeper) problems.push(`exposes a whole '.properties' object (${node.text.slice(0, 40)}); output single fields`);
+        const deeper =
+          parent &&
+          (parent.type === 'member_expression' || parent.type === 'subscript_expression') &&
+          parent.childForFieldName('object')?.id === node.id;
+        if (property === 'properties' && !deeper)
+          problems.push(`exposes a whole '.properties' object (${node.text.slice(0, 40)}); output single fields`);
         break;
       }
       case 'identifier': {
@@ -391,7 +437,8 @@ function exposures(file: BicepFile, expression: Node, secureParams: Set<string>,
         const variable = file.variables.get(node.text);
         if (variable && !seenVariables.has(node.text)) {
           seenVariables.add(node.text);
-          for (const problem of exposures(file, variable, secureParams, seenVariables)) problems.push(`${problem} (through variable ${node.text})`);
+          for (const problem of exposures(file, variable, secureParams, seenVariables))
+            problems.push(`${problem} (through variable ${node.text})`);
         }
         break;
       }
@@ -417,7 +464,9 @@ const API_VERSION = /@\d{4}-\d{2}-\d{2}(-preview)?$/;
 export function apiVersionFindings(file: BicepFile): Finding[] {
   return file.resources
     .filter((r) => !API_VERSION.test(r.type))
-    .map((r) => finding(file, r.node, 'api-version', `resource ${r.name} '${r.type}' has no dated API version (@YYYY-MM-DD or @YYYY-MM-DD-preview)`));
+    .map((r) =>
+      finding(file, r.node, 'api-version', `resource ${r.name} '${r.type}' has no dated API version (@YYYY-MM-DD or @YYYY-MM-DD-preview)`),
+    );
 }
 
 /** Parameters a module call passes, or null when `params` is not an object literal. */
@@ -442,13 +491,22 @@ export function moduleParamFindings(file: BicepFile, load: (path: string) => Bic
     const passedNames = new Set(passed.map((p) => p.key));
     for (const param of declared) {
       if (!param.hasDefault && !param.nullable && !passedNames.has(param.name)) {
-        findings.push(finding(file, module.node, 'module-params', `module ${module.name}: required parameter ${param.name} of ${module.source} is not passed`));
+        findings.push(
+          finding(
+            file,
+            module.node,
+            'module-params',
+            `module ${module.name}: required parameter ${param.name} of ${module.source} is not passed`,
+          ),
+        );
       }
     }
     const declaredNames = new Set(declared.map((p) => p.name));
     for (const property of passed) {
       if (!declaredNames.has(property.key)) {
-        findings.push(finding(file, property.keyNode, 'module-params', `module ${module.name}: ${module.source} has no parameter ${property.key}`));
+        findings.push(
+          finding(file, property.keyNode, 'module-params', `module ${module.name}: ${module.source} has no parameter ${property.key}`),
+        );
       }
     }
   }
@@ -523,11 +581,15 @@ function valueProblems(param: ParamDecl, value: unknown): string[] {
     if (decorator.name === 'allowed' && Array.isArray(bound) && !Array.isArray(value) && !bound.includes(value)) {
       problems.push(`${JSON.stringify(value)} is not one of @allowed ${JSON.stringify(bound)}`);
     }
-    if (decorator.name === 'minValue' && typeof value === 'number' && value < (bound as number)) problems.push(`${value} < @minValue(${bound})`);
-    if (decorator.name === 'maxValue' && typeof value === 'number' && value > (bound as number)) problems.push(`${value} > @maxValue(${bound})`);
+    if (decorator.name === 'minValue' && typeof value === 'number' && value < (bound as number))
+      problems.push(`${value} < @minValue(${bound})`);
+    if (decorator.name === 'maxValue' && typeof value === 'number' && value > (bound as number))
+      problems.push(`${value} > @maxValue(${bound})`);
     const length = typeof value === 'string' || Array.isArray(value) ? value.length : undefined;
-    if (decorator.name === 'minLength' && length !== undefined && length < (bound as number)) problems.push(`length ${length} < @minLength(${bound})`);
-    if (decorator.name === 'maxLength' && length !== undefined && length > (bound as number)) problems.push(`length ${length} > @maxLength(${bound})`);
+    if (decorator.name === 'minLength' && length !== undefined && length < (bound as number))
+      problems.push(`length ${length} < @minLength(${bound})`);
+    if (decorator.name === 'maxLength' && length !== undefined && length > (bound as number))
+      problems.push(`length ${length} > @maxLength(${bound})`);
   }
   return problems;
 }

@@ -94,16 +94,28 @@ describe('the Bicep grammar', () => {
   it('is tree-sitter-bicep from its published wasm, running in web-tree-sitter', async () => {
     // web-tree-sitter 0.27 runs grammars of language ABI 13-15; this one must load and really parse Bicep.
     expect(await BicepParser.abiVersion()).toBeGreaterThanOrEqual(13);
-    const file = parser.parse(join(BICEP_DIR, 'probe.bicep'), "@secure()\nparam p string\nresource r 'A.B/c@2024-01-01' = {\n  name: 'x'\n}\noutput o string = r.id\n");
+    const file = parser.parse(
+      join(BICEP_DIR, 'probe.bicep'),
+      "@secure()\nparam p string\nresource r 'A.B/c@2024-01-01' = {\n  name: 'x'\n}\noutput o string = r.id\n",
+    );
     expect(syntaxFindings(file)).toEqual([]);
-    expect(file.root.namedChildren.map((n) => n.type)).toEqual(['decorators', 'parameter_declaration', 'resource_declaration', 'output_declaration']);
+    expect(file.root.namedChildren.map((n) => n.type)).toEqual([
+      'decorators',
+      'parameter_declaration',
+      'resource_declaration',
+      'output_declaration',
+    ]);
     expect(file.params[0]).toMatchObject({ name: 'p', type: 'string', hasDefault: false, decorators: [{ name: 'secure' }] });
   });
 });
 
 describe('infra/bicep', () => {
   it('has main.bicep, one module per concern and a parameter file per environment', () => {
-    expect(bicepFiles().map((p) => relative(BICEP_DIR, p)).sort()).toEqual(
+    expect(
+      bicepFiles()
+        .map((p) => relative(BICEP_DIR, p))
+        .sort(),
+    ).toEqual(
       [
         'main.bicep',
         'modules/acr.bicep',
@@ -151,7 +163,11 @@ describe('infra/bicep', () => {
 
   it('every parameter whose name suggests a secret is @secure() (passwordless design: there are none)', () => {
     expect(allFindings(secureParamFindings)).toBe('');
-    const secretLooking = bicepFiles().flatMap((p) => load(p).params.filter((param) => looksSecret(param.name)).map((param) => param.name));
+    const secretLooking = bicepFiles().flatMap((p) =>
+      load(p)
+        .params.filter((param) => looksSecret(param.name))
+        .map((param) => param.name),
+    );
     expect(secretLooking).toEqual([]);
   });
 
@@ -165,12 +181,17 @@ describe('infra/bicep', () => {
     expect(resources.length).toBeGreaterThan(30);
   });
 
-  it.each(PARAMETER_FILES.map((p) => [relative(ROOT, p), p]))('%s declares only known parameters, supplies the required ones, with valid values', (_name, path) => {
-    expect(formatFindings(parameterFileFindings(path, load(MAIN)))).toBe('');
-  });
+  it.each(PARAMETER_FILES.map((p) => [relative(ROOT, p), p]))(
+    '%s declares only known parameters, supplies the required ones, with valid values',
+    (_name, path) => {
+      expect(formatFindings(parameterFileFindings(path, load(MAIN)))).toBe('');
+    },
+  );
 
   it('dev and prod differ where they should: zones, redundancy, persistence, SLA tier', () => {
-    const [dev, prod] = PARAMETER_FILES.map((p) => (JSON.parse(readFileSync(p, 'utf8')) as { parameters: Record<string, { value: unknown }> }).parameters);
+    const [dev, prod] = PARAMETER_FILES.map(
+      (p) => (JSON.parse(readFileSync(p, 'utf8')) as { parameters: Record<string, { value: unknown }> }).parameters,
+    );
     expect(dev.environmentName.value).toBe('dev');
     expect(dev.redisPersistence.value).toBe(false);
     expect(prod.environmentName.value).toBe('prod');
@@ -187,18 +208,24 @@ describe('infra/bicep', () => {
 });
 
 describe('contracts with the services, the charts and the walkthrough', () => {
-  it('the packages container is exactly the package service\'s definition (partition key /id, indexing policy)', () => {
+  it("the packages container is exactly the package service's definition (partition key /id, indexing policy)", () => {
     const code = containerDefinitionFromCode();
-    const partitionKey = literalAt('cosmos.bicep', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers', 'properties.resource.partitionKey');
+    const partitionKey = literalAt(
+      'cosmos.bicep',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',
+      'properties.resource.partitionKey',
+    );
     expect(partitionKey).toEqual({ ...code.partitionKey, kind: 'Hash', version: 2 });
-    expect(literalAt('cosmos.bicep', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers', 'properties.resource.indexingPolicy')).toEqual(code.indexingPolicy);
+    expect(
+      literalAt('cosmos.bicep', 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers', 'properties.resource.indexingPolicy'),
+    ).toEqual(code.indexingPolicy);
     // Names default to the service's COSMOS_DATABASE / COSMOS_CONTAINER defaults.
     const main = load(MAIN);
     expect(literal(main.params.find((p) => p.name === 'cosmosDatabaseName')!.defaultValue!)).toBe('dronedelivery');
     expect(literal(main.params.find((p) => p.name === 'cosmosContainerName')!.defaultValue!)).toBe('packages');
   });
 
-  it('one identity per service, federated with system:serviceaccount:dronedelivery:<service> on the cluster\'s OIDC issuer', () => {
+  it("one identity per service, federated with system:serviceaccount:dronedelivery:<service> on the cluster's OIDC issuer", () => {
     const main = load(MAIN);
     expect(literal(main.variables.get('services')!)).toEqual(SERVICES);
     expect(literal(main.params.find((p) => p.name === 'kubernetesNamespace')!.defaultValue!)).toBe(NAMESPACE);
@@ -212,8 +239,13 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     expect(passed('identities', 'services').text).toBe('workloadNames');
     expect(passed('workloadFederation', 'workloads').text).toBe('workloads');
     expect(passed('workloadFederation', 'oidcIssuerUrl').text).toBe('aks.outputs.oidcIssuerUrl');
-    const credential = resourceOfType(load(join(MODULES, 'workload-federation.bicep')), 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials');
-    expect(getPath(credential.body, 'properties.subject')?.text).toBe("'system:serviceaccount:${workload.namespace}:${workload.serviceAccount}'");
+    const credential = resourceOfType(
+      load(join(MODULES, 'workload-federation.bicep')),
+      'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials',
+    );
+    expect(getPath(credential.body, 'properties.subject')?.text).toBe(
+      "'system:serviceaccount:${workload.namespace}:${workload.serviceAccount}'",
+    );
     expect(getPath(credential.body, 'properties.issuer')?.text).toBe('oidcIssuerUrl');
     expect(literal(getPath(credential.body, 'properties.audiences')!)).toEqual(['api://AzureADTokenExchange']);
   });
@@ -223,7 +255,10 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     const principals = (node: ReturnType<typeof passed>) => [...node.text.matchAll(/principalIds\.(\w+)/g)].map((m) => m[1]).sort();
     // Cosmos DB Built-in Data Contributor: the package service only, on its database.
     expect(principals(passed('cosmos', 'dataContributorPrincipalIds'))).toEqual(['package']);
-    const roleScope = getPath(resourceOfType(load(join(MODULES, 'cosmos.bicep')), 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments').body, 'properties.scope');
+    const roleScope = getPath(
+      resourceOfType(load(join(MODULES, 'cosmos.bicep')), 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments').body,
+      'properties.scope',
+    );
     expect(roleScope?.text).toBe("'${account.id}/dbs/${databaseName}'");
     // Redis (Entra data access): gateway and workflow on the commands cache, delivery on its own; the commands cache's
     // key goes to KEDA's operator only, and the delivery cache has no key at all.
@@ -234,17 +269,29 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     expect(passed('deliveryRedis', 'accessKeysEnabled').text).toBe('false');
     // Every service reads the Application Insights connection string (telemetry), and nothing else through Key Vault.
     expect(principals(passed('secrets', 'appInsightsSecretReaderPrincipalIds'))).toEqual([...SERVICES].sort());
-    expect(literal(load(join(MODULES, 'keyvault-secrets.bicep')).params.find((p) => p.name === 'accessScope')!.decorators.find((d) => d.name === 'allowed')!.args[0])).toEqual(['secret', 'vault']);
+    expect(
+      literal(
+        load(join(MODULES, 'keyvault-secrets.bicep'))
+          .params.find((p) => p.name === 'accessScope')!
+          .decorators.find((d) => d.name === 'allowed')!.args[0],
+      ),
+    ).toEqual(['secret', 'vault']);
     for (const path of PARAMETER_FILES) {
       expect(JSON.parse(readFileSync(path, 'utf8')).parameters.keyVaultSecretAccessScope.value).toBe('secret');
     }
     // The dronescheduler identity reads only the telemetry secret: its data access is the contained SQL user (docs/deploy-aks.md).
     expect(load(MAIN).source.match(/principalIds\.dronescheduler/g)).toHaveLength(1);
-    expect(literalAt('redis.bicep', 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments', 'properties.accessPolicyName')).toBe('default');
+    expect(
+      literalAt('redis.bicep', 'Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments', 'properties.accessPolicyName'),
+    ).toBe('default');
     // Kubelet identity → AcrPull on the registry; nothing else may pull.
     expect(passed('acr', 'kubeletPrincipalId').text).toBe('aks.outputs.kubeletObjectId');
     // Only narrow built-in roles anywhere: no Owner, Contributor, User Access Administrator, Key Vault Administrator/Officer.
-    const roleIds = new Set(bicepFiles().flatMap((p) => [...readFileSync(p, 'utf8').matchAll(/'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g)].map((m) => m[1])));
+    const roleIds = new Set(
+      bicepFiles().flatMap((p) =>
+        [...readFileSync(p, 'utf8').matchAll(/'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g)].map((m) => m[1]),
+      ),
+    );
     expect([...roleIds].sort()).toEqual(
       [
         '00000000-0000-0000-0000-000000000002', // Cosmos DB Built-in Data Contributor (data plane)
@@ -269,9 +316,12 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     expect(literalAt('redis.bicep', 'Microsoft.Cache/redisEnterprise/databases', 'properties.clientProtocol')).toBe('Encrypted');
     expect(literalAt('redis.bicep', 'Microsoft.Cache/redisEnterprise/databases', 'properties.clusteringPolicy')).toBe('NoCluster');
     expect(literalAt('redis.bicep', 'Microsoft.Cache/redisEnterprise/databases', 'properties.evictionPolicy')).toBe('NoEviction');
-    expect(getPath(resourceOfType(load(join(MODULES, 'redis.bicep')), 'Microsoft.Cache/redisEnterprise/databases').body, 'properties.persistence')?.text).toMatch(
-      /^persistence\s*\?\s*\{\s*aofEnabled: true\s*aofFrequency: '1s'/,
-    );
+    expect(
+      getPath(
+        resourceOfType(load(join(MODULES, 'redis.bicep')), 'Microsoft.Cache/redisEnterprise/databases').body,
+        'properties.persistence',
+      )?.text,
+    ).toMatch(/^persistence\s*\?\s*\{\s*aofEnabled: true\s*aofFrequency: '1s'/);
     // Every store is private: public network access off, reached through its private endpoint.
     for (const [file, type] of [
       ['redis.bicep', 'Microsoft.Cache/redisEnterprise'],
@@ -367,7 +417,9 @@ describe('each check bites', () => {
   const snippet = (source: string, name = 'negative.bicep') => parser.parse(join(BICEP_DIR, name), source);
 
   it('a syntax error is reported with its line and column', () => {
-    const findings = syntaxFindings(snippet("param location string\nresource st 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: 'x'\n  location: location\n"));
+    const findings = syntaxFindings(
+      snippet("param location string\nresource st 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: 'x'\n  location: location\n"),
+    );
     expect(findings.length).toBeGreaterThan(0);
     expect(findings[0]).toMatchObject({ file: 'infra/bicep/negative.bicep', rule: 'syntax' });
     const unterminated = syntaxFindings(snippet("param a string\nparam b = 'x'\noutput o string = a\n"));
@@ -375,7 +427,7 @@ describe('each check bites', () => {
   });
 
   it('array items or object properties on one line without a comma are reported', () => {
-    const file = snippet("var a = [\n  x.y [0]\n]\nvar b = { k: 1 j: 2 }\nvar c = [1, 2]\nvar d = {\n  k: 1\n  j: 2\n}\n");
+    const file = snippet('var a = [\n  x.y [0]\n]\nvar b = { k: 1 j: 2 }\nvar c = [1, 2]\nvar d = {\n  k: 1\n  j: 2\n}\n');
     expect(syntaxFindings(file)).toEqual([]);
     expect(separatorFindings(file).map((f) => f.line)).toEqual([2, 4]);
   });
@@ -395,7 +447,12 @@ describe('each check bites', () => {
         'param keyVaultSecretAccessScope string',
       ].join('\n'),
     );
-    expect(secureParamFindings(file).map((f) => f.message.split(' ')[1])).toEqual(['adminPassword', 'storageConnectionString', 'apiKey', 'clientSecret']);
+    expect(secureParamFindings(file).map((f) => f.message.split(' ')[1])).toEqual([
+      'adminPassword',
+      'storageConnectionString',
+      'apiKey',
+      'clientSecret',
+    ]);
   });
 
   it('outputs that expose keys, connection strings, whole properties or secure parameters are reported', () => {
@@ -558,7 +615,8 @@ function tsLiteral(node: ts.Expression, source: ts.SourceFile): unknown {
     return Object.fromEntries(
       node.properties.map((property) => {
         if (!ts.isPropertyAssignment(property)) throw new Error(`unsupported property ${property.getText(source)}`);
-        const key = ts.isStringLiteral(property.name) || ts.isIdentifier(property.name) ? property.name.text : property.name.getText(source);
+        const key =
+          ts.isStringLiteral(property.name) || ts.isIdentifier(property.name) ? property.name.text : property.name.getText(source);
         return [key, tsLiteral(property.initializer, source)];
       }),
     );

@@ -60,7 +60,10 @@ interface ZodJsonProperty {
 /** The service's settings a chart may set under `config`, with the service's own rules. */
 export function configSettings(service: Service): { properties: Record<string, Schema>; required: string[] } {
   const { schema, secrets } = SERVICE_CONFIG[service];
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, ZodJsonProperty>; required?: string[] };
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+    properties: Record<string, ZodJsonProperty>;
+    required?: string[];
+  };
   const excluded = new Set([...CHART_MANAGED_SETTINGS, ...secrets.map(secretSettingName)]);
   const properties: Record<string, Schema> = {};
   for (const key of Object.keys(json.properties).sort()) {
@@ -81,7 +84,9 @@ function chartProperty(key: string, property: ZodJsonProperty): Schema {
   let result: Schema;
   if (property.enum) {
     const values = property.enum as string[];
-    result = values.every((value) => value === 'true' || value === 'false') ? { enum: ['', 'true', 'false', true, false] } : { type: 'string', enum: ['', ...values] };
+    result = values.every((value) => value === 'true' || value === 'false')
+      ? { enum: ['', 'true', 'false', true, false] }
+      : { type: 'string', enum: ['', ...values] };
   } else if (property.type === 'integer') {
     result = { type: ['string', 'integer'], pattern: '^$|^-?[0-9]+$', ...bounds };
   } else if (property.type === 'number') {
@@ -159,11 +164,18 @@ function globalSchema(): Schema {
 }
 
 function probe(): Schema {
-  return strictObject({ periodSeconds: integer(1), timeoutSeconds: integer(1), failureThreshold: integer(1) }, ['periodSeconds', 'timeoutSeconds', 'failureThreshold']);
+  return strictObject({ periodSeconds: integer(1), timeoutSeconds: integer(1), failureThreshold: integer(1) }, [
+    'periodSeconds',
+    'timeoutSeconds',
+    'failureThreshold',
+  ]);
 }
 
 function spread(): Schema {
-  return strictObject({ maxSkew: integer(1), whenUnsatisfiable: string({ enum: ['ScheduleAnyway', 'DoNotSchedule'] }) }, ['maxSkew', 'whenUnsatisfiable']);
+  return strictObject({ maxSkew: integer(1), whenUnsatisfiable: string({ enum: ['ScheduleAnyway', 'DoNotSchedule'] }) }, [
+    'maxSkew',
+    'whenUnsatisfiable',
+  ]);
 }
 
 function serviceChartSchema(service: Service): Schema {
@@ -173,10 +185,16 @@ function serviceChartSchema(service: Service): Schema {
     callers: array(serviceName()),
     extraIngressFrom: array(freeObject('a NetworkPolicy peer')),
     dns: strictObject({ namespaceSelector: selector(), podSelector: selector() }, ['namespaceSelector', 'podSelector']),
-    externalEgress: array(strictObject({ to: array(freeObject('a NetworkPolicy peer')), ports: array(freeObject('a NetworkPolicy port')) }, ['to', 'ports'])),
+    externalEgress: array(
+      strictObject({ to: array(freeObject('a NetworkPolicy peer')), ports: array(freeObject('a NetworkPolicy port')) }, ['to', 'ports']),
+    ),
   };
   if (service === 'gateway') {
-    networkPolicy.ingressController = strictObject({ enabled: boolean(), namespaceSelector: selector(), podSelector: selector() }, ['enabled', 'namespaceSelector', 'podSelector']);
+    networkPolicy.ingressController = strictObject({ enabled: boolean(), namespaceSelector: selector(), podSelector: selector() }, [
+      'enabled',
+      'namespaceSelector',
+      'podSelector',
+    ]);
   }
   const configSchema: Schema = { type: 'object', additionalProperties: false, properties: config.properties };
   if (service === 'gateway') {
@@ -204,18 +222,27 @@ function serviceChartSchema(service: Service): Schema {
     ),
     tmpSizeLimit: quantity(),
     probes: strictObject({ startup: probe(), readiness: probe(), liveness: probe() }, ['startup', 'readiness', 'liveness']),
-    shutdown: strictObject(
-      { preStopSleepSeconds: integer(1), drainDelayMs: integer(0), graceMs: integer(1), marginSeconds: integer(0) },
-      ['preStopSleepSeconds', 'drainDelayMs', 'graceMs', 'marginSeconds'],
-    ),
+    shutdown: strictObject({ preStopSleepSeconds: integer(1), drainDelayMs: integer(0), graceMs: integer(1), marginSeconds: integer(0) }, [
+      'preStopSleepSeconds',
+      'drainDelayMs',
+      'graceMs',
+      'marginSeconds',
+    ]),
     ...podPlacementSettings(),
     topologySpread: strictObject({ zone: spread(), hostname: spread() }, ['zone', 'hostname']),
-    identity: strictObject({ mode: string({ enum: ['workload', 'pod'] }), clientId: string({ pattern: GUID }), podIdentityBinding: string() }, ['mode']),
+    identity: strictObject(
+      { mode: string({ enum: ['workload', 'pod'] }), clientId: string({ pattern: GUID }), podIdentityBinding: string() },
+      ['mode'],
+    ),
     keyVault: strictObject({ enabled: boolean(), uri: string({ pattern: '^$|^https://[A-Za-z0-9-]+\\.vault\\.' }) }, ['enabled']),
     secretProviderClass: strictObject(
       {
         enabled: boolean(),
-        objects: array(strictObject({ objectName: string({ pattern: '^[0-9a-zA-Z-]+$' }), env: string({ pattern: '^$|^[A-Z][A-Z0-9_]*$' }) }, ['objectName'])),
+        objects: array(
+          strictObject({ objectName: string({ pattern: '^[0-9a-zA-Z-]+$' }), env: string({ pattern: '^$|^[A-Z][A-Z0-9_]*$' }) }, [
+            'objectName',
+          ]),
+        ),
       },
       ['enabled', 'objects'],
     ),
@@ -240,13 +267,20 @@ function serviceChartSchema(service: Service): Schema {
     properties.ingress = strictObject(
       {
         enabled: boolean(),
-        className: string({ minLength: 1, description: 'webapprouting.kubernetes.azure.com (AKS application routing add-on) or the class of another ingress-nginx' }),
+        className: string({
+          minLength: 1,
+          description: 'webapprouting.kubernetes.azure.com (AKS application routing add-on) or the class of another ingress-nginx',
+        }),
         host: string({ pattern: '^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' }),
         path: string({ pattern: '^/' }),
         tls: strictObject({ enabled: boolean(), secretName: string() }, ['enabled']),
         rateLimit: strictObject({ rps: integer(1), burst: integer(1) }, ['rps', 'burst']),
         bodySize: string({ pattern: '^[0-9]+[kKmMgG]?$' }),
-        timeouts: strictObject({ connectSeconds: integer(1), sendSeconds: integer(1), readSeconds: integer(1) }, ['connectSeconds', 'sendSeconds', 'readSeconds']),
+        timeouts: strictObject({ connectSeconds: integer(1), sendSeconds: integer(1), readSeconds: integer(1) }, [
+          'connectSeconds',
+          'sendSeconds',
+          'readSeconds',
+        ]),
         annotations: { type: 'object', additionalProperties: { type: 'string' } },
       },
       ['enabled', 'className', 'path', 'tls', 'rateLimit', 'bodySize', 'timeouts'],
@@ -296,7 +330,13 @@ function serviceChartSchema(service: Service): Schema {
       ['enabled', 'identity', 'runtimeUser', 'backoffLimit', 'activeDeadlineSeconds', 'resources'],
     );
     properties.seed = strictObject(
-      { enabled: boolean(), drones: integer(0, 1_000_000), backoffLimit: integer(0, 10), activeDeadlineSeconds: integer(30), resources: resources() },
+      {
+        enabled: boolean(),
+        drones: integer(0, 1_000_000),
+        backoffLimit: integer(0, 10),
+        activeDeadlineSeconds: integer(30),
+        resources: resources(),
+      },
       ['enabled', 'drones', 'backoffLimit', 'activeDeadlineSeconds', 'resources'],
     );
   }
@@ -329,7 +369,18 @@ function serviceChartSchema(service: Service): Schema {
     type: 'object',
     additionalProperties: false,
     properties,
-    required: ['image', 'resources', 'probes', 'shutdown', 'identity', 'config', 'networkPolicy', 'autoscaling', 'pdb', ...(service === 'dronescheduler' ? ['migration', 'seed'] : [])],
+    required: [
+      'image',
+      'resources',
+      'probes',
+      'shutdown',
+      'identity',
+      'config',
+      'networkPolicy',
+      'autoscaling',
+      'pdb',
+      ...(service === 'dronescheduler' ? ['migration', 'seed'] : []),
+    ],
   };
 }
 
@@ -349,9 +400,18 @@ function umbrellaSchema(): Schema {
       global: globalSchema(),
       'dronedelivery-lib': freeObject('the library chart (no values)'),
       ...Object.fromEntries(SERVICES.map((name) => [name, service(name)])),
-      loadgenerator: { type: 'object', description: 'values of charts/loadgenerator (validated by that chart\u2019s schema)', properties: { enabled: boolean() } },
+      loadgenerator: {
+        type: 'object',
+        description: 'values of charts/loadgenerator (validated by that chart\u2019s schema)',
+        properties: { enabled: boolean() },
+      },
       resourceQuota: strictObject({ enabled: boolean(), hard: resourceMap() }, ['enabled', 'hard']),
-      limitRange: strictObject({ enabled: boolean(), default: resourceMap(), defaultRequest: resourceMap(), max: resourceMap() }, ['enabled', 'default', 'defaultRequest', 'max']),
+      limitRange: strictObject({ enabled: boolean(), default: resourceMap(), defaultRequest: resourceMap(), max: resourceMap() }, [
+        'enabled',
+        'default',
+        'defaultRequest',
+        'max',
+      ]),
       networkPolicy: strictObject(
         {
           defaultDeny: boolean(),
@@ -404,9 +464,15 @@ function loadgeneratorSchema(): Schema {
         description: 'scenario → weight (the generator\u2019s scenarios)',
         additionalProperties: false,
         minProperties: 1,
-        properties: Object.fromEntries(['create-and-track', 'cancel', 'reschedule', 'confirm', 'browse'].map((name) => [name, { type: 'number', minimum: 0 }])),
+        properties: Object.fromEntries(
+          ['create-and-track', 'cancel', 'reschedule', 'confirm', 'browse'].map((name) => [name, { type: 'number', minimum: 0 }]),
+        ),
       },
-      thresholds: strictObject({ maxP99Ms: integer(0), maxErrorRate: fraction(), minE2eRate: fraction() }, ['maxP99Ms', 'maxErrorRate', 'minE2eRate']),
+      thresholds: strictObject({ maxP99Ms: integer(0), maxErrorRate: fraction(), minE2eRate: fraction() }, [
+        'maxP99Ms',
+        'maxErrorRate',
+        'minE2eRate',
+      ]),
       auth: strictObject(
         {
           mode: string({ enum: ['entra', 'none'] }),
@@ -418,10 +484,19 @@ function loadgeneratorSchema(): Schema {
       ),
       extraArgs: array(string()),
       report: strictObject(
-        { mountPath: string({ pattern: '^/' }), existingClaim: string(), subPath: string({ pattern: '^$|^[^/].*' }), sizeLimit: quantity() },
+        {
+          mountPath: string({ pattern: '^/' }),
+          existingClaim: string(),
+          subPath: string({ pattern: '^$|^[^/].*' }),
+          sizeLimit: quantity(),
+        },
         ['mountPath', 'existingClaim', 'sizeLimit'],
       ),
-      job: strictObject({ backoffLimit: integer(0, 10), activeDeadlineSeconds: integer(30), ttlSecondsAfterFinished: integer(0) }, ['backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished']),
+      job: strictObject({ backoffLimit: integer(0, 10), activeDeadlineSeconds: integer(30), ttlSecondsAfterFinished: integer(0) }, [
+        'backoffLimit',
+        'activeDeadlineSeconds',
+        'ttlSecondsAfterFinished',
+      ]),
       waitForGateway: strictObject(
         { enabled: boolean(), path: string({ pattern: '^/' }), timeoutSeconds: integer(1), intervalSeconds: integer(1) },
         ['enabled', 'path', 'timeoutSeconds', 'intervalSeconds'],
@@ -445,13 +520,36 @@ function loadgeneratorSchema(): Schema {
             ['enabled', 'namespaceSelector', 'podSelector', 'ports'],
           ),
           dns: strictObject({ namespaceSelector: selector(), podSelector: selector() }, ['namespaceSelector', 'podSelector']),
-          entraEgress: array(strictObject({ to: array(freeObject('a NetworkPolicy peer')), ports: array(freeObject('a NetworkPolicy port')) }, ['to', 'ports'])),
+          entraEgress: array(
+            strictObject({ to: array(freeObject('a NetworkPolicy peer')), ports: array(freeObject('a NetworkPolicy port')) }, [
+              'to',
+              'ports',
+            ]),
+          ),
           extraEgress: array(freeObject('a NetworkPolicy egress rule')),
         },
         ['enabled', 'admitToGateway', 'ingressController', 'dns', 'entraEgress', 'extraEgress'],
       ),
     },
-    required: ['image', 'target', 'gateway', 'rate', 'duration', 'ramp', 'windowStart', 'fleet', 'mix', 'thresholds', 'auth', 'report', 'job', 'waitForGateway', 'resources', 'identity', 'networkPolicy'],
+    required: [
+      'image',
+      'target',
+      'gateway',
+      'rate',
+      'duration',
+      'ramp',
+      'windowStart',
+      'fleet',
+      'mix',
+      'thresholds',
+      'auth',
+      'report',
+      'job',
+      'waitForGateway',
+      'resources',
+      'identity',
+      'networkPolicy',
+    ],
   };
 }
 

@@ -19,7 +19,10 @@ export const OVERRIDE_FILE = join(ROOT, 'tools/compose/docker-compose.override-l
 const execFileAsync = promisify(execFile);
 
 interface ComposeFile {
-  services: Record<string, { image?: string; build?: { args?: { SERVICE?: string } }; healthcheck?: { disable?: boolean }; restart?: string }>;
+  services: Record<
+    string,
+    { image?: string; build?: { args?: { SERVICE?: string } }; healthcheck?: { disable?: boolean }; restart?: string }
+  >;
 }
 const read = (file: string) => parse(readFileSync(file, 'utf8'), { merge: true }) as ComposeFile;
 
@@ -62,11 +65,18 @@ export class ComposeProject {
   async run(args: string[], timeoutMs = 120_000): Promise<string> {
     const argv = ['--project-name', this.name, '--file', COMPOSE_FILE, '--file', OVERRIDE_FILE, '--project-directory', ROOT, ...args];
     try {
-      const { stdout } = await execFileAsync('docker-compose', argv, { cwd: ROOT, env: this.engine.env, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 });
+      const { stdout } = await execFileAsync('docker-compose', argv, {
+        cwd: ROOT,
+        env: this.engine.env,
+        timeout: timeoutMs,
+        maxBuffer: 32 * 1024 * 1024,
+      });
       return stdout.trim();
     } catch (error) {
       const failure = error as Error & { stderr?: string; stdout?: string };
-      throw new Error(`docker-compose ${args.join(' ')} failed: ${failure.stderr || failure.message}\n${(failure.stdout ?? '').slice(-4000)}`);
+      throw new Error(
+        `docker-compose ${args.join(' ')} failed: ${failure.stderr || failure.message}\n${(failure.stdout ?? '').slice(-4000)}`,
+      );
     }
   }
 
@@ -87,7 +97,10 @@ export class ComposeProject {
   }
 
   /** Waits until every one-shot exited 0 and every other service is running and healthy; fails at once on an exit. */
-  async untilSettled(expected: string[], timeoutMs: number): Promise<Record<string, { status: string; health?: string; exitCode: number }>> {
+  async untilSettled(
+    expected: string[],
+    timeoutMs: number,
+  ): Promise<Record<string, { status: string; health?: string; exitCode: number }>> {
     const oneShots = new Set(oneShotServices());
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -96,8 +109,13 @@ export class ComposeProject {
       for (const service of expected) {
         const state = states[service];
         if (!state) pending.push(`${service}: not created`);
-        else if (state.status === 'exited' && (state.exitCode !== 0 || !oneShots.has(service))) throw new Error(`${service} exited ${state.exitCode}`);
-        else if (oneShots.has(service) ? state.status !== 'exited' : state.status !== 'running' || (state.health !== undefined && state.health !== 'healthy')) {
+        else if (state.status === 'exited' && (state.exitCode !== 0 || !oneShots.has(service)))
+          throw new Error(`${service} exited ${state.exitCode}`);
+        else if (
+          oneShots.has(service)
+            ? state.status !== 'exited'
+            : state.status !== 'running' || (state.health !== undefined && state.health !== 'healthy')
+        ) {
           pending.push(`${service}: ${state.status}${state.health ? `/${state.health}` : ''}`);
         }
       }
@@ -153,7 +171,11 @@ export function callOverSocket(
         socketPath: socket,
         method,
         path,
-        headers: { host: '127.0.0.1:8080', ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}), ...headers },
+        headers: {
+          host: '127.0.0.1:8080',
+          ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}),
+          ...headers,
+        },
         timeout: 10_000,
       },
       (response) => {

@@ -40,7 +40,10 @@ interface ComposeService {
   ports?: string[];
   environment?: Record<string, string>;
 }
-const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { services: Record<string, ComposeService>; [key: string]: unknown };
+const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+  [key: string]: unknown;
+};
 
 /** `docker-compose config -q` on a file in the repo root (so the build context resolves); resolves with the exit status and stderr. */
 async function composeConfig(file: string, ...more: string[]): Promise<{ ok: boolean; stderr: string }> {
@@ -95,14 +98,22 @@ describe('docker-compose.yml', () => {
     for (const name of SERVICES) {
       const service = compose.services[name];
       expect(service.build, name).toEqual({ context: '.', args: { SERVICE: name } });
-      expect(service, name).toMatchObject({ init: true, read_only: true, user: '1000:1000', cap_drop: ['ALL'], security_opt: ['no-new-privileges:true'] });
+      expect(service, name).toMatchObject({
+        init: true,
+        read_only: true,
+        user: '1000:1000',
+        cap_drop: ['ALL'],
+        security_opt: ['no-new-privileges:true'],
+      });
       expect(service.tmpfs?.[0], name).toMatch(/^\/tmp(:|$)/);
       expect(service.healthcheck?.test?.join(' '), name).toContain('/health/ready');
       expect(service.ports, `${name} is reached through the ingress only`).toBeUndefined();
       for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
         const gated = compose.services[dependency].healthcheck && !compose.services[dependency].healthcheck?.disable;
         const oneShot = compose.services[dependency].restart === 'no';
-        expect(condition, `${name} -> ${dependency}`).toBe(gated ? 'service_healthy' : oneShot ? 'service_completed_successfully' : 'service_started');
+        expect(condition, `${name} -> ${dependency}`).toBe(
+          gated ? 'service_healthy' : oneShot ? 'service_completed_successfully' : 'service_started',
+        );
       }
     }
     // Every container drops its capabilities and none runs as root, except the third-party emulator whose image
@@ -153,22 +164,40 @@ describe('docker-compose.yml', () => {
     expect(migrate).toMatchObject({ command: ['node', 'dist/migrate.js'], restart: 'no', image: compose.services.dronescheduler.image });
     expect(migrate.depends_on).toEqual({ 'mssql-init': { condition: 'service_completed_successfully' } });
     expect(compose.services['dronescheduler-seed'].command?.slice(0, 2)).toEqual(['node', 'dist/seed.js']);
-    expect(compose.services['dronescheduler-seed'].depends_on).toEqual({ 'dronescheduler-migrate': { condition: 'service_completed_successfully' } });
+    expect(compose.services['dronescheduler-seed'].depends_on).toEqual({
+      'dronescheduler-migrate': { condition: 'service_completed_successfully' },
+    });
     expect(compose.services.dronescheduler.depends_on).toEqual({ 'dronescheduler-seed': { condition: 'service_completed_successfully' } });
-    for (const name of ['dronescheduler-seed', 'dronescheduler']) expect(compose.services[name].environment?.DB_MIGRATIONS_RUN, name).toBe('false');
+    for (const name of ['dronescheduler-seed', 'dronescheduler'])
+      expect(compose.services[name].environment?.DB_MIGRATIONS_RUN, name).toBe('false');
   });
 
   it('has a local override that swaps only SQL Server (for PostgreSQL) and the Cosmos emulator image, and that compose accepts', async () => {
-    const override = parse(readFileSync(OVERRIDE_FILE, 'utf8'), { merge: true }) as { services: Record<string, Record<string, unknown>>; [key: string]: unknown };
-    expect(Object.keys(override).filter((key) => !key.startsWith('x-')).sort()).toEqual(['services', 'volumes']);
-    expect(Object.keys(override.services).sort()).toEqual(['cosmos', 'dronescheduler', 'dronescheduler-migrate', 'dronescheduler-seed', 'mssql', 'mssql-init']);
+    const override = parse(readFileSync(OVERRIDE_FILE, 'utf8'), { merge: true }) as {
+      services: Record<string, Record<string, unknown>>;
+      [key: string]: unknown;
+    };
+    expect(
+      Object.keys(override)
+        .filter((key) => !key.startsWith('x-'))
+        .sort(),
+    ).toEqual(['services', 'volumes']);
+    expect(Object.keys(override.services).sort()).toEqual([
+      'cosmos',
+      'dronescheduler',
+      'dronescheduler-migrate',
+      'dronescheduler-seed',
+      'mssql',
+      'mssql-init',
+    ]);
     // The scheduler's containers change their database engine and user, nothing else.
     for (const name of ['dronescheduler-migrate', 'dronescheduler-seed', 'dronescheduler']) {
       expect(override.services[name], name).toEqual({ environment: { DB_ENGINE: 'postgres', DB_USER: 'postgres' } });
     }
     // The swapped stores keep their names; none of them gains ports, capabilities or privileges.
     for (const name of ['mssql', 'mssql-init', 'cosmos']) {
-      for (const key of Object.keys(override.services[name])) expect(['image', 'user', 'environment', 'volumes', 'healthcheck', 'entrypoint', 'command'], `${name}.${key}`).toContain(key);
+      for (const key of Object.keys(override.services[name]))
+        expect(['image', 'user', 'environment', 'volumes', 'healthcheck', 'entrypoint', 'command'], `${name}.${key}`).toContain(key);
     }
     expect(await composeConfig(COMPOSE_FILE, OVERRIDE_FILE)).toEqual({ ok: true, stderr: '' });
   });
@@ -180,7 +209,10 @@ describe('docker-compose.yml', () => {
     // Real NGINX accepts the same configuration (upstream pointed at loopback: compose's DNS name is not resolvable here).
     const prefix = mkdtempSync(join(tmpdir(), 'compose-nginx-'));
     try {
-      writeFileSync(join(prefix, 'nginx.conf'), renderNginxConfig({ PREFIX: prefix, ERROR_LOG: 'stderr', LISTEN: '127.0.0.1:1', GATEWAY_ADDRESS: '127.0.0.1:1' }));
+      writeFileSync(
+        join(prefix, 'nginx.conf'),
+        renderNginxConfig({ PREFIX: prefix, ERROR_LOG: 'stderr', LISTEN: '127.0.0.1:1', GATEWAY_ADDRESS: '127.0.0.1:1' }),
+      );
       const nginx = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
       await expect(execFileAsync(nginx, ['-t', '-q', '-p', prefix, '-c', join(prefix, 'nginx.conf')])).resolves.toBeDefined();
     } finally {

@@ -41,18 +41,37 @@ export class DockerEngine {
     }
     const socket = join(dir, 'docker.sock');
     const log = openSync(join(dir, 'dockerd.log'), 'a');
-    const common = [`--data-root=${join(dir, 'data')}`, `--exec-root=${join(dir, 'exec')}`, `--pidfile=${join(dir, 'dockerd.pid')}`, `--host=unix://${socket}`];
-    const hostNetworkOnly = ['--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false', '--userland-proxy=false'];
+    const common = [
+      `--data-root=${join(dir, 'data')}`,
+      `--exec-root=${join(dir, 'exec')}`,
+      `--pidfile=${join(dir, 'dockerd.pid')}`,
+      `--host=unix://${socket}`,
+    ];
+    const hostNetworkOnly = [
+      '--bridge=none',
+      '--iptables=false',
+      '--ip6tables=false',
+      '--ip-forward=false',
+      '--ip-masq=false',
+      '--userland-proxy=false',
+    ];
     // unshare execs (no fork): the child's PID is dockerd's, so stop() signals dockerd itself. The namespace lives
     // as long as dockerd and its children do.
     const daemon = options.privateNetwork
-      ? spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', dockerd, ...common], { stdio: ['ignore', log, log] })
+      ? spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', dockerd, ...common], {
+          stdio: ['ignore', log, log],
+        })
       : spawn(dockerd, [...common, ...hostNetworkOnly], { stdio: ['ignore', log, log] });
     const client = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
     const engine = new DockerEngine(dir, daemon, `unix://${socket}`, client);
-    const exited = new Promise<never>((_, reject) => daemon.once('exit', (code) => reject(new Error(`dockerd exited with ${code}; see ${dir}/dockerd.log`))));
+    const exited = new Promise<never>((_, reject) =>
+      daemon.once('exit', (code) => reject(new Error(`dockerd exited with ${code}; see ${dir}/dockerd.log`))),
+    );
     exited.catch(() => undefined);
-    await Promise.race([eventually(() => engine.docker(['version', '--format', '{{.Server.Version}}']), { timeoutMs: 60_000, intervalMs: 250 }), exited]);
+    await Promise.race([
+      eventually(() => engine.docker(['version', '--format', '{{.Server.Version}}']), { timeoutMs: 60_000, intervalMs: 250 }),
+      exited,
+    ]);
     return engine;
   }
 

@@ -40,12 +40,30 @@ beforeAll(async () => {
   phase(`base image ${BASE_IMAGE} built`);
   // One after the other: the build stage is shared through the layer cache, so only the first build compiles.
   for (const service of SERVICES) {
-    await engine.docker(['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '--build-arg', `SERVICE=${service}`, '-t', image(service), ROOT], {
-      timeoutMs: 900_000,
-    });
+    await engine.docker(
+      [
+        'build',
+        '--network',
+        'host',
+        '--build-arg',
+        `NODE_IMAGE=${BASE_IMAGE}`,
+        '--build-arg',
+        `SERVICE=${service}`,
+        '-t',
+        image(service),
+        ROOT,
+      ],
+      {
+        timeoutMs: 900_000,
+      },
+    );
     phase(`image ${image(service)} built`);
   }
-  [redis, postgres, cosmos] = await Promise.all([RedisServer.start(), PostgresServer.start({ database: 'dronescheduler' }), CosmosEmulator.start()]);
+  [redis, postgres, cosmos] = await Promise.all([
+    RedisServer.start(),
+    PostgresServer.start({ database: 'dronescheduler' }),
+    CosmosEmulator.start(),
+  ]);
   for (const service of SERVICES) ports[service] = await freePort();
 
   // Files the containers read through read-only bind mounts: the emulator's CA and the gateway's signing key.
@@ -109,7 +127,9 @@ it('builds one image per service with only that service’s production dependenc
   for (const service of SERVICES) {
     const total = Number(await engine.docker(['image', 'inspect', image(service), '--format', '{{.Size}}']));
     // Layers newest first: the oldest is the flattened runtime base (FROM scratch + COPY of the base's files).
-    const layers = (await engine.docker(['history', '--no-trunc', '--human=false', '--format', '{{.Size}}', image(service)])).split('\n').map(Number);
+    const layers = (await engine.docker(['history', '--no-trunc', '--human=false', '--format', '{{.Size}}', image(service)]))
+      .split('\n')
+      .map(Number);
     runtimeBase = layers.at(-1) ?? 0;
     report[service] = { total: mb(total), added: mb(total - runtimeBase) };
   }
@@ -117,12 +137,14 @@ it('builds one image per service with only that service’s production dependenc
   console.log(
     `image sizes in MB on ${BASE_IMAGE} (${mb(base)} MB; as the runtime base without npm: ${mb(runtimeBase)} MB), total and added by the service: ${JSON.stringify(report)}`,
   );
-  for (const service of SERVICES) expect(report[service].added, `${service}: MB added on top of the runtime base`).toBeLessThanOrEqual(ADDED_BUDGET_MB[service]);
+  for (const service of SERVICES)
+    expect(report[service].added, `${service}: MB added on top of the runtime base`).toBeLessThanOrEqual(ADDED_BUDGET_MB[service]);
   expect(mb(runtimeBase)).toBeLessThanOrEqual(LOCAL_RUNTIME_BASE_BUDGET_MB);
   expect(runtimeBase).toBeLessThan(base);
 
   // No package manager in the runtime image, and nothing in node_modules that Node never loads.
-  const inImage = (service: Service, script: string) => engine.docker(['run', '--rm', '--network=none', '--entrypoint', 'node', image(service), '-e', script]);
+  const inImage = (service: Service, script: string) =>
+    engine.docker(['run', '--rm', '--network=none', '--entrypoint', 'node', image(service), '-e', script]);
   expect(
     await inImage(
       'gateway',
@@ -135,7 +157,9 @@ it('builds one image per service with only that service’s production dependenc
   );
   expect(leftovers).toBe('0');
   // Swagger UI is served at /docs in every environment (libs/platform), so its assets stay.
-  expect(await inImage('package', 'console.log(require("fs").existsSync(require.resolve("swagger-ui-dist/swagger-ui-bundle.js")))')).toBe('true');
+  expect(await inImage('package', 'console.log(require("fs").existsSync(require.resolve("swagger-ui-dist/swagger-ui-bundle.js")))')).toBe(
+    'true',
+  );
 
   const config = JSON.parse(await engine.docker(['image', 'inspect', image('gateway'), '--format', '{{json .Config}}']));
   expect(config.User).toBe('1000:1000');
@@ -143,7 +167,17 @@ it('builds one image per service with only that service’s production dependenc
   expect(config.WorkingDir).toBe('/app/services/gateway');
   expect(config.Env).toContain('NODE_ENV=production');
 
-  const modules = (service: Service) => engine.docker(['run', '--rm', '--network=none', '--entrypoint', 'node', image(service), '-e', 'console.log(require("fs").readdirSync("/app/node_modules").join("\\n"))']);
+  const modules = (service: Service) =>
+    engine.docker([
+      'run',
+      '--rm',
+      '--network=none',
+      '--entrypoint',
+      'node',
+      image(service),
+      '-e',
+      'console.log(require("fs").readdirSync("/app/node_modules").join("\\n"))',
+    ]);
   const gatewayModules = (await modules('gateway')).split('\n');
   expect(gatewayModules).toEqual(expect.arrayContaining(['jose', 'ioredis', 'fastify']));
   // Other services' stores and the build toolchain stay out of the gateway image.
@@ -151,27 +185,86 @@ it('builds one image per service with only that service’s production dependenc
   const schedulerModules = (await modules('dronescheduler')).split('\n');
   expect(schedulerModules).toEqual(expect.arrayContaining(['typeorm', 'mssql', 'pg']));
   expect(schedulerModules).not.toContain('jose');
-  const packageScoped = await engine.docker(['run', '--rm', '--network=none', '--entrypoint', 'node', image('package'), '-e', 'console.log(require("fs").readdirSync("/app/node_modules/@azure").join(","))']);
+  const packageScoped = await engine.docker([
+    'run',
+    '--rm',
+    '--network=none',
+    '--entrypoint',
+    'node',
+    image('package'),
+    '-e',
+    'console.log(require("fs").readdirSync("/app/node_modules/@azure").join(","))',
+  ]);
   expect(packageScoped.split(',')).toContain('cosmos');
 
   // The code is owned by root and not writable by the runtime user.
   const write = await engine
-    .docker(['run', '--rm', '--network=none', '--entrypoint', 'node', image('delivery'), '-e', 'require("fs").writeFileSync("dist/main.js", "x")'])
-    .then(() => 'written', (error: Error) => error.message);
+    .docker([
+      'run',
+      '--rm',
+      '--network=none',
+      '--entrypoint',
+      'node',
+      image('delivery'),
+      '-e',
+      'require("fs").writeFileSync("dist/main.js", "x")',
+    ])
+    .then(
+      () => 'written',
+      (error: Error) => error.message,
+    );
   expect(write).toMatch(/EACCES|EROFS/);
 }, 120_000);
 
 it('builds the load generator image (SERVICE=loadgen) and runs its --help read-only as uid 1000', async () => {
   // The build stage is shared with the services' builds above (layer cache): only its dependencies and files are new.
-  await engine.docker(['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '--build-arg', 'SERVICE=loadgen', '-t', 'dronedelivery/loadgen:test', ROOT], { timeoutMs: 300_000 });
+  await engine.docker(
+    [
+      'build',
+      '--network',
+      'host',
+      '--build-arg',
+      `NODE_IMAGE=${BASE_IMAGE}`,
+      '--build-arg',
+      'SERVICE=loadgen',
+      '-t',
+      'dronedelivery/loadgen:test',
+      ROOT,
+    ],
+    { timeoutMs: 300_000 },
+  );
   phase('image dronedelivery/loadgen:test built');
   const config = JSON.parse(await engine.docker(['image', 'inspect', 'dronedelivery/loadgen:test', '--format', '{{json .Config}}']));
   expect(config.User).toBe('1000:1000');
   expect(config.WorkingDir).toBe('/app/tools/loadgen');
   expect(config.Cmd).toEqual(['node', 'dist/cli.js']);
-  const help = await engine.docker(['run', '--rm', '--read-only', '--user', '1000', '--network=none', '--tmpfs', '/tmp', 'dronedelivery/loadgen:test', 'node', 'dist/cli.js', '--help']);
+  const help = await engine.docker([
+    'run',
+    '--rm',
+    '--read-only',
+    '--user',
+    '1000',
+    '--network=none',
+    '--tmpfs',
+    '/tmp',
+    'dronedelivery/loadgen:test',
+    'node',
+    'dist/cli.js',
+    '--help',
+  ]);
   for (const flag of ['--target', '--rate', '--users', '--max-error-rate', '--auth', '--report-dir']) expect(help).toContain(flag);
-  const modules = (await engine.docker(['run', '--rm', '--network=none', '--entrypoint', 'node', 'dronedelivery/loadgen:test', '-e', 'console.log(require("fs").readdirSync("/app/node_modules").join("\\n"))'])).split('\n');
+  const modules = (
+    await engine.docker([
+      'run',
+      '--rm',
+      '--network=none',
+      '--entrypoint',
+      'node',
+      'dronedelivery/loadgen:test',
+      '-e',
+      'console.log(require("fs").readdirSync("/app/node_modules").join("\\n"))',
+    ])
+  ).split('\n');
   expect(modules).toEqual(expect.arrayContaining(['hdr-histogram-js', 'jose', 'undici']));
   for (const absent of ['@nestjs', 'fastify', 'typescript', 'vitest', 'playwright-core']) expect(modules).not.toContain(absent);
 }, 300_000);
@@ -190,8 +283,19 @@ it('runs every service read-only as uid 1000: ready, one real call each, and one
       { COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_AUTH: 'key', COSMOS_KEY: cosmos.key, COSMOS_TLS_CA_PATH: '/certs/cosmos-ca.pem' },
       [`--volume=${join(shared, 'cosmos-ca.pem')}:/certs/cosmos-ca.pem:ro`],
     ),
-    dronescheduler: hardenedRun('dronescheduler', { DB_ENGINE: 'postgres', DB_HOST: '127.0.0.1', DB_PORT: String(postgres.port), DB_NAME: 'dronescheduler', DB_USER: postgres.user }),
-    workflow: hardenedRun('workflow', { REDIS_URL: redis.url, PACKAGE_URL: url('package'), DRONESCHEDULER_URL: url('dronescheduler'), DELIVERY_URL: url('delivery') }),
+    dronescheduler: hardenedRun('dronescheduler', {
+      DB_ENGINE: 'postgres',
+      DB_HOST: '127.0.0.1',
+      DB_PORT: String(postgres.port),
+      DB_NAME: 'dronescheduler',
+      DB_USER: postgres.user,
+    }),
+    workflow: hardenedRun('workflow', {
+      REDIS_URL: redis.url,
+      PACKAGE_URL: url('package'),
+      DRONESCHEDULER_URL: url('dronescheduler'),
+      DELIVERY_URL: url('delivery'),
+    }),
     gateway: hardenedRun(
       'gateway',
       {
@@ -210,7 +314,8 @@ it('runs every service read-only as uid 1000: ready, one real call each, and one
   try {
     await Promise.all(SERVICES.map((service) => untilOk(`${url(service)}/health/ready`, { timeoutMs: 60_000, intervalMs: 200 })));
   } catch (error) {
-    for (const service of SERVICES) console.error(`--- ${service}\n${await engine.docker(['logs', '--tail', '40', service]).catch((e: Error) => e.message)}`);
+    for (const service of SERVICES)
+      console.error(`--- ${service}\n${await engine.docker(['logs', '--tail', '40', service]).catch((e: Error) => e.message)}`);
     throw error;
   }
 
@@ -222,17 +327,44 @@ it('runs every service read-only as uid 1000: ready, one real call each, and one
 
   // The seed command ships in the image too: a one-off container, as a Kubernetes Job would run it.
   await engine.docker([
-    'run', '--rm', '--read-only', '--user=1000:1000', '--network=host', '--tmpfs=/tmp',
-    '--env', 'DB_ENGINE=postgres', '--env', 'DB_HOST=127.0.0.1', '--env', `DB_PORT=${postgres.port}`, '--env', 'DB_NAME=dronescheduler', '--env', `DB_USER=${postgres.user}`,
-    '--entrypoint', 'node', image('dronescheduler'), 'dist/seed.js', '--drones', '3',
+    'run',
+    '--rm',
+    '--read-only',
+    '--user=1000:1000',
+    '--network=host',
+    '--tmpfs=/tmp',
+    '--env',
+    'DB_ENGINE=postgres',
+    '--env',
+    'DB_HOST=127.0.0.1',
+    '--env',
+    `DB_PORT=${postgres.port}`,
+    '--env',
+    'DB_NAME=dronescheduler',
+    '--env',
+    `DB_USER=${postgres.user}`,
+    '--entrypoint',
+    'node',
+    image('dronescheduler'),
+    'dist/seed.js',
+    '--drones',
+    '3',
   ]);
   const drones = await callJson(url('dronescheduler'), 'GET', '/api/drones');
   expect(drones.status).toBe(200);
   expect(JSON.stringify(drones.body).match(/"id"/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
 
-  const parcel = await callJson(url('package'), 'PUT', '/api/packages/pkg-docker-direct', { ownerId: 'docker-owner', size: 'Small', weight: 1.5, tag: 'docker' });
+  const parcel = await callJson(url('package'), 'PUT', '/api/packages/pkg-docker-direct', {
+    ownerId: 'docker-owner',
+    size: 'Small',
+    weight: 1.5,
+    tag: 'docker',
+  });
   expect(parcel.status).toBe(201);
-  expect((await callJson(url('package'), 'GET', '/api/packages/pkg-docker-direct')).body).toMatchObject({ ownerId: 'docker-owner', size: 'Small' });
+  expect((await callJson(url('package'), 'GET', '/api/packages/pkg-docker-direct')).body).toMatchObject({
+    ownerId: 'docker-owner',
+    size: 'Small',
+  });
 
   const letters = await callJson(url('workflow'), 'GET', '/api/deadletters');
   expect(letters.status).toBe(200);
@@ -256,7 +388,9 @@ it('runs every service read-only as uid 1000: ready, one real call each, and one
   const deliveryId: string = accepted.body.deliveryId;
   const status = await eventually(
     async () => {
-      const current = await callJson(url('gateway'), 'GET', `/api/deliveries/${deliveryId}/status`, undefined, { authorization: `Bearer ${bearer}` });
+      const current = await callJson(url('gateway'), 'GET', `/api/deliveries/${deliveryId}/status`, undefined, {
+        authorization: `Bearer ${bearer}`,
+      });
       if (current.body?.status !== 'Scheduled') throw new Error(`status ${JSON.stringify(current.body)}`);
       return current.body;
     },
@@ -291,7 +425,18 @@ it('docker-compose up: the whole docker-compose.yml (with the local override) se
   });
   const emulatorVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules/@vercel/cosmosdb-server/package.json'), 'utf8')).version;
   await engine.docker(
-    ['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '--build-arg', `COSMOSDB_SERVER_VERSION=${emulatorVersion}`, '-t', images.cosmos, join(ROOT, 'tools/compose/cosmos-emulator')],
+    [
+      'build',
+      '--network',
+      'host',
+      '--build-arg',
+      `NODE_IMAGE=${BASE_IMAGE}`,
+      '--build-arg',
+      `COSMOSDB_SERVER_VERSION=${emulatorVersion}`,
+      '-t',
+      images.cosmos,
+      join(ROOT, 'tools/compose/cosmos-emulator'),
+    ],
     { timeoutMs: 300_000 },
   );
   for (const service of SERVICES) await engine.docker(['tag', image(service), images.services[service]]);
@@ -318,7 +463,13 @@ it('docker-compose up: the whole docker-compose.yml (with the local override) se
     const inspect = async (service: string) =>
       JSON.parse(await isolated.docker(['inspect', (await project.run(['ps', '-q', service])).trim()]))[0] as {
         Config: { User: string };
-        HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; Memory: number; Init: boolean; PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> | null };
+        HostConfig: {
+          ReadonlyRootfs: boolean;
+          CapDrop: string[];
+          Memory: number;
+          Init: boolean;
+          PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> | null;
+        };
       };
     const gateway = await inspect('gateway');
     expect(gateway.Config.User).toBe('1000:1000');
@@ -327,7 +478,8 @@ it('docker-compose up: the whole docker-compose.yml (with the local override) se
     expect((await inspect('ingress')).HostConfig.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] });
 
     forwarder = await forwardPublishedPort(isolated, 8080);
-    const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callOverSocket(forwarder!.socket, method, path, body, headers);
+    const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      callOverSocket(forwarder!.socket, method, path, body, headers);
     expect((await api('GET', '/healthz')).status).toBe(200);
 
     // The README walkthrough: a token from the gateway container, create, status until Scheduled, read.

@@ -7,7 +7,12 @@ import { type K8sObject, parseManifests, validateObject } from './k8s-validate';
 
 const NAMESPACE = 'dronedelivery';
 const MINIMAL = minimalSet('gateway');
-const ROUTE = ['gatewayApi.enabled=true', 'gatewayApi.parentRefs[0].name=public', 'gatewayApi.parentRefs[0].namespace=gateways', 'gatewayApi.parentRefs[0].sectionName=https'];
+const ROUTE = [
+  'gatewayApi.enabled=true',
+  'gatewayApi.parentRefs[0].name=public',
+  'gatewayApi.parentRefs[0].namespace=gateways',
+  'gatewayApi.parentRefs[0].sectionName=https',
+];
 
 let helm: Helm;
 let charts: string;
@@ -19,7 +24,8 @@ beforeAll(async () => {
 
 afterAll(() => cleanup?.());
 
-const template = (sets: string[]) => helm.run(['template', 'gateway', 'gateway', '--namespace', NAMESPACE, ...setArgs([...MINIMAL, ...sets])], charts);
+const template = (sets: string[]) =>
+  helm.run(['template', 'gateway', 'gateway', '--namespace', NAMESPACE, ...setArgs([...MINIMAL, ...sets])], charts);
 
 async function render(sets: string[] = []): Promise<K8sObject[]> {
   const result = await template(sets);
@@ -36,7 +42,10 @@ it('by default: an Ingress of the application routing add-on class, admitted fro
   expect(find(objects, 'Ingress')!.spec.ingressClassName).toBe('webapprouting.kubernetes.azure.com');
   expect(find(objects, 'HTTPRoute')).toBeUndefined();
   const from = find(objects, 'NetworkPolicy')!.spec.ingress[0].from as Record<string, unknown>[];
-  expect(from).toContainEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'app-routing-system' } }, podSelector: {} });
+  expect(from).toContainEqual({
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'app-routing-system' } },
+    podSelector: {},
+  });
 });
 
 it('gatewayApi.enabled: an HTTPRoute to the gateway Service with the Ingress path, host and timeouts', async () => {

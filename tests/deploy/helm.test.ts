@@ -37,7 +37,14 @@ const SERVICE_SCHEMAS: Record<Service, z.ZodType> = {
   dronescheduler: droneSchedulerConfigSchema,
   delivery: deliveryConfigSchema,
 };
-const LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
+const LABELS = [
+  'app.kubernetes.io/name',
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/version',
+  'app.kubernetes.io/component',
+  'app.kubernetes.io/part-of',
+  'app.kubernetes.io/managed-by',
+];
 
 let helm: Helm;
 let charts: string;
@@ -230,7 +237,10 @@ function checkService(objects: K8sObject[], service: Service): void {
   const unknown = Object.keys(env).filter((key) => !settings.has(key) && key !== 'AZURE_CLIENT_ID');
   expect(unknown, `settings ${service} does not read`).toEqual([]);
   const parsed = SERVICE_SCHEMAS[service].safeParse(env);
-  expect(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`), `${service} would refuse this config`).toEqual([]);
+  expect(
+    parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    `${service} would refuse this config`,
+  ).toEqual([]);
   const port = container.ports.find((p) => p.name === 'http')?.containerPort;
   expect(port).toBe(8080);
   expect(env.PORT).toBe(String(port));
@@ -255,9 +265,14 @@ function checkService(objects: K8sObject[], service: Service): void {
   for (const constraint of pod.topologySpreadConstraints) expect(constraint.labelSelector.matchLabels).toEqual(selector);
 
   // Service, PDB, NetworkPolicy select exactly these pods; an autoscaler owns the replica count.
-  const serviceObject = find<K8sObject & { spec: { type: string; selector: object; ports: { port: number; targetPort: string }[] } }>(objects, 'Service', service);
+  const serviceObject = find<K8sObject & { spec: { type: string; selector: object; ports: { port: number; targetPort: string }[] } }>(
+    objects,
+    'Service',
+    service,
+  );
   expect(serviceObject.spec).toMatchObject({ type: 'ClusterIP', selector, ports: [{ port: 8080, targetPort: 'http' }] });
-  const pdb = objects.find((object) => object.kind === 'PodDisruptionBudget') as (K8sObject & { spec: { selector: { matchLabels: object } } }) | undefined;
+  const pdb = objects.find((object) => object.kind === 'PodDisruptionBudget') as
+    (K8sObject & { spec: { selector: { matchLabels: object } } }) | undefined;
   if (pdb) expect(pdb.spec.selector.matchLabels).toEqual(selector);
   const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', service);
   expect(policy.spec.podSelector.matchLabels).toEqual(selector);
@@ -271,7 +286,13 @@ function checkService(objects: K8sObject[], service: Service): void {
 }
 
 function podNames(peers: NetworkPolicyPeer[] = []): string[] {
-  return peers.flatMap((peer) => (peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] && !peer.namespaceSelector ? [peer.podSelector.matchLabels['app.kubernetes.io/name']] : [])).sort();
+  return peers
+    .flatMap((peer) =>
+      peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] && !peer.namespaceSelector
+        ? [peer.podSelector.matchLabels['app.kubernetes.io/name']]
+        : [],
+    )
+    .sort();
 }
 
 // ---- generated files ----
@@ -302,14 +323,20 @@ describe('generated chart files', () => {
     cpSync(join(source, 'README.md'), join(dir, 'README.md'));
     const generator = join(repoRoot, 'node_modules/@bitnami/readme-generator-for-helm/bin/index.js');
     await new Promise<void>((done, fail) =>
-      execFile(process.execPath, [generator, '--values', join(dir, 'values.yaml'), '--readme', join(dir, 'README.md')], (error, stdout, stderr) =>
-        error ? fail(new Error(`readme-generator failed for ${chart}:\n${stdout}${stderr}`)) : done(),
+      execFile(
+        process.execPath,
+        [generator, '--values', join(dir, 'values.yaml'), '--readme', join(dir, 'README.md')],
+        (error, stdout, stderr) => (error ? fail(new Error(`readme-generator failed for ${chart}:\n${stdout}${stderr}`)) : done()),
       ),
     );
     // The generator writes CRLF after its section headings; the committed READMEs use LF throughout.
     const generated = readFileSync(join(dir, 'README.md'), 'utf8').replace(/\r\n/g, '\n');
     if (UPDATE) writeFileSync(join(source, 'README.md'), generated);
-    else expect(readFileSync(join(source, 'README.md'), 'utf8').replace(/\r\n/g, '\n'), `charts/${chart}/README.md is stale (UPDATE_CHARTS=1 regenerates)`).toBe(generated);
+    else
+      expect(
+        readFileSync(join(source, 'README.md'), 'utf8').replace(/\r\n/g, '\n'),
+        `charts/${chart}/README.md is stale (UPDATE_CHARTS=1 regenerates)`,
+      ).toBe(generated);
   });
 });
 
@@ -368,7 +395,13 @@ describe('service charts render valid, hardened objects', () => {
   });
 
   it('identity.mode=pod: aadpodidbinding label, no workload identity annotation, IMDS egress', async () => {
-    const objects = await render('delivery', [...setArgs(minimalSet('delivery')), '--set', 'identity.mode=pod', '--set', 'identity.podIdentityBinding=delivery-identity']);
+    const objects = await render('delivery', [
+      ...setArgs(minimalSet('delivery')),
+      '--set',
+      'identity.mode=pod',
+      '--set',
+      'identity.podIdentityBinding=delivery-identity',
+    ]);
     checkService(objects, 'delivery');
     const pod = find<DeploymentObject>(objects, 'Deployment', 'delivery').spec.template;
     expect(pod.metadata.labels.aadpodidbinding).toBe('delivery-identity');
@@ -378,26 +411,47 @@ describe('service charts render valid, hardened objects', () => {
   });
 
   it('the optional SecretProviderClass mounts Key Vault secrets and syncs the ones named as env', async () => {
-    const objects = await render('package', [
-      ...setArgs(minimalSet('package')),
-      ...TELEMETRY_SECRET_MOUNT,
-    ]);
+    const objects = await render('package', [...setArgs(minimalSet('package')), ...TELEMETRY_SECRET_MOUNT]);
     checkService(objects, 'package');
-    const spc = find<K8sObject & { spec: { parameters: Record<string, string>; secretObjects: { secretName: string }[] } }>(objects, 'SecretProviderClass', 'package');
-    expect(spc.spec.parameters).toMatchObject({ keyvaultName: 'kv-dronedelivery', usePodIdentity: 'false', clientID: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    const spc = find<K8sObject & { spec: { parameters: Record<string, string>; secretObjects: { secretName: string }[] } }>(
+      objects,
+      'SecretProviderClass',
+      'package',
+    );
+    expect(spc.spec.parameters).toMatchObject({
+      keyvaultName: 'kv-dronedelivery',
+      usePodIdentity: 'false',
+      clientID: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     const pod = find<DeploymentObject>(objects, 'Deployment', 'package').spec.template.spec;
     expect(pod.containers[0].envFrom).toContainEqual({ secretRef: { name: spc.spec.secretObjects[0].secretName } });
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'secrets-store', mountPath: '/mnt/secrets-store', readOnly: true });
-    const withoutTenant = await renderFails('package', [...setArgs(minimalSet('package')), '--set', 'secretProviderClass.enabled=true', '--set', 'secretProviderClass.objects[0].objectName=x', '--set', 'global.azure.keyVaultUri=https://kv-x.vault.azure.net/']);
+    const withoutTenant = await renderFails('package', [
+      ...setArgs(minimalSet('package')),
+      '--set',
+      'secretProviderClass.enabled=true',
+      '--set',
+      'secretProviderClass.objects[0].objectName=x',
+      '--set',
+      'global.azure.keyVaultUri=https://kv-x.vault.azure.net/',
+    ]);
     expect(withoutTenant).toContain('global.azure.tenantId is required');
   });
 
   it('workflow: the KEDA ScaledObject replaces the HPA; TriggerAuthentication per authentication mode', async () => {
-    const base = [...setArgs(minimalSet('workflow')), '--set', 'keda.enabled=true', '--set', 'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/'];
+    const base = [
+      ...setArgs(minimalSet('workflow')),
+      '--set',
+      'keda.enabled=true',
+      '--set',
+      'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/',
+    ];
     const objects = await render('workflow', base);
     checkService(objects, 'workflow');
     expect(findAll(objects, 'HorizontalPodAutoscaler')).toEqual([]);
-    const scaled = find<K8sObject & { spec: { triggers: { type: string; metadata: Record<string, string>; authenticationRef: { name: string } }[] } }>(objects, 'ScaledObject', 'workflow');
+    const scaled = find<
+      K8sObject & { spec: { triggers: { type: string; metadata: Record<string, string>; authenticationRef: { name: string } }[] } }
+    >(objects, 'ScaledObject', 'workflow');
     const [trigger] = scaled.spec.triggers;
     const config = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', 'workflow').data;
     const redis = new URL(config.REDIS_URL);
@@ -411,7 +465,9 @@ describe('service charts render valid, hardened objects', () => {
         pendingEntriesCount: expect.stringMatching(/^[1-9][0-9]*$/),
       },
     });
-    const auth = find<K8sObject & { spec: { azureKeyVault: { podIdentity: { provider: string }; secrets: { parameter: string; name: string }[] } } }>(objects, 'TriggerAuthentication', trigger.authenticationRef.name);
+    const auth = find<
+      K8sObject & { spec: { azureKeyVault: { podIdentity: { provider: string }; secrets: { parameter: string; name: string }[] } } }
+    >(objects, 'TriggerAuthentication', trigger.authenticationRef.name);
     expect(auth.spec.azureKeyVault.podIdentity.provider).toBe('azure-workload');
     expect(auth.spec.azureKeyVault.secrets).toEqual([{ parameter: 'password', name: 'redis-password' }]);
 
@@ -421,7 +477,9 @@ describe('service charts render valid, hardened objects', () => {
     });
     const noAuth = await render('workflow', [...base, '--set', 'keda.authentication.mode=none']);
     expect(findAll(noAuth, 'TriggerAuthentication')).toEqual([]);
-    expect(find<K8sObject & { spec: { triggers: object[] } }>(noAuth, 'ScaledObject', 'workflow').spec.triggers[0]).not.toHaveProperty('authenticationRef');
+    expect(find<K8sObject & { spec: { triggers: object[] } }>(noAuth, 'ScaledObject', 'workflow').spec.triggers[0]).not.toHaveProperty(
+      'authenticationRef',
+    );
   });
 });
 
@@ -439,7 +497,8 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
   /** A Kubernetes equality selector: every label it names has that value. */
   const selects = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
     Object.keys(selector ?? {}).length > 0 && Object.entries(selector ?? {}).every(([key, value]) => labels[key] === value);
-  const configMap = (objects: K8sObject[]) => find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', 'dronescheduler').data;
+  const configMap = (objects: K8sObject[]) =>
+    find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', 'dronescheduler').data;
   const envOf = (container: JobContainer) => Object.fromEntries((container.env ?? []).map((variable) => [variable.name, variable.value]));
 
   /** What every migration Job must be, whatever the values: checked for the minimal install, both example files, the umbrella. */
@@ -452,7 +511,10 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
 
     // Hooks: before install and upgrade; ServiceAccount and NetworkPolicy exist before the Job; cleaned up after success.
     for (const object of [job, account, policy]) {
-      expect(hook(object), `${object.kind} ${name}`).toMatchObject({ events: 'pre-install,pre-upgrade', deletePolicy: 'before-hook-creation,hook-succeeded' });
+      expect(hook(object), `${object.kind} ${name}`).toMatchObject({
+        events: 'pre-install,pre-upgrade',
+        deletePolicy: 'before-hook-creation,hook-succeeded',
+      });
     }
     expect(hook(account).weight).toBeLessThan(hook(job).weight);
     expect(hook(policy).weight).toBeLessThan(hook(job).weight);
@@ -470,7 +532,9 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
     const clientId = account.metadata.annotations?.['azure.workload.identity/client-id'];
     expect(clientId).toMatch(/^[0-9a-f-]{36}$/);
     expect(clientId).not.toBe(runtimeAccount.metadata.annotations?.['azure.workload.identity/client-id']);
-    expect(account.metadata.annotations?.['azure.workload.identity/tenant-id']).toBe(runtimeAccount.metadata.annotations?.['azure.workload.identity/tenant-id']);
+    expect(account.metadata.annotations?.['azure.workload.identity/tenant-id']).toBe(
+      runtimeAccount.metadata.annotations?.['azure.workload.identity/tenant-id'],
+    );
 
     // Hardened like the Deployment, same image.
     const service = deployment.spec.template.spec;
@@ -478,11 +542,19 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
     expect(pod.containers).toHaveLength(1);
     const [container] = pod.containers;
     expect(container.securityContext).toEqual(service.containers[0].securityContext);
-    expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(container.image).toBe(service.containers[0].image);
     expect(container.command).toEqual(['node', 'dist/migrate.js']);
-    expect(pod.volumes.find((volume) => volume.name === container.volumeMounts.find((mount) => mount.mountPath === '/tmp')?.name)?.emptyDir).toBeDefined();
-    for (const kind of ['requests', 'limits'] as const) for (const resource of ['cpu', 'memory']) expect(container.resources[kind][resource], `${kind}.${resource}`).toBeDefined();
+    expect(
+      pod.volumes.find((volume) => volume.name === container.volumeMounts.find((mount) => mount.mountPath === '/tmp')?.name)?.emptyDir,
+    ).toBeDefined();
+    for (const kind of ['requests', 'limits'] as const)
+      for (const resource of ['cpu', 'memory']) expect(container.resources[kind][resource], `${kind}.${resource}`).toBeDefined();
 
     // The environment is inline (on install the ConfigMap does not exist before the hook): the ConfigMap's settings
     // without DB_MIGRATIONS_RUN and the runtime identity's client id, and the command accepts it.
@@ -501,7 +573,12 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
 
     // The pods migrate no more; the Service, PDB and the service's NetworkPolicy never select the Job's pods.
     expect(configMap(objects).DB_MIGRATIONS_RUN).toBe('false');
-    expect(selects(find<K8sObject & { spec: { selector: Record<string, string> } }>(objects, 'Service', 'dronescheduler').spec.selector, podLabels)).toBe(false);
+    expect(
+      selects(
+        find<K8sObject & { spec: { selector: Record<string, string> } }>(objects, 'Service', 'dronescheduler').spec.selector,
+        podLabels,
+      ),
+    ).toBe(false);
     const servicePolicy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'dronescheduler');
     expect(selects(servicePolicy.spec.podSelector.matchLabels, podLabels)).toBe(false);
     // Its own NetworkPolicy does, with no ingress and exactly the service's egress (DNS, SQL, Entra ID, Key Vault).
@@ -509,15 +586,20 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.ingress).toEqual([]);
     expect(policy.spec.egress).toEqual(servicePolicy.spec.egress);
-    expect(policy.spec.egress?.flatMap((rule) => rule.ports ?? []).map((port) => port.port)).toEqual(expect.arrayContaining([53, 1433, 443]));
+    expect(policy.spec.egress?.flatMap((rule) => rule.ports ?? []).map((port) => port.port)).toEqual(
+      expect.arrayContaining([53, 1433, 443]),
+    );
   }
 
-  it.each(['defaults + the README minimal --set', ...EXAMPLES])('the migration Job runs before install and upgrade, as its own identity (%s)', async (name) => {
-    const { args } = valueSets('dronescheduler').find((set) => set.name === name) ?? { args: [] };
-    const objects = await render('dronescheduler', args);
-    checkMigration(objects, name);
-    expect(findAll(objects, 'Job').map((job) => job.metadata.name)).toEqual(name === 'values-dev.yaml' ? [MIGRATE, SEED] : [MIGRATE]);
-  });
+  it.each(['defaults + the README minimal --set', ...EXAMPLES])(
+    'the migration Job runs before install and upgrade, as its own identity (%s)',
+    async (name) => {
+      const { args } = valueSets('dronescheduler').find((set) => set.name === name) ?? { args: [] };
+      const objects = await render('dronescheduler', args);
+      checkMigration(objects, name);
+      expect(findAll(objects, 'Job').map((job) => job.metadata.name)).toEqual(name === 'values-dev.yaml' ? [MIGRATE, SEED] : [MIGRATE]);
+    },
+  );
 
   it.each(['defaults + the README minimal --set', ...EXAMPLES])('the umbrella renders the same migration Job (%s)', async (name) => {
     const { args } = valueSets('dronedelivery').find((set) => set.name === name) ?? { args: [] };
@@ -527,7 +609,9 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
 
   it('the example files name the migration identity and the runtime user Bicep creates', async () => {
     const prod = await render('dronedelivery', ['-f', join('dronedelivery', 'values-prod.yaml')]);
-    expect(find(prod, 'ServiceAccount', MIGRATE).metadata.annotations?.['azure.workload.identity/client-id']).toBe('22222223-0000-0000-0000-000000000006');
+    expect(find(prod, 'ServiceAccount', MIGRATE).metadata.annotations?.['azure.workload.identity/client-id']).toBe(
+      '22222223-0000-0000-0000-000000000006',
+    );
     const env = envOf(find<JobObject>(prod, 'Job', MIGRATE).spec.template.spec.containers[0]);
     expect(env.DB_RUNTIME_USER).toMatch(/^id-dronescheduler-dronedelivery-prod-/);
     expect(env.DB_RUNTIME_USER_OBJECT_ID).toMatch(/^[0-9a-f-]{36}$/);
@@ -548,16 +632,32 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
     });
     expect(Object.keys(configMap(objects)).filter((key) => key.startsWith('DB_RUNTIME_USER'))).toEqual([]);
     // Without a runtime user the Job grants nothing.
-    expect(Object.keys(envOf(find<JobObject>(await render('dronescheduler', minimal()), 'Job', MIGRATE).spec.template.spec.containers[0]))).not.toContain('DB_RUNTIME_USER');
+    expect(
+      Object.keys(envOf(find<JobObject>(await render('dronescheduler', minimal()), 'Job', MIGRATE).spec.template.spec.containers[0])),
+    ).not.toContain('DB_RUNTIME_USER');
   });
 
   it('refuses runtime user values the migrate command would refuse', async () => {
-    expect(await renderFails('dronescheduler', [...minimal(), '--set', 'migration.runtimeUser.name=x"; DROP TABLE drones; --'])).toMatch(/migration\.runtimeUser\.name: Does not match pattern/);
-    expect(await renderFails('dronescheduler', [...minimal(), '--set', 'migration.runtimeUser.objectId=33333333-0000-0000-0000-000000000004'])).toContain(
-      'migration.runtimeUser.objectId needs migration.runtimeUser.name',
+    expect(await renderFails('dronescheduler', [...minimal(), '--set', 'migration.runtimeUser.name=x"; DROP TABLE drones; --'])).toMatch(
+      /migration\.runtimeUser\.name: Does not match pattern/,
     );
     expect(
-      await renderFails('dronescheduler', [...minimal(), '--set', 'config.DB_ENGINE=postgres', '--set', 'config.DB_AUTH=password', '--set', 'config.DB_USER=app', '--set', 'migration.runtimeUser.name=app', '--set', 'migration.runtimeUser.objectId=33333333-0000-0000-0000-000000000004']),
+      await renderFails('dronescheduler', [...minimal(), '--set', 'migration.runtimeUser.objectId=33333333-0000-0000-0000-000000000004']),
+    ).toContain('migration.runtimeUser.objectId needs migration.runtimeUser.name');
+    expect(
+      await renderFails('dronescheduler', [
+        ...minimal(),
+        '--set',
+        'config.DB_ENGINE=postgres',
+        '--set',
+        'config.DB_AUTH=password',
+        '--set',
+        'config.DB_USER=app',
+        '--set',
+        'migration.runtimeUser.name=app',
+        '--set',
+        'migration.runtimeUser.objectId=33333333-0000-0000-0000-000000000004',
+      ]),
     ).toContain('migration.runtimeUser.objectId is for DB_ENGINE=mssql');
   });
 
@@ -567,20 +667,35 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
     expect(objects.filter((object) => object.metadata.annotations?.['helm.sh/hook'])).toEqual([]);
     expect(configMap(objects).DB_MIGRATIONS_RUN).toBe('true');
     // A pipeline that migrates on its own may still turn startup migrations off.
-    expect(configMap(await render('dronescheduler', [...minimal(), '--set', 'migration.enabled=false', '--set', 'config.DB_MIGRATIONS_RUN=false'])).DB_MIGRATIONS_RUN).toBe('false');
+    expect(
+      configMap(
+        await render('dronescheduler', [...minimal(), '--set', 'migration.enabled=false', '--set', 'config.DB_MIGRATIONS_RUN=false']),
+      ).DB_MIGRATIONS_RUN,
+    ).toBe('false');
     // With the Job on, the pods must not migrate as well.
-    expect(await renderFails('dronescheduler', [...minimal(), '--set', 'config.DB_MIGRATIONS_RUN=true'])).toContain('contradicts migration.enabled=true');
+    expect(await renderFails('dronescheduler', [...minimal(), '--set', 'config.DB_MIGRATIONS_RUN=true'])).toContain(
+      'contradicts migration.enabled=true',
+    );
   });
 
   it('the Deployment rolls when the migration switch flips (DB_MIGRATIONS_RUN is in the config checksum)', async () => {
     const checksum = async (args: string[]) =>
-      find<DeploymentObject & { spec: { template: { metadata: { annotations: Record<string, string> } } } }>(await render('dronescheduler', args), 'Deployment', 'dronescheduler').spec.template.metadata
-        .annotations['checksum/config'];
+      find<DeploymentObject & { spec: { template: { metadata: { annotations: Record<string, string> } } } }>(
+        await render('dronescheduler', args),
+        'Deployment',
+        'dronescheduler',
+      ).spec.template.metadata.annotations['checksum/config'];
     expect(await checksum([...minimal(), '--set', 'migration.enabled=false'])).not.toBe(await checksum(minimal()));
   });
 
   it('identity.mode=pod: the migration pods bind their own identity and reach the instance metadata endpoint', async () => {
-    const objects = await render('dronescheduler', [...minimal(), '--set', 'identity.mode=pod', '--set', 'migration.identity.podIdentityBinding=ds-migrate']);
+    const objects = await render('dronescheduler', [
+      ...minimal(),
+      '--set',
+      'identity.mode=pod',
+      '--set',
+      'migration.identity.podIdentityBinding=ds-migrate',
+    ]);
     const job = find<JobObject>(objects, 'Job', MIGRATE);
     expect(job.spec.template.metadata.labels.aadpodidbinding).toBe('ds-migrate');
     expect(job.spec.template.metadata.labels['azure.workload.identity/use']).toBeUndefined();
@@ -596,7 +711,8 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
     checkService(objects, 'dronescheduler');
     const job = find<JobObject>(objects, 'Job', SEED);
     const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', SEED);
-    for (const object of [job, policy]) expect(hook(object)).toMatchObject({ events: 'post-install,post-upgrade', deletePolicy: 'before-hook-creation,hook-succeeded' });
+    for (const object of [job, policy])
+      expect(hook(object)).toMatchObject({ events: 'post-install,post-upgrade', deletePolicy: 'before-hook-creation,hook-succeeded' });
     expect(hook(policy).weight).toBeLessThan(hook(job).weight);
     const pod = job.spec.template.spec;
     const [container] = pod.containers;
@@ -611,17 +727,17 @@ describe('dronescheduler: migration and seed hook Jobs', () => {
     expect(container.securityContext).toEqual(deployment.containers[0].securityContext);
     expect(container.image).toBe(deployment.containers[0].image);
     expect(selects(policy.spec.podSelector.matchLabels, job.spec.template.metadata.labels)).toBe(true);
-    expect(selects(find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'dronescheduler').spec.podSelector.matchLabels, job.spec.template.metadata.labels)).toBe(false);
+    expect(
+      selects(
+        find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'dronescheduler').spec.podSelector.matchLabels,
+        job.spec.template.metadata.labels,
+      ),
+    ).toBe(false);
     expect(policy.spec.egress).toEqual(find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'dronescheduler').spec.egress);
   });
 
   it('the seed Job mounts the SecretProviderClass like the pods, when there is one', async () => {
-    const objects = await render('dronescheduler', [
-      ...minimal(),
-      '--set',
-      'seed.enabled=true',
-      ...TELEMETRY_SECRET_MOUNT,
-    ]);
+    const objects = await render('dronescheduler', [...minimal(), '--set', 'seed.enabled=true', ...TELEMETRY_SECRET_MOUNT]);
     const seed = find<JobObject>(objects, 'Job', SEED).spec.template.spec;
     const service = find<DeploymentObject>(objects, 'Deployment', 'dronescheduler').spec.template.spec;
     expect(seed.containers[0].envFrom).toEqual(service.containers[0].envFrom);
@@ -644,12 +760,20 @@ describe('gateway Ingress', () => {
     const settings = ingressSettings;
     const placeholders = new Set([...template.matchAll(/\{\{([A-Z_]+)\}\}/g)].map((match) => match[1]));
     const perRun = ['PREFIX', 'ERROR_LOG', 'LISTEN', 'GATEWAY_ADDRESS'];
-    expect([...placeholders].filter((name) => !perRun.includes(name)).sort(), 'every ingress behaviour placeholder comes from ingress-settings.json').toEqual(
+    expect(
+      [...placeholders].filter((name) => !perRun.includes(name)).sort(),
+      'every ingress behaviour placeholder comes from ingress-settings.json',
+    ).toEqual(
       Object.keys(settings)
         .filter((key) => !key.startsWith('$'))
         .sort(),
     );
-    const config = renderNginxConfig({ PREFIX: '<PREFIX>', ERROR_LOG: '<ERROR_LOG>', LISTEN: '<LISTEN>', GATEWAY_ADDRESS: '<GATEWAY_ADDRESS>' });
+    const config = renderNginxConfig({
+      PREFIX: '<PREFIX>',
+      ERROR_LOG: '<ERROR_LOG>',
+      LISTEN: '<LISTEN>',
+      GATEWAY_ADDRESS: '<GATEWAY_ADDRESS>',
+    });
     return { config, settings };
   }
 
@@ -660,7 +784,8 @@ describe('gateway Ingress', () => {
   }
 
   /** nginx sizes (64k, 1m) and times (2s, 1m) in bytes and seconds. */
-  const nginxSize = (value: string) => Number(/^(\d+)/.exec(value)?.[1]) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[value.slice(-1).toLowerCase()] ?? 1);
+  const nginxSize = (value: string) =>
+    Number(/^(\d+)/.exec(value)?.[1]) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[value.slice(-1).toLowerCase()] ?? 1);
   const nginxSeconds = (value: string) => Number(/^(\d+)/.exec(value)?.[1]) * ({ s: 1, m: 60, h: 3600 }[value.slice(-1)] ?? 1);
 
   it('mirrors the local NGINX: per-client rate limit and burst, body limit, timeouts, X-Request-ID, only /api', async () => {
@@ -669,24 +794,38 @@ describe('gateway Ingress', () => {
     const burst = directive(config, new RegExp(`limit_req zone=${zone[1]} burst=(\\d+) nodelay;`), 'limit_req with nodelay');
     const body = directive(config, /client_max_body_size (\S+);/, 'client_max_body_size');
     const timeouts = Object.fromEntries(
-      ['connect', 'send', 'read'].map((kind) => [kind, nginxSeconds(directive(config, new RegExp(`proxy_${kind}_timeout (\\S+);`), `proxy_${kind}_timeout`)[1])]),
+      ['connect', 'send', 'read'].map((kind) => [
+        kind,
+        nginxSeconds(directive(config, new RegExp(`proxy_${kind}_timeout (\\S+);`), `proxy_${kind}_timeout`)[1]),
+      ]),
     );
     const location = directive(config, /location (\/\S*) \{\s*limit_req[^}]*proxy_pass http:\/\/gateway;/, 'proxied location');
     // X-Request-ID: the caller's, else a generated one.
-    directive(config, /map \$http_x_request_id \$request_id_out \{\s*default \$http_x_request_id;\s*"" \$request_id;\s*\}/, 'X-Request-ID map');
+    directive(
+      config,
+      /map \$http_x_request_id \$request_id_out \{\s*default \$http_x_request_id;\s*"" \$request_id;\s*\}/,
+      'X-Request-ID map',
+    );
     directive(config, /proxy_set_header X-Request-ID \$request_id_out;/, 'X-Request-ID header');
 
     for (const { name, args } of valueSets('gateway')) {
       if (name !== 'defaults + the README minimal --set') continue; // the chart's defaults are what must not drift
       const objects = await render('gateway', args);
-      const ingresses = findAll(objects, 'Ingress') as (K8sObject & { spec: { ingressClassName: string; rules: { http: { paths: { path: string; pathType: string; backend: object }[] } }[] } })[];
+      const ingresses = findAll(objects, 'Ingress') as (K8sObject & {
+        spec: { ingressClassName: string; rules: { http: { paths: { path: string; pathType: string; backend: object }[] } }[] };
+      })[];
       expect(ingresses).toHaveLength(1);
       const [ingress] = ingresses;
       const annotations = ingress.metadata.annotations ?? {};
       const rps = Number(annotations['nginx.ingress.kubernetes.io/limit-rps']);
       expect(rps, 'limit-rps = local rate').toBe(Number(zone[2]));
-      expect(rps * Number(annotations['nginx.ingress.kubernetes.io/limit-burst-multiplier']), 'limit-rps × limit-burst-multiplier = local burst').toBe(Number(burst[1]));
-      expect(nginxSize(annotations['nginx.ingress.kubernetes.io/proxy-body-size']), 'proxy-body-size = local client_max_body_size').toBe(nginxSize(body[1]));
+      expect(
+        rps * Number(annotations['nginx.ingress.kubernetes.io/limit-burst-multiplier']),
+        'limit-rps × limit-burst-multiplier = local burst',
+      ).toBe(Number(burst[1]));
+      expect(nginxSize(annotations['nginx.ingress.kubernetes.io/proxy-body-size']), 'proxy-body-size = local client_max_body_size').toBe(
+        nginxSize(body[1]),
+      );
       expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-connect-timeout'])).toBe(timeouts.connect);
       expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBe(timeouts.send);
       expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBe(timeouts.read);
@@ -694,17 +833,29 @@ describe('gateway Ingress', () => {
       expect(Object.keys(annotations).filter((key) => key.endsWith('-snippet'))).toEqual([]);
       // Only the gateway, only under the proxied prefix.
       const paths = ingress.spec.rules.flatMap((rule) => rule.http.paths);
-      expect(paths).toEqual([{ path: location[1].replace(/\/$/, ''), pathType: 'Prefix', backend: { service: { name: 'gateway', port: { name: 'http' } } } }]);
+      expect(paths).toEqual([
+        { path: location[1].replace(/\/$/, ''), pathType: 'Prefix', backend: { service: { name: 'gateway', port: { name: 'http' } } } },
+      ]);
       // The body limit is also the gateway's own (BODY_LIMIT_BYTES), so both answer 413 alike.
       const env = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', 'gateway').data;
-      expect(nginxSize(body[1])).toBe(Number(env.BODY_LIMIT_BYTES ?? (gatewayConfigSchema.shape.BODY_LIMIT_BYTES.parse(undefined) as number)));
+      expect(nginxSize(body[1])).toBe(
+        Number(env.BODY_LIMIT_BYTES ?? (gatewayConfigSchema.shape.BODY_LIMIT_BYTES.parse(undefined) as number)),
+      );
     }
   });
 
   it('the drift check fails when the chart and the local defaults differ', async () => {
-    const objects = await render('gateway', [...setArgs(minimalSet('gateway')), '--set', 'ingress.rateLimit.rps=100', '--set', 'ingress.rateLimit.burst=400']);
+    const objects = await render('gateway', [
+      ...setArgs(minimalSet('gateway')),
+      '--set',
+      'ingress.rateLimit.rps=100',
+      '--set',
+      'ingress.rateLimit.burst=400',
+    ]);
     const ingress = find(objects, 'Ingress', 'gateway');
-    expect(Number(ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/limit-rps'])).not.toBe(Number(localNginx().settings.RATE_LIMIT_RPS));
+    expect(Number(ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/limit-rps'])).not.toBe(
+      Number(localNginx().settings.RATE_LIMIT_RPS),
+    );
     const stderr = await renderFails('gateway', [...setArgs(minimalSet('gateway')), '--set', 'ingress.rateLimit.burst=300']);
     expect(stderr).toContain('must be a multiple of ingress.rateLimit.rps');
   });
@@ -720,106 +871,143 @@ describe('gateway Ingress', () => {
 // ---- the umbrella chart ----
 
 describe('umbrella chart', () => {
-  it.each(['defaults + the README minimal --set', ...EXAMPLES])('renders all five services and the namespace policies (%s)', async (name) => {
-    const { args } = valueSets('dronedelivery').find((set) => set.name === name) ?? { args: [] };
-    const objects = await render('dronedelivery', args);
-    for (const service of SERVICES) {
-      checkService(
-        objects.filter((object) => object.metadata.labels?.['app.kubernetes.io/name'] === service),
-        service,
-      );
-    }
-    expect(findAll(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual([...SERVICES].sort());
-    // Plus the migration Job's own (a pre-install/pre-upgrade hook).
-    expect(findAll(objects, 'ServiceAccount').map((d) => d.metadata.name).sort()).toEqual([...SERVICES, 'dronescheduler-migrate'].sort());
-    find(objects, 'ResourceQuota', 'dronedelivery');
-    find(objects, 'LimitRange', 'dronedelivery');
-    const deny = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'default-deny');
-    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    const dns = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'allow-dns');
-    expect(dns.spec.podSelector).toEqual({});
-    expect(dns.spec.egress?.[0].ports).toEqual([
-      { port: 53, protocol: 'UDP' },
-      { port: 53, protocol: 'TCP' },
-    ]);
-    // Only the gateway is exposed.
-    expect(findAll(objects, 'Ingress').map((ingress) => ingress.metadata.name)).toEqual(['gateway']);
-    expect(objects.filter((object) => object.kind === 'Service' && (object.spec as { type: string }).type !== 'ClusterIP')).toEqual([]);
-
-    // NetworkPolicies against the call graph read from the code.
-    const graph = callGraph();
-    const callers = callersOf(graph);
-    for (const service of SERVICES) {
-      const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', service);
-      const from = policy.spec.ingress?.flatMap((rule) => rule.from ?? []) ?? [];
-      expect(podNames(from), `who may call ${service}`).toEqual([...callers[service]].sort());
-      const controllers = from.filter((peer) => ['ingress-nginx', 'app-routing-system'].includes(peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] ?? ''));
-      expect(controllers.length > 0, `${service} admits the ingress controller`).toBe(service === 'gateway');
-      for (const rule of policy.spec.ingress ?? []) expect(rule.ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
-      const to = policy.spec.egress?.flatMap((rule) => rule.to ?? []) ?? [];
-      expect(podNames(to), `whom ${service} may call`).toEqual([...graph[service]].sort());
-      const env = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', service).data;
-      const urls = Object.keys(env).filter((key) => SERVICES.some((other) => key === `${other.toUpperCase()}_URL`));
-      expect(urls.sort()).toEqual(graph[service].map((callee) => `${callee.toUpperCase()}_URL`).sort());
-      for (const callee of graph[service]) {
-        expect(env[`${callee.toUpperCase()}_URL`]).toBe(`http://${callee}:8080`);
-        expect((find(objects, 'Service', callee).spec as { ports: { port: number }[] }).ports[0].port).toBe(8080);
+  it.each(['defaults + the README minimal --set', ...EXAMPLES])(
+    'renders all five services and the namespace policies (%s)',
+    async (name) => {
+      const { args } = valueSets('dronedelivery').find((set) => set.name === name) ?? { args: [] };
+      const objects = await render('dronedelivery', args);
+      for (const service of SERVICES) {
+        checkService(
+          objects.filter((object) => object.metadata.labels?.['app.kubernetes.io/name'] === service),
+          service,
+        );
       }
-    }
-  });
+      expect(
+        findAll(objects, 'Deployment')
+          .map((d) => d.metadata.name)
+          .sort(),
+      ).toEqual([...SERVICES].sort());
+      // Plus the migration Job's own (a pre-install/pre-upgrade hook).
+      expect(
+        findAll(objects, 'ServiceAccount')
+          .map((d) => d.metadata.name)
+          .sort(),
+      ).toEqual([...SERVICES, 'dronescheduler-migrate'].sort());
+      find(objects, 'ResourceQuota', 'dronedelivery');
+      find(objects, 'LimitRange', 'dronedelivery');
+      const deny = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'default-deny');
+      expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+      const dns = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'allow-dns');
+      expect(dns.spec.podSelector).toEqual({});
+      expect(dns.spec.egress?.[0].ports).toEqual([
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ]);
+      // Only the gateway is exposed.
+      expect(findAll(objects, 'Ingress').map((ingress) => ingress.metadata.name)).toEqual(['gateway']);
+      expect(objects.filter((object) => object.kind === 'Service' && (object.spec as { type: string }).type !== 'ClusterIP')).toEqual([]);
+
+      // NetworkPolicies against the call graph read from the code.
+      const graph = callGraph();
+      const callers = callersOf(graph);
+      for (const service of SERVICES) {
+        const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', service);
+        const from = policy.spec.ingress?.flatMap((rule) => rule.from ?? []) ?? [];
+        expect(podNames(from), `who may call ${service}`).toEqual([...callers[service]].sort());
+        const controllers = from.filter((peer) =>
+          ['ingress-nginx', 'app-routing-system'].includes(peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] ?? ''),
+        );
+        expect(controllers.length > 0, `${service} admits the ingress controller`).toBe(service === 'gateway');
+        for (const rule of policy.spec.ingress ?? []) expect(rule.ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
+        const to = policy.spec.egress?.flatMap((rule) => rule.to ?? []) ?? [];
+        expect(podNames(to), `whom ${service} may call`).toEqual([...graph[service]].sort());
+        const env = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', service).data;
+        const urls = Object.keys(env).filter((key) => SERVICES.some((other) => key === `${other.toUpperCase()}_URL`));
+        expect(urls.sort()).toEqual(graph[service].map((callee) => `${callee.toUpperCase()}_URL`).sort());
+        for (const callee of graph[service]) {
+          expect(env[`${callee.toUpperCase()}_URL`]).toBe(`http://${callee}:8080`);
+          expect((find(objects, 'Service', callee).spec as { ports: { port: number }[] }).ports[0].port).toBe(8080);
+        }
+      }
+    },
+  );
 
   it('the call graph in the code matches the services’ *_URL settings', () => {
     const graph = callGraph();
     expect(graph.gateway.length + graph.workflow.length).toBeGreaterThan(0);
     for (const service of SERVICES) {
-      const urls = Object.keys((SERVICE_SCHEMAS[service] as z.ZodObject).shape).filter((key) => SERVICES.some((other) => key === `${other.toUpperCase()}_URL`));
+      const urls = Object.keys((SERVICE_SCHEMAS[service] as z.ZodObject).shape).filter((key) =>
+        SERVICES.some((other) => key === `${other.toUpperCase()}_URL`),
+      );
       expect(urls.sort(), service).toEqual(graph[service].map((callee) => `${callee.toUpperCase()}_URL`).sort());
     }
   });
 
-  it.each(['defaults + the README minimal --set', ...EXAMPLES])('the quota holds every service at its autoscaling maximum plus a surge pod (%s)', async (name) => {
-    const { args } = valueSets('dronedelivery').find((set) => set.name === name) ?? { args: [] };
-    const objects = await render('dronedelivery', args);
-    const hard = (find(objects, 'ResourceQuota', 'dronedelivery').spec as { hard: Record<string, string> }).hard;
-    const limitMax = (find(objects, 'LimitRange', 'dronedelivery').spec as { limits: { max: Record<string, string> }[] }).limits[0].max;
-    const total = { pods: 0, 'requests.cpu': 0, 'requests.memory': 0, 'limits.cpu': 0, 'limits.memory': 0 };
-    for (const deployment of findAll(objects, 'Deployment') as DeploymentObject[]) {
-      const name = deployment.metadata.name;
-      const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === name)?.spec as { maxReplicas: number } | undefined;
-      const scaled = objects.find((o) => o.kind === 'ScaledObject' && o.metadata.name === name)?.spec as { maxReplicaCount: number } | undefined;
-      const pods = (hpa?.maxReplicas ?? scaled?.maxReplicaCount ?? deployment.spec.replicas ?? 1) + deployment.spec.strategy.rollingUpdate.maxSurge;
-      total.pods += pods;
-      for (const container of deployment.spec.template.spec.containers) {
-        for (const kind of ['requests', 'limits'] as const) {
-          for (const resource of ['cpu', 'memory'] as const) {
-            total[`${kind}.${resource}`] += pods * quantity(container.resources[kind][resource]);
-            if (kind === 'limits') expect(quantity(container.resources.limits[resource]), `${name} limit within LimitRange max`).toBeLessThanOrEqual(quantity(limitMax[resource]));
+  it.each(['defaults + the README minimal --set', ...EXAMPLES])(
+    'the quota holds every service at its autoscaling maximum plus a surge pod (%s)',
+    async (name) => {
+      const { args } = valueSets('dronedelivery').find((set) => set.name === name) ?? { args: [] };
+      const objects = await render('dronedelivery', args);
+      const hard = (find(objects, 'ResourceQuota', 'dronedelivery').spec as { hard: Record<string, string> }).hard;
+      const limitMax = (find(objects, 'LimitRange', 'dronedelivery').spec as { limits: { max: Record<string, string> }[] }).limits[0].max;
+      const total = { pods: 0, 'requests.cpu': 0, 'requests.memory': 0, 'limits.cpu': 0, 'limits.memory': 0 };
+      for (const deployment of findAll(objects, 'Deployment') as DeploymentObject[]) {
+        const name = deployment.metadata.name;
+        const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === name)?.spec as
+          { maxReplicas: number } | undefined;
+        const scaled = objects.find((o) => o.kind === 'ScaledObject' && o.metadata.name === name)?.spec as
+          { maxReplicaCount: number } | undefined;
+        const pods =
+          (hpa?.maxReplicas ?? scaled?.maxReplicaCount ?? deployment.spec.replicas ?? 1) + deployment.spec.strategy.rollingUpdate.maxSurge;
+        total.pods += pods;
+        for (const container of deployment.spec.template.spec.containers) {
+          for (const kind of ['requests', 'limits'] as const) {
+            for (const resource of ['cpu', 'memory'] as const) {
+              total[`${kind}.${resource}`] += pods * quantity(container.resources[kind][resource]);
+              if (kind === 'limits')
+                expect(quantity(container.resources.limits[resource]), `${name} limit within LimitRange max`).toBeLessThanOrEqual(
+                  quantity(limitMax[resource]),
+                );
+            }
           }
         }
       }
-    }
-    // The hook Jobs' pods (one at a time each; the seed runs while a rollout may still surge).
-    for (const job of findAll(objects, 'Job') as JobObject[]) {
-      total.pods += 1;
-      for (const container of job.spec.template.spec.containers) {
-        for (const kind of ['requests', 'limits'] as const) {
-          for (const resource of ['cpu', 'memory'] as const) {
-            total[`${kind}.${resource}`] += quantity(container.resources[kind][resource]);
-            if (kind === 'limits') expect(quantity(container.resources.limits[resource]), `${job.metadata.name} limit within LimitRange max`).toBeLessThanOrEqual(quantity(limitMax[resource]));
+      // The hook Jobs' pods (one at a time each; the seed runs while a rollout may still surge).
+      for (const job of findAll(objects, 'Job') as JobObject[]) {
+        total.pods += 1;
+        for (const container of job.spec.template.spec.containers) {
+          for (const kind of ['requests', 'limits'] as const) {
+            for (const resource of ['cpu', 'memory'] as const) {
+              total[`${kind}.${resource}`] += quantity(container.resources[kind][resource]);
+              if (kind === 'limits')
+                expect(
+                  quantity(container.resources.limits[resource]),
+                  `${job.metadata.name} limit within LimitRange max`,
+                ).toBeLessThanOrEqual(quantity(limitMax[resource]));
+            }
           }
         }
       }
-    }
-    for (const [key, needed] of Object.entries(total)) expect(needed, `${key} needed at full scale vs quota ${hard[key]}`).toBeLessThanOrEqual(quantity(hard[key]));
-  });
+      for (const [key, needed] of Object.entries(total))
+        expect(needed, `${key} needed at full scale vs quota ${hard[key]}`).toBeLessThanOrEqual(quantity(hard[key]));
+    },
+  );
 
   it('refuses a gateway and workflow on different command-stream Redis instances', async () => {
-    const stderr = await renderFails('dronedelivery', [...setArgs(minimalSet('dronedelivery')), '--set', 'workflow.config.REDIS_URL=rediss://other.redis.cache.windows.net:6380']);
+    const stderr = await renderFails('dronedelivery', [
+      ...setArgs(minimalSet('dronedelivery')),
+      '--set',
+      'workflow.config.REDIS_URL=rediss://other.redis.cache.windows.net:6380',
+    ]);
     expect(stderr).toContain('must be the same Redis');
   });
 
   it('refuses a delivery service reading redis-password from the command stream’s Key Vault', async () => {
-    const stderr = await renderFails('dronedelivery', [...setArgs(minimalSet('dronedelivery')), '--set', 'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/']);
+    const stderr = await renderFails('dronedelivery', [
+      ...setArgs(minimalSet('dronedelivery')),
+      '--set',
+      'global.azure.keyVaultUri=https://kv-dronedelivery.vault.azure.net/',
+    ]);
     expect(stderr).toContain('give delivery its own vault (delivery.keyVault.uri)');
     await render('dronedelivery', [
       ...setArgs(minimalSet('dronedelivery')),
@@ -832,7 +1020,11 @@ describe('umbrella chart', () => {
 
   it('installs a subset with <service>.enabled=false', async () => {
     const objects = await render('dronedelivery', [...setArgs(minimalSet('dronedelivery')), '--set', 'dronescheduler.enabled=false']);
-    expect(findAll(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(SERVICES.filter((s) => s !== 'dronescheduler').sort());
+    expect(
+      findAll(objects, 'Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(SERVICES.filter((s) => s !== 'dronescheduler').sort());
   });
 });
 
@@ -840,7 +1032,12 @@ describe('helm package', () => {
   it('packages every chart', async () => {
     const out = join(scratch, 'packages');
     for (const chart of CHARTS) await helm.ok(['package', chart, '--destination', out], charts);
-    const versions = Object.fromEntries(CHARTS.map((chart) => [chart, (parse(readFileSync(join(repoRoot, 'charts', chart, 'Chart.yaml'), 'utf8')) as { version: string }).version]));
+    const versions = Object.fromEntries(
+      CHARTS.map((chart) => [
+        chart,
+        (parse(readFileSync(join(repoRoot, 'charts', chart, 'Chart.yaml'), 'utf8')) as { version: string }).version,
+      ]),
+    );
     expect(readdirSync(out).sort()).toEqual(CHARTS.map((chart) => `${chart}-${versions[chart]}.tgz`).sort());
   });
 });
@@ -885,8 +1082,12 @@ describe('validators reject broken objects', () => {
     const deployment = copyOf('Deployment') as DeploymentObject;
     (deployment.spec as unknown as Record<string, unknown>).replicas = 'two';
     expect(validateObject(deployment).join('\n')).toMatch(/replicas/);
-    expect(validateObject({ ...copyOf('PodDisruptionBudget'), apiVersion: 'policy/v1beta1' }).join('\n')).toMatch(/not served on Kubernetes 1.30\+/);
-    expect(validateObject({ ...copyOf('HorizontalPodAutoscaler'), apiVersion: 'autoscaling/v2beta2' }).join('\n')).toMatch(/removed in 1.26/);
+    expect(validateObject({ ...copyOf('PodDisruptionBudget'), apiVersion: 'policy/v1beta1' }).join('\n')).toMatch(
+      /not served on Kubernetes 1.30\+/,
+    );
+    expect(validateObject({ ...copyOf('HorizontalPodAutoscaler'), apiVersion: 'autoscaling/v2beta2' }).join('\n')).toMatch(
+      /removed in 1.26/,
+    );
     expect(validateObject({ ...copyOf('Ingress'), apiVersion: 'networking.k8s.io/v1beta1' }).join('\n')).toMatch(/not served/);
   });
 
@@ -904,7 +1105,16 @@ describe('validators reject broken objects', () => {
       apiVersion: 'secrets-store.csi.x-k8s.io/v1',
       kind: 'SecretProviderClass',
       metadata: { name: 'x' },
-      spec: { provider: 'azure', parameters: { keyvaultname: 'kv', tenantId: 't', usePodIdentity: 'false', clientID: 'c', objects: 'array:\n  - |\n    objectName: a\n    objectType: secret\n' } },
+      spec: {
+        provider: 'azure',
+        parameters: {
+          keyvaultname: 'kv',
+          tenantId: 't',
+          usePodIdentity: 'false',
+          clientID: 'c',
+          objects: 'array:\n  - |\n    objectName: a\n    objectType: secret\n',
+        },
+      },
     } as unknown as K8sObject;
     expect(validateObject(spc).join('\n')).toMatch(/parameters\/keyvaultname: unknown field[\s\S]*keyvaultName: required/);
   });

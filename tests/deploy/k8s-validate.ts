@@ -47,7 +47,12 @@ interface KindRule {
 /** A built-in kind: its kubernetes-models class, unknown fields checked against the client-node models. */
 const builtIn = (model: unknown, source: string): KindRule => ({ model: model as ModelClass, strict: 'client-node', source });
 /** A custom resource: unknown fields checked against the TypeScript declarations of its kubernetes-models package. */
-const declared = (model: unknown, declarations: string, source: string): KindRule => ({ model: model as ModelClass, strict: 'declared', declarations, source });
+const declared = (model: unknown, declarations: string, source: string): KindRule => ({
+  model: model as ModelClass,
+  strict: 'declared',
+  declarations,
+  source,
+});
 const KEDA_DECLARATIONS = '@kubernetes-models/keda/keda.sh/v1alpha1/index.d.ts';
 const keda = (model: unknown): KindRule => declared(model, KEDA_DECLARATIONS, 'KEDA 2.x CRD (the only served version)');
 
@@ -269,7 +274,12 @@ function declaredType(declarations: string, kind: string): { checker: ts.TypeChe
   return { checker: program.checker, type };
 }
 
-function walkDeclaredType(value: unknown, { checker, type }: { checker: ts.TypeChecker; type: ts.Type }, path: string, add: (problem: string) => void): void {
+function walkDeclaredType(
+  value: unknown,
+  { checker, type }: { checker: ts.TypeChecker; type: ts.Type },
+  path: string,
+  add: (problem: string) => void,
+): void {
   if (value === null || value === undefined) return; // reported by (c)
   const flags = type.getFlags();
   if (flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return;
@@ -334,7 +344,16 @@ export function secretProviderClassProblems(object: K8sObject): string[] {
   if (spec.provider !== 'azure') problems.push(`/spec/provider: expected azure, got ${JSON.stringify(spec.provider)}`);
   const parameters = spec.parameters;
   if (!isPlainObject(parameters)) return [...problems, '/spec/parameters: required'];
-  const known = ['keyvaultName', 'tenantId', 'objects', 'usePodIdentity', 'useVMManagedIdentity', 'userAssignedIdentityID', 'clientID', 'cloudName'];
+  const known = [
+    'keyvaultName',
+    'tenantId',
+    'objects',
+    'usePodIdentity',
+    'useVMManagedIdentity',
+    'userAssignedIdentityID',
+    'clientID',
+    'cloudName',
+  ];
   problems.push(...unknownKeys(parameters, known, '/spec/parameters'));
   for (const [key, value] of Object.entries(parameters)) {
     if (typeof value !== 'string') problems.push(`/spec/parameters/${key}: parameters are strings, got ${JSON.stringify(value)}`);
@@ -342,7 +361,8 @@ export function secretProviderClassProblems(object: K8sObject): string[] {
   for (const key of ['keyvaultName', 'tenantId', 'objects']) {
     if (!parameters[key]) problems.push(`/spec/parameters/${key}: required`);
   }
-  if (parameters.usePodIdentity !== 'true' && !parameters.clientID) problems.push('/spec/parameters/clientID: required for workload identity (usePodIdentity "false")');
+  if (parameters.usePodIdentity !== 'true' && !parameters.clientID)
+    problems.push('/spec/parameters/clientID: required for workload identity (usePodIdentity "false")');
   const objectNames = new Set<string>();
   if (typeof parameters.objects === 'string') {
     const parsed = parse(parameters.objects) as { array?: unknown };
@@ -352,10 +372,18 @@ export function secretProviderClassProblems(object: K8sObject): string[] {
       parsed.array.forEach((entry, index) => {
         const item = typeof entry === 'string' ? (parse(entry) as unknown) : undefined;
         if (!isPlainObject(item)) return problems.push(`/spec/parameters/objects/${index}: expected a YAML string`);
-        problems.push(...unknownKeys(item, ['objectName', 'objectType', 'objectVersion', 'objectAlias', 'objectEncoding', 'objectFormat'], `/spec/parameters/objects/${index}`));
-        if (typeof item.objectName !== 'string' || !item.objectName) problems.push(`/spec/parameters/objects/${index}/objectName: required`);
+        problems.push(
+          ...unknownKeys(
+            item,
+            ['objectName', 'objectType', 'objectVersion', 'objectAlias', 'objectEncoding', 'objectFormat'],
+            `/spec/parameters/objects/${index}`,
+          ),
+        );
+        if (typeof item.objectName !== 'string' || !item.objectName)
+          problems.push(`/spec/parameters/objects/${index}/objectName: required`);
         else objectNames.add(item.objectName);
-        if (!['secret', 'key', 'cert'].includes(String(item.objectType))) problems.push(`/spec/parameters/objects/${index}/objectType: secret, key or cert`);
+        if (!['secret', 'key', 'cert'].includes(String(item.objectType)))
+          problems.push(`/spec/parameters/objects/${index}/objectType: secret, key or cert`);
       });
     }
   }
@@ -371,7 +399,8 @@ export function secretProviderClassProblems(object: K8sObject): string[] {
       secret.data.forEach((item: unknown, position: number) => {
         if (!isPlainObject(item)) return problems.push(`${path}/data/${position}: expected an object`);
         problems.push(...unknownKeys(item, ['objectName', 'key'], `${path}/data/${position}`));
-        if (!objectNames.has(String(item.objectName))) problems.push(`${path}/data/${position}/objectName: ${String(item.objectName)} is not among parameters.objects`);
+        if (!objectNames.has(String(item.objectName)))
+          problems.push(`${path}/data/${position}/objectName: ${String(item.objectName)} is not among parameters.objects`);
         if (typeof item.key !== 'string' || !item.key) problems.push(`${path}/data/${position}/key: required`);
       });
     });

@@ -16,7 +16,14 @@ import { type K8sObject, parseManifests, validateObject } from './k8s-validate';
 
 const NAMESPACE = 'dronedelivery';
 const CLIENT_ID = '00000000-0000-0000-0000-000000000009';
-const LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
+const LABELS = [
+  'app.kubernetes.io/name',
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/version',
+  'app.kubernetes.io/component',
+  'app.kubernetes.io/part-of',
+  'app.kubernetes.io/managed-by',
+];
 
 interface Container {
   name: string;
@@ -42,7 +49,12 @@ interface Job extends K8sObject {
         securityContext: Record<string, unknown>;
         initContainers?: Container[];
         containers: Container[];
-        volumes: { name: string; emptyDir?: { sizeLimit: string }; configMap?: { name: string }; persistentVolumeClaim?: { claimName: string } }[];
+        volumes: {
+          name: string;
+          emptyDir?: { sizeLimit: string };
+          configMap?: { name: string };
+          persistentVolumeClaim?: { claimName: string };
+        }[];
       };
     };
   };
@@ -111,7 +123,9 @@ function hardened(container: Container): void {
     capabilities: { drop: ['ALL'] },
     seccompProfile: { type: 'RuntimeDefault' },
   });
-  for (const kind of ['requests', 'limits'] as const) for (const resource of ['cpu', 'memory']) expect(container.resources[kind][resource], `${container.name} ${kind}.${resource}`).toBeTruthy();
+  for (const kind of ['requests', 'limits'] as const)
+    for (const resource of ['cpu', 'memory'])
+      expect(container.resources[kind][resource], `${container.name} ${kind}.${resource}`).toBeTruthy();
 }
 
 describe('loadgenerator chart', () => {
@@ -122,7 +136,13 @@ describe('loadgenerator chart', () => {
   ])('renders a hardened Job, its ConfigMap, ServiceAccount and NetworkPolicies (%s)', async (_name, args) => {
     const objects = await render(args);
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
-      ['ConfigMap/loadgenerator', 'Job/loadgenerator-1', 'NetworkPolicy/loadgenerator', 'NetworkPolicy/loadgenerator-to-gateway', 'ServiceAccount/loadgenerator'].sort(),
+      [
+        'ConfigMap/loadgenerator',
+        'Job/loadgenerator-1',
+        'NetworkPolicy/loadgenerator',
+        'NetworkPolicy/loadgenerator-to-gateway',
+        'ServiceAccount/loadgenerator',
+      ].sort(),
     );
     for (const object of objects) {
       expect(object.metadata.namespace).toBe(NAMESPACE);
@@ -135,7 +155,13 @@ describe('loadgenerator chart', () => {
     expect(pod.restartPolicy).toBe('Never');
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.serviceAccountName).toBe('loadgenerator');
-    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      fsGroup: 1000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(pod.initContainers?.map((c) => c.name)).toEqual(['wait-for-gateway']);
     for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
       hardened(container);
@@ -211,7 +237,8 @@ describe('loadgenerator chart', () => {
     expect(custom.slice(-2)).toEqual(['--phases', '/etc/phases.json']);
     // Thresholds are left out unless set; the closed model replaces the rate.
     const defaults = generator(await render(MINIMAL)).args ?? [];
-    for (const name of ['--max-p99-ms', '--max-error-rate', '--min-e2e-rate', '--users', '--think', '--poll', '--fleet', '--window-start']) expect(defaults).not.toContain(name);
+    for (const name of ['--max-p99-ms', '--max-error-rate', '--min-e2e-rate', '--users', '--think', '--poll', '--fleet', '--window-start'])
+      expect(defaults).not.toContain(name);
     const closed = generator(await render([...MINIMAL, '--set', 'users=25'])).args ?? [];
     expect(flag(closed, '--users')).toBe('25');
     expect(closed).not.toContain('--rate');
@@ -222,7 +249,11 @@ describe('loadgenerator chart', () => {
     const data = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', 'loadgenerator').data;
     expect(JSON.parse(data['mix.json'])).toEqual(JSON.parse(readFileSync(join(repoRoot, 'tools/loadgen/mix.default.json'), 'utf8')));
     expect(job(objects).spec.template.spec.volumes.find((v) => v.name === 'mix')?.configMap?.name).toBe('loadgenerator');
-    const custom = find<K8sObject & { data: Record<string, string> }>(await render([...MINIMAL, '--set-json', 'mix={"browse":1}']), 'ConfigMap', 'loadgenerator').data;
+    const custom = find<K8sObject & { data: Record<string, string> }>(
+      await render([...MINIMAL, '--set-json', 'mix={"browse":1}']),
+      'ConfigMap',
+      'loadgenerator',
+    ).data;
     // Helm merges maps: the other weights stay unless set to 0 or removed with null.
     expect(JSON.parse(custom['mix.json']).browse).toBe(1);
     expect(await renderFails([...MINIMAL, '--set', 'mix.checkout=5'])).toContain('checkout');
@@ -232,14 +263,24 @@ describe('loadgenerator chart', () => {
     const volumes = job(await render(MINIMAL)).spec.template.spec.volumes;
     expect(volumes.find((v) => v.name === 'report')).toEqual({ name: 'report', emptyDir: { sizeLimit: '256Mi' } });
     const objects = await render([...MINIMAL, ...sets(['report.existingClaim=loadtest-reports', 'report.subPath=run-1'])]);
-    expect(job(objects).spec.template.spec.volumes.find((v) => v.name === 'report')).toEqual({ name: 'report', persistentVolumeClaim: { claimName: 'loadtest-reports' } });
-    expect(generator(objects).volumeMounts?.find((m) => m.name === 'report')).toEqual({ name: 'report', mountPath: '/reports', subPath: 'run-1' });
+    expect(job(objects).spec.template.spec.volumes.find((v) => v.name === 'report')).toEqual({
+      name: 'report',
+      persistentVolumeClaim: { claimName: 'loadtest-reports' },
+    });
+    expect(generator(objects).volumeMounts?.find((m) => m.name === 'report')).toEqual({
+      name: 'report',
+      mountPath: '/reports',
+      subPath: 'run-1',
+    });
   });
 
   it('workload identity: its own ServiceAccount with the client id; the client id is required with Entra auth only', async () => {
     const objects = await render([...MINIMAL, '--set', 'global.azure.tenantId=11111111-1111-1111-1111-111111111111']);
     const account = find<K8sObject & { automountServiceAccountToken: boolean }>(objects, 'ServiceAccount', 'loadgenerator');
-    expect(account.metadata.annotations).toEqual({ 'azure.workload.identity/client-id': CLIENT_ID, 'azure.workload.identity/tenant-id': '11111111-1111-1111-1111-111111111111' });
+    expect(account.metadata.annotations).toEqual({
+      'azure.workload.identity/client-id': CLIENT_ID,
+      'azure.workload.identity/tenant-id': '11111111-1111-1111-1111-111111111111',
+    });
     expect(account.automountServiceAccountToken).toBe(false);
     expect(job(objects).spec.template.metadata.labels['azure.workload.identity/use']).toBe('true');
     const withoutIdentity = sets(minimalSet('loadgenerator').filter((set) => !set.startsWith('identity.clientId=')));
@@ -275,23 +316,40 @@ describe('loadgenerator chart', () => {
     expect(own.spec.ingress).toEqual([]);
     expect(own.spec.egress).toEqual([
       {
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          },
+        ],
         ports: [
           { port: 53, protocol: 'UDP' },
           { port: 53, protocol: 'TCP' },
         ],
       },
-      { to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'gateway', 'app.kubernetes.io/part-of': 'dronedelivery' } } }], ports: [{ port: 8080, protocol: 'TCP' }] },
-      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } }], ports: [{ port: 443, protocol: 'TCP' }] },
+      {
+        to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'gateway', 'app.kubernetes.io/part-of': 'dronedelivery' } } }],
+        ports: [{ port: 8080, protocol: 'TCP' }],
+      },
+      {
+        to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } }],
+        ports: [{ port: 443, protocol: 'TCP' }],
+      },
     ]);
     // The readiness poll and the default target are the gateway Service, which the egress rule covers.
     const wait = job(objects).spec.template.spec.initContainers?.[0];
     expect(wait?.env?.find((e) => e.name === 'WAIT_URL')?.value).toBe('http://gateway:8080/health/ready');
 
     // The ingress controller as a target; no Entra egress without Entra auth.
-    const through = find<Policy>(await render([...MINIMAL, ...sets(['networkPolicy.ingressController.enabled=true', 'auth.mode=none'])]), 'NetworkPolicy', 'loadgenerator');
+    const through = find<Policy>(
+      await render([...MINIMAL, ...sets(['networkPolicy.ingressController.enabled=true', 'auth.mode=none'])]),
+      'NetworkPolicy',
+      'loadgenerator',
+    );
     expect(through.spec.egress?.map((rule) => rule.ports.map((p) => p.port))).toEqual([[53, 53], [8080], [80, 443]]);
-    expect(through.spec.egress?.[2].to).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'app-routing-system' } }, podSelector: {} }]);
+    expect(through.spec.egress?.[2].to).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'app-routing-system' } }, podSelector: {} },
+    ]);
     const off = await render([...MINIMAL, '--set', 'networkPolicy.enabled=false']);
     expect(off.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
   });
@@ -299,12 +357,23 @@ describe('loadgenerator chart', () => {
   it('admits the generator to the gateway: an additive policy on the gateway pods, from the generator pods on 8080', async () => {
     const objects = await render(MINIMAL);
     const admit = find<Policy>(objects, 'NetworkPolicy', 'loadgenerator-to-gateway');
-    expect(admit.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'gateway', 'app.kubernetes.io/part-of': 'dronedelivery' });
+    expect(admit.spec.podSelector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'gateway',
+      'app.kubernetes.io/part-of': 'dronedelivery',
+    });
     expect(admit.spec.policyTypes).toEqual(['Ingress']);
     expect(admit.spec.egress).toBeUndefined();
-    expect(admit.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'loadgenerator', 'app.kubernetes.io/part-of': 'dronedelivery' } } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
+    expect(admit.spec.ingress).toEqual([
+      {
+        from: [
+          { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'loadgenerator', 'app.kubernetes.io/part-of': 'dronedelivery' } } },
+        ],
+        ports: [{ port: 8080, protocol: 'TCP' }],
+      },
+    ]);
     const podLabels = job(objects).spec.template.metadata.labels;
-    for (const [key, value] of Object.entries(admit.spec.ingress?.[0].from[0].podSelector?.matchLabels ?? {})) expect(podLabels[key]).toBe(value);
+    for (const [key, value] of Object.entries(admit.spec.ingress?.[0].from[0].podSelector?.matchLabels ?? {}))
+      expect(podLabels[key]).toBe(value);
     const without = await render([...MINIMAL, '--set', 'networkPolicy.admitToGateway=false']);
     expect(without.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name)).toEqual(['loadgenerator']);
   });
@@ -313,23 +382,32 @@ describe('loadgenerator chart', () => {
     const umbrella = sets(minimalSet('dronedelivery'));
     const off = await render(umbrella, 'dronedelivery');
     expect(off.filter((o) => o.metadata.labels?.['app.kubernetes.io/name'] === 'loadgenerator')).toEqual([]);
-    const on = await render([...umbrella, ...sets(['loadgenerator.enabled=true', `loadgenerator.identity.clientId=${CLIENT_ID}`])], 'dronedelivery');
+    const on = await render(
+      [...umbrella, ...sets(['loadgenerator.enabled=true', `loadgenerator.identity.clientId=${CLIENT_ID}`])],
+      'dronedelivery',
+    );
     const loadgen = job(on);
     expect(loadgen.spec.template.spec.containers[0].image).toBe('myregistry.azurecr.io/dronedelivery/loadgen:1.0.0');
     expect(flag(loadgen.spec.template.spec.containers[0].args ?? [], '--target')).toBe('http://gateway:8080');
     // The gateway's pods carry the labels the admission policy selects; its Service has the port the generator uses.
     const gateway = find<K8sObject & { spec: { template: { metadata: { labels: Record<string, string> } } } }>(on, 'Deployment', 'gateway');
     const admit = find<Policy>(on, 'NetworkPolicy', 'loadgenerator-to-gateway');
-    for (const [key, value] of Object.entries(admit.spec.podSelector.matchLabels)) expect(gateway.spec.template.metadata.labels[key]).toBe(value);
-    expect((find<K8sObject & { spec: { ports: { port: number }[] } }>(on, 'Service', 'gateway').spec.ports[0].port)).toBe(8080);
+    for (const [key, value] of Object.entries(admit.spec.podSelector.matchLabels))
+      expect(gateway.spec.template.metadata.labels[key]).toBe(value);
+    expect(find<K8sObject & { spec: { ports: { port: number }[] } }>(on, 'Service', 'gateway').spec.ports[0].port).toBe(8080);
     // No other service's pods admit it.
     const admitting = on
       .filter((o): o is Policy => o.kind === 'NetworkPolicy')
-      .filter((policy) => (policy.spec.ingress ?? []).some((rule) => rule.from.some((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'loadgenerator')));
+      .filter((policy) =>
+        (policy.spec.ingress ?? []).some((rule) =>
+          rule.from.some((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'loadgenerator'),
+        ),
+      );
     expect(admitting.map((p) => p.metadata.name)).toEqual(['loadgenerator-to-gateway']);
     // Its containers fit under the LimitRange ceiling, and the quota still holds every service at its autoscaling
     // maximum plus a surge pod, the hook Jobs and the generator (init container and generator counted alike).
-    const max = find<K8sObject & { spec: { limits: { max: Record<string, string> }[] } }>(on, 'LimitRange', 'dronedelivery').spec.limits[0].max;
+    const max = find<K8sObject & { spec: { limits: { max: Record<string, string> }[] } }>(on, 'LimitRange', 'dronedelivery').spec.limits[0]
+      .max;
     const hard = find<K8sObject & { spec: { hard: Record<string, string> } }>(on, 'ResourceQuota', 'dronedelivery').spec.hard;
     const total: Record<string, number> = { pods: 0, 'requests.cpu': 0, 'requests.memory': 0, 'limits.cpu': 0, 'limits.memory': 0 };
     const add = (pods: number, containers: Container[]) => {
@@ -339,17 +417,26 @@ describe('loadgenerator chart', () => {
           for (const resource of ['cpu', 'memory']) total[`${kind}.${resource}`] += pods * quantity(container.resources[kind][resource]);
     };
     for (const container of [...(loadgen.spec.template.spec.initContainers ?? []), ...loadgen.spec.template.spec.containers])
-      for (const resource of ['cpu', 'memory']) expect(quantity(container.resources.limits[resource]), `${container.name} ${resource}`).toBeLessThanOrEqual(quantity(max[resource]));
-    for (const deployment of on.filter((o) => o.kind === 'Deployment') as (K8sObject & { spec: { replicas?: number; strategy: { rollingUpdate: { maxSurge: number } }; template: { spec: { containers: Container[] } } } })[]) {
-      const hpa = on.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === deployment.metadata.name)?.spec as { maxReplicas: number } | undefined;
-      add((hpa?.maxReplicas ?? deployment.spec.replicas ?? 1) + deployment.spec.strategy.rollingUpdate.maxSurge, deployment.spec.template.spec.containers);
+      for (const resource of ['cpu', 'memory'])
+        expect(quantity(container.resources.limits[resource]), `${container.name} ${resource}`).toBeLessThanOrEqual(
+          quantity(max[resource]),
+        );
+    for (const deployment of on.filter((o) => o.kind === 'Deployment') as (K8sObject & {
+      spec: { replicas?: number; strategy: { rollingUpdate: { maxSurge: number } }; template: { spec: { containers: Container[] } } };
+    })[]) {
+      const hpa = on.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === deployment.metadata.name)?.spec as
+        { maxReplicas: number } | undefined;
+      add(
+        (hpa?.maxReplicas ?? deployment.spec.replicas ?? 1) + deployment.spec.strategy.rollingUpdate.maxSurge,
+        deployment.spec.template.spec.containers,
+      );
     }
     // A pod's init containers run before its containers: the larger of the two counts (here: the generator).
     for (const hookJob of on.filter((o) => o.kind === 'Job') as Job[]) add(1, hookJob.spec.template.spec.containers);
-    for (const [key, needed] of Object.entries(total)) expect(needed, `${key} at full scale with the generator vs quota ${hard[key]}`).toBeLessThanOrEqual(quantity(hard[key]));
+    for (const [key, needed] of Object.entries(total))
+      expect(needed, `${key} at full scale with the generator vs quota ${hard[key]}`).toBeLessThanOrEqual(quantity(hard[key]));
   });
 });
-
 
 // ---- the init container's readiness poll, run for real ----
 
@@ -360,7 +447,11 @@ function readinessServer(statuses: number[]): Promise<{ server: Server; url: str
     hits++;
     response.writeHead(status, { 'content-type': 'application/json' }).end('{}');
   });
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health/ready`, hits: () => hits })));
+  return new Promise((done) =>
+    server.listen(0, '127.0.0.1', () =>
+      done({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health/ready`, hits: () => hits }),
+    ),
+  );
 }
 
 function runWait(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {

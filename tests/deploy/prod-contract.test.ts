@@ -16,7 +16,13 @@ import { preparedCharts } from './helm';
 import { type K8sObject, parseManifests } from './k8s-validate';
 
 const NAMESPACE = 'dronedelivery';
-const SECRETS = { gateway: GATEWAY_SECRETS, workflow: WORKFLOW_SECRETS, package: PACKAGE_SECRETS, dronescheduler: DRONESCHEDULER_SECRETS, delivery: DELIVERY_SECRETS };
+const SECRETS = {
+  gateway: GATEWAY_SECRETS,
+  workflow: WORKFLOW_SECRETS,
+  package: PACKAGE_SECRETS,
+  dronescheduler: DRONESCHEDULER_SECRETS,
+  delivery: DELIVERY_SECRETS,
+};
 type Service = keyof typeof SECRETS;
 const SERVICES = Object.keys(SECRETS) as Service[];
 
@@ -49,18 +55,23 @@ const find = (kind: string, name: string): Record<string, any> => {
 const config = (service: Service): Record<string, string> => find('ConfigMap', service).data;
 const paramDefault = (file: BicepFile, name: string) => literal(file.params.find((p) => p.name === name)!.defaultValue!);
 const resourceBody = (file: BicepFile, type: string) => file.resources.find((r) => r.type.startsWith(`${type}@`))!.body;
-const moduleParam = (name: string, param: string) => passedParams(main.modules.find((m) => m.name === name)!)!.find((p) => p.key === param)!.value.text;
+const moduleParam = (name: string, param: string) =>
+  passedParams(main.modules.find((m) => m.name === name)!)!.find((p) => p.key === param)!.value.text;
 
 /** Egress rules of a service's NetworkPolicy that go to the private endpoint subnet, as port lists. */
 function privateEgressPorts(service: Service, cidr: string): number[] {
   const egress: Egress = find('NetworkPolicy', service).spec.egress;
-  return egress.filter((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === cidr)).flatMap((rule) => (rule.ports ?? []).map((p) => p.port));
+  return egress
+    .filter((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === cidr))
+    .flatMap((rule) => (rule.ports ?? []).map((p) => p.port));
 }
 
 it('store traffic goes to the private endpoint subnet Bicep creates, and no store port is open to public addresses', () => {
   const cidr = paramDefault(modules.network, 'privateEndpointSubnetPrefix') as string;
   expect(cidr).toBe('10.240.4.0/24');
-  const redisPort = literal(getPath(resourceBody(modules.redis, 'Microsoft.Cache/redisEnterprise/databases'), 'properties.port')!) as number;
+  const redisPort = literal(
+    getPath(resourceBody(modules.redis, 'Microsoft.Cache/redisEnterprise/databases'), 'properties.port')!,
+  ) as number;
   expect(redisPort).toBe(10000);
   const expected: Record<Service, number[]> = {
     gateway: [443, redisPort],
@@ -72,7 +83,9 @@ it('store traffic goes to the private endpoint subnet Bicep creates, and no stor
   for (const service of SERVICES) {
     expect(privateEgressPorts(service, cidr).sort(), service).toEqual(expected[service].sort());
     const egress: Egress = find('NetworkPolicy', service).spec.egress;
-    const publicPorts = egress.filter((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0')).flatMap((r) => (r.ports ?? []).map((p) => p.port));
+    const publicPorts = egress
+      .filter((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0'))
+      .flatMap((r) => (r.ports ?? []).map((p) => p.port));
     expect(publicPorts, `${service} public egress`).toEqual([443]);
   }
 });
@@ -104,7 +117,9 @@ it('each service reads from Key Vault only secrets its rendered auth mode needs,
   }
   // The SecretProviderClasses mount only secrets that Bicep writes.
   for (const spc of objects.filter((o) => o.kind === 'SecretProviderClass') as Record<string, any>[]) {
-    const mounted = (parseManifests(spc.spec.parameters.objects)[0] as unknown as { array: string[] }).array.map((entry) => /objectName: (\S+)/.exec(entry)![1]);
+    const mounted = (parseManifests(spc.spec.parameters.objects)[0] as unknown as { array: string[] }).array.map(
+      (entry) => /objectName: (\S+)/.exec(entry)![1],
+    );
     for (const name of mounted) expect(granted.has(name), `${spc.metadata.name} mounts ${name}`).toBe(true);
   }
 });
@@ -115,7 +130,9 @@ it('KEDA: the add-on is on, its operator identity is federated and reads only th
   const auth = find('TriggerAuthentication', 'workflow-redis');
   expect(auth.spec.azureKeyVault.podIdentity.provider).toBe('azure-workload');
   expect(auth.spec.azureKeyVault.podIdentity.identityId).not.toBe(config('workflow').AZURE_CLIENT_ID ?? '');
-  expect(auth.spec.azureKeyVault.secrets.map((secret: { name: string }) => secret.name)).toEqual([literal(main.variables.get('redisPasswordSecretName')!)]);
+  expect(auth.spec.azureKeyVault.secrets.map((secret: { name: string }) => secret.name)).toEqual([
+    literal(main.variables.get('redisPasswordSecretName')!),
+  ]);
   expect(moduleParam('secrets', 'redisPasswordReaderPrincipalIds')).toMatch(/^\[\s*principalIds\.keda\s*\]$/);
   expect(main.variables.get('workloads')!.text).toContain("serviceAccount: workload == 'keda' ? 'keda-operator' : workload");
   expect(find('ScaledObject', 'workflow').spec.triggers[0].metadata.address).toMatch(/-commands\..*:10000$/);

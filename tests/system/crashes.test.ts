@@ -35,7 +35,9 @@ afterAll(async () => {
 }, 60_000);
 
 async function submit(count: number): Promise<string[]> {
-  const accepted = await Promise.all(Array.from({ length: count }, () => api(stack.ingress, 'POST', '/api/deliveryrequests', { token: owner, body: deliveryRequest() })));
+  const accepted = await Promise.all(
+    Array.from({ length: count }, () => api(stack.ingress, 'POST', '/api/deliveryrequests', { token: owner, body: deliveryRequest() })),
+  );
   expect(accepted.map((answer) => answer.status)).toEqual(Array(count).fill(202));
   return accepted.map((answer) => answer.body.deliveryId as string);
 }
@@ -111,13 +113,18 @@ it('the workflow killed mid-batch: every accepted request ends scheduled, exactl
     },
     { timeoutMs: 15_000, intervalMs: 200 },
   );
-  const utilization = await api(stack.ingress, 'GET', '/api/dronedeliveries/utilization?ownerId=sys-crash-owner&year=2027&month=5', { token: ops });
+  const utilization = await api(stack.ingress, 'GET', '/api/dronedeliveries/utilization?ownerId=sys-crash-owner&year=2027&month=5', {
+    token: ops,
+  });
   expect(utilization.status).toBe(200);
   expect(utilization.body.deliveries).toBe(ids.length);
   const deliveryService = stack.current().services.delivery.url; // tracking events are internal: no public route
   for (const id of ids) {
     const events = (await api(deliveryService, 'GET', `/api/deliveries/${id}/events`)).body as { type: string }[];
-    expect(events.filter((event) => event.type === 'Created'), id).toHaveLength(1);
+    expect(
+      events.filter((event) => event.type === 'Created'),
+      id,
+    ).toHaveLength(1);
   }
 }, 120_000);
 

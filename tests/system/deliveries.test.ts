@@ -66,7 +66,12 @@ it('create → 202 with Location → Scheduled with a drone; the package and ass
   const scheduled = await untilStatus(deliveryId, 'Scheduled');
   expect(scheduled.droneId).toEqual(expect.any(String));
   const delivery = await api(ingress, 'GET', `/api/deliveries/${deliveryId}`, { token: owner });
-  expect(delivery.body).toMatchObject({ id: deliveryId, ownerId: 'sys-owner-1', packageId: body.packageInfo.packageId, droneId: scheduled.droneId });
+  expect(delivery.body).toMatchObject({
+    id: deliveryId,
+    ownerId: 'sys-owner-1',
+    packageId: body.packageInfo.packageId,
+    droneId: scheduled.droneId,
+  });
   const pkg = await api(ingress, 'GET', `/api/packages/${body.packageInfo.packageId}`, { token: owner });
   expect(pkg.body).toMatchObject({ id: body.packageInfo.packageId, ownerId: 'sys-owner-1', weight: 2.5 });
 });
@@ -78,7 +83,11 @@ it('an idempotent retry returns the identical answer and schedules one delivery'
   const [first, second] = [await createDelivery(body, { 'idempotency-key': key }), await createDelivery(body, { 'idempotency-key': key })];
   expect(second.body).toEqual(first.body);
   expect(await commandsAppended()).toBe(before + 1);
-  const reused = await api(ingress, 'POST', '/api/deliveryrequests', { token: owner, body: deliveryRequest(), headers: { 'idempotency-key': key } });
+  const reused = await api(ingress, 'POST', '/api/deliveryrequests', {
+    token: owner,
+    body: deliveryRequest(),
+    headers: { 'idempotency-key': key },
+  });
   expect(reused.status).toBe(422);
   await untilStatus(first.body.deliveryId, 'Scheduled');
 });
@@ -103,7 +112,10 @@ it('confirm → Delivered and the drone is freed', async () => {
 it('cancel after scheduling → Cancelled and the drone released; reschedule changes the window', async () => {
   const { deliveryId: toReschedule } = (await createDelivery()).body;
   await untilStatus(toReschedule, 'Scheduled');
-  const patched = await api(ingress, 'PATCH', `/api/deliveryrequests/${toReschedule}`, { token: owner, body: { dropOffLocation: '5 New Ave' } });
+  const patched = await api(ingress, 'PATCH', `/api/deliveryrequests/${toReschedule}`, {
+    token: owner,
+    body: { dropOffLocation: '5 New Ave' },
+  });
   expect(patched.status).toBe(202);
   await eventually(async () => {
     const delivery = (await api(ingress, 'GET', `/api/deliveries/${toReschedule}`, { token: owner })).body;
@@ -125,7 +137,9 @@ it('auth: 401 without or with a bad token, 404 for another owner, 403 for ops ro
   expect((await api(ingress, 'GET', `/api/deliveries/${deliveryId}`)).status).toBe(401);
   expect((await api(ingress, 'GET', `/api/deliveries/${deliveryId}`, { token: 'not-a-jwt' })).status).toBe(401);
   expect((await api(ingress, 'GET', `/api/deliveries/${deliveryId}`, { token: other })).status).toBe(404);
-  expect((await api(ingress, 'GET', '/api/dronedeliveries/utilization?ownerId=sys-owner-1&year=2027&month=5', { token: owner })).status).toBe(403);
+  expect(
+    (await api(ingress, 'GET', '/api/dronedeliveries/utilization?ownerId=sys-owner-1&year=2027&month=5', { token: owner })).status,
+  ).toBe(403);
   expect((await api(ingress, 'GET', `/api/deliveries/${deliveryId}`, { token: ops })).status).toBe(200);
   const foreign = await api(ingress, 'POST', '/api/deliveryrequests', { token: owner, body: deliveryRequest({ ownerId: 'sys-owner-2' }) });
   expect(foreign.status).toBe(403);
@@ -147,13 +161,19 @@ it('bad input through the ingress is a typed 4xx and stores nothing', async () =
     expect({ name, status: response.status }).toEqual({ name, status });
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   }
-  const notJson = await api(ingress, 'POST', '/api/deliveryrequests', { token: owner, body: 'a=b', headers: { 'content-type': 'text/plain' } });
+  const notJson = await api(ingress, 'POST', '/api/deliveryrequests', {
+    token: owner,
+    body: 'a=b',
+    headers: { 'content-type': 'text/plain' },
+  });
   expect(notJson.status).toBe(415);
   expect(await commandsAppended()).toBe(before);
 });
 
 it('passes a caller X-Request-ID through the ingress and the gateway echoes it', async () => {
-  const response = await fetch(`${ingress}/api/deliveries/unknown-id`, { headers: { authorization: `Bearer ${owner}`, 'x-request-id': 'sys-trace-42' } });
+  const response = await fetch(`${ingress}/api/deliveries/unknown-id`, {
+    headers: { authorization: `Bearer ${owner}`, 'x-request-id': 'sys-trace-42' },
+  });
   expect(response.headers.get('x-request-id')).toBe('sys-trace-42');
   expect((await fetch(`${ingress}/nothing-here`)).status).toBe(404);
 });

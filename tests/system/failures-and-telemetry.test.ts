@@ -65,13 +65,17 @@ it("one request's telemetry from all five services shares one operation id", asy
   await untilStatus(deliveryId, 'Cancelled');
 
   const isIngestion = (e: TelemetryEnvelope) =>
-    e.data.baseType === 'RequestData' && e.tags['ai.cloud.role'] === 'gateway' && String(e.data.baseData.url ?? '').endsWith('/api/deliveryrequests');
+    e.data.baseType === 'RequestData' &&
+    e.tags['ai.cloud.role'] === 'gateway' &&
+    String(e.data.baseData.url ?? '').endsWith('/api/deliveryrequests');
   const roles = await eventually(
     () => {
       const request = ingestion.envelopes.find(isIngestion);
       if (!request) throw new Error('no gateway request telemetry yet');
       const operationId = request.tags['ai.operation.id'];
-      const seen = new Set(ingestion.envelopes.filter((e) => e.tags['ai.operation.id'] === operationId).map((e) => e.tags['ai.cloud.role']));
+      const seen = new Set(
+        ingestion.envelopes.filter((e) => e.tags['ai.operation.id'] === operationId).map((e) => e.tags['ai.cloud.role']),
+      );
       if (seen.size < 5) throw new Error(`operation ${operationId} seen from ${[...seen].join(', ')}`);
       return seen;
     },

@@ -26,7 +26,10 @@ afterAll(async () => {
 
 function loadtest(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'tools/loadgen/dist/cli.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'tools/loadgen/dist/cli.js'), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -43,20 +46,34 @@ it('20 s at 5/s, default mix, through NGINX: exit 0, zero errors, every scenario
   // The stack's development key lives in its data dir (as LocalStack.token uses it).
   const keyDir = join((stack as unknown as { dataDir: string }).dataDir, 'auth');
   const result = await loadtest([
-    '--target', stack.ingress,
-    '--auth', 'local',
-    '--key-dir', keyDir,
-    '--rate', '5',
-    '--ramp', '2s',
-    '--duration', '20s',
-    '--fleet', '20', // LocalStack seeds 20 drones
-    '--owners', '50',
-    '--seed', '7', // fixes the scenario of each arrival: every scenario of the default mix runs
-    '--report-dir', reportDir,
-    '--summary-every', '5s',
-    '--max-error-rate', '0',
-    '--min-e2e-rate', '1',
-    '--max-p99-ms', '2000',
+    '--target',
+    stack.ingress,
+    '--auth',
+    'local',
+    '--key-dir',
+    keyDir,
+    '--rate',
+    '5',
+    '--ramp',
+    '2s',
+    '--duration',
+    '20s',
+    '--fleet',
+    '20', // LocalStack seeds 20 drones
+    '--owners',
+    '50',
+    '--seed',
+    '7', // fixes the scenario of each arrival: every scenario of the default mix runs
+    '--report-dir',
+    reportDir,
+    '--summary-every',
+    '5s',
+    '--max-error-rate',
+    '0',
+    '--min-e2e-rate',
+    '1',
+    '--max-p99-ms',
+    '2000',
   ]);
   console.log(result.output.slice(result.output.indexOf('loadgen: PASSED') >= 0 ? result.output.indexOf('loadgen: PASSED') : 0)); // the final summary, in the CI log
   expect(result.code, result.output).toBe(0);

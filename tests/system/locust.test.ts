@@ -31,7 +31,11 @@ afterAll(async () => {
 /** Runs locust (killed after `limitMs`), resolving with its exit code and output. */
 function locust(args: string[], env: Record<string, string>, limitMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((done, fail) => {
-    const child = spawn('locust', ['-f', LOCUSTFILE, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('locust', ['-f', LOCUSTFILE, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -67,7 +71,8 @@ describe('locustfile.py against the local stack', () => {
   it('its task weights are the generator default mix (tools/loadgen/mix.default.json)', async () => {
     const result = await locust(['--show-task-ratio-json'], {}, 60_000);
     expect(result.code, result.output).toBe(0);
-    const ratios = (JSON.parse(result.output) as { total: Record<string, { tasks: Record<string, { ratio: number }> }> }).total.DroneDeliveryUser.tasks;
+    const ratios = (JSON.parse(result.output) as { total: Record<string, { tasks: Record<string, { ratio: number }> }> }).total
+      .DroneDeliveryUser.tasks;
     const mix = JSON.parse(readFileSync(join(ROOT, 'tools/loadgen/mix.default.json'), 'utf8')) as Record<string, number>;
     const total = Object.values(mix).reduce((a, b) => a + b, 0);
     expect(Object.fromEntries(Object.entries(ratios).map(([task, { ratio }]) => [task, ratio]))).toEqual(
@@ -81,7 +86,26 @@ describe('locustfile.py against the local stack', () => {
     writeFileSync(mix, JSON.stringify(Object.fromEntries(SCENARIOS.map((name) => [name, 1]))));
     const keyDir = join((stack as unknown as { dataDir: string }).dataDir, 'auth');
     const result = await locust(
-      ['--headless', '-u', '10', '-r', '10', '-t', '12s', '--stop-timeout', '30', '--host', stack.ingress, '--only-summary', '--csv', join(out, 'run'), '--exit-code-on-error', '1', '--loglevel', 'WARNING'],
+      [
+        '--headless',
+        '-u',
+        '10',
+        '-r',
+        '10',
+        '-t',
+        '12s',
+        '--stop-timeout',
+        '30',
+        '--host',
+        stack.ingress,
+        '--only-summary',
+        '--csv',
+        join(out, 'run'),
+        '--exit-code-on-error',
+        '1',
+        '--loglevel',
+        'WARNING',
+      ],
       {
         AUTH_LOCAL_KEY_DIR: keyDir,
         LOADGEN_TOKEN_COMMAND: `${process.execPath} ${join(ROOT, 'services/gateway/dist/tools/token.js')} {owner}`,
@@ -99,17 +123,30 @@ describe('locustfile.py against the local stack', () => {
     const aggregated = rows.find((row) => row.name === 'Aggregated');
     expect(aggregated?.failures, result.output).toBe(0);
     expect(aggregated?.requests, result.output).toBeGreaterThan(50);
-    console.log(`locust: ${aggregated?.requests} requests, ${rows.filter((row) => row.type === 'JOURNEY').map((row) => `${row.name} ${row.requests}`).join(', ')} journeys`);
+    console.log(
+      `locust: ${aggregated?.requests} requests, ${rows
+        .filter((row) => row.type === 'JOURNEY')
+        .map((row) => `${row.name} ${row.requests}`)
+        .join(', ')} journeys`,
+    );
     const journeys = Object.fromEntries(rows.filter((row) => row.type === 'JOURNEY').map((row) => [row.name, row]));
     for (const scenario of SCENARIOS) {
       expect(journeys[scenario]?.requests, `${scenario} journeys`).toBeGreaterThan(0);
       expect(journeys[scenario]?.failures, `${scenario} failed journeys`).toBe(0);
     }
     const e2e = Object.fromEntries(rows.filter((row) => row.type === 'E2E').map((row) => [row.name, row]));
-    for (const state of ['Scheduled', 'Cancelled', 'Delivered', 'Rescheduled']) expect(e2e[state]?.requests, `end-to-end ${state}`).toBeGreaterThan(0);
+    for (const state of ['Scheduled', 'Cancelled', 'Delivered', 'Rescheduled'])
+      expect(e2e[state]?.requests, `end-to-end ${state}`).toBeGreaterThan(0);
     // Each step is its own row under its journey, e.g. the create of a cancel and the confirmation.
     const names = rows.map((row) => row.name);
-    for (const step of ['create-and-track: create', 'create-and-track: read package', 'cancel: cancel', 'reschedule: reschedule', 'confirm: confirm', 'browse: owner summary'])
+    for (const step of [
+      'create-and-track: create',
+      'create-and-track: read package',
+      'cancel: cancel',
+      'reschedule: reschedule',
+      'confirm: confirm',
+      'browse: owner summary',
+    ])
       expect(names, step).toContain(step);
     // No Python error in a user greenlet (locust logs them and goes on).
     expect(result.output).not.toMatch(/Traceback/);

@@ -56,10 +56,14 @@ export class LocalStack {
 
   /** A token from `npm run token`, signed by this stack's development key; the token is the script's last line. */
   token(ownerId: string, ops = false): string {
-    const output = execFileSync(process.execPath, [join(ROOT, 'services/gateway/dist/tools/token.js'), ownerId, ...(ops ? ['--ops'] : [])], {
-      cwd: ROOT,
-      env: { ...process.env, AUTH_LOCAL_KEY_DIR: join(this.dataDir, 'auth') },
-    }).toString('utf8');
+    const output = execFileSync(
+      process.execPath,
+      [join(ROOT, 'services/gateway/dist/tools/token.js'), ownerId, ...(ops ? ['--ops'] : [])],
+      {
+        cwd: ROOT,
+        env: { ...process.env, AUTH_LOCAL_KEY_DIR: join(this.dataDir, 'auth') },
+      },
+    ).toString('utf8');
     return output.trim().split('\n').at(-1) ?? '';
   }
 

@@ -10,9 +10,12 @@ import { eventually, freePort } from '@dronedelivery/testing';
 export const root = join(import.meta.dirname, '../..');
 
 export async function ready(url, timeoutMs = 180_000) {
-  await eventually(async () => {
-    if (!(await fetch(url)).ok) throw new Error(`${url} not ready`);
-  }, { timeoutMs, intervalMs: 250 });
+  await eventually(
+    async () => {
+      if (!(await fetch(url)).ok) throw new Error(`${url} not ready`);
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
 }
 
 /** Delivery request number `i`: its own one-minute-later window, so the fleet is shared realistically. */
@@ -68,7 +71,11 @@ export async function startBenchStack({ fleetSize, env = {} }) {
   const token = execFileSync(process.execPath, ['services/gateway/dist/tools/token.js', 'bench-owner', '--ttl', '3600'], {
     cwd: root,
     env: { ...process.env, AUTH_LOCAL_KEY_DIR: join(dataDir, 'auth') },
-  }).toString().trim().split('\n').at(-1);
+  })
+    .toString()
+    .trim()
+    .split('\n')
+    .at(-1);
   return {
     pid: stack.pid,
     ingress,

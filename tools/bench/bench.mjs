@@ -17,14 +17,23 @@ let stack;
 
 function load(url, options = {}) {
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration: seconds, ...options }, (error, result) => (error ? reject(error) : resolve(result)));
+    const instance = autocannon({ url, connections, duration: seconds, ...options }, (error, result) =>
+      error ? reject(error) : resolve(result),
+    );
     instance.on('error', reject);
   });
 }
 
 function summary(name, result) {
   const errors = result.errors + result.timeouts + result.non2xx;
-  return { name, rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors, total: result.requests.total };
+  return {
+    name,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors,
+    total: result.requests.total,
+  };
 }
 
 function rssMb(pid) {
@@ -37,9 +46,22 @@ async function main() {
 
   // 1. Baseline: bare Fastify, same Node, same load tool and connections.
   const basePort = await freePort();
-  baselineServer = spawn(process.execPath, ['tools/bench/hello-fastify.mjs'], { cwd: root, env: { ...process.env, PORT: String(basePort) }, stdio: 'ignore' });
+  baselineServer = spawn(process.execPath, ['tools/bench/hello-fastify.mjs'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(basePort) },
+    stdio: 'ignore',
+  });
   await ready(`http://127.0.0.1:${basePort}/health/ready`);
-  results.push(summary('baseline: bare Fastify POST', await load(`http://127.0.0.1:${basePort}/api/deliveryrequests`, { method: 'POST', body: body(0), headers: { 'content-type': 'application/json' } })));
+  results.push(
+    summary(
+      'baseline: bare Fastify POST',
+      await load(`http://127.0.0.1:${basePort}/api/deliveryrequests`, {
+        method: 'POST',
+        body: body(0),
+        headers: { 'content-type': 'application/json' },
+      }),
+    ),
+  );
   baselineServer.kill('SIGTERM');
 
   // 2. The stack, with a fleet big enough that every delivery of the end-to-end batch finds a drone.
@@ -67,7 +89,11 @@ async function main() {
   const post = async (n) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await fetch(`${ingress}/api/deliveryrequests`, { method: 'POST', headers: { ...headers, 'idempotency-key': `bench-${n}` }, body: body(n) });
+        return await fetch(`${ingress}/api/deliveryrequests`, {
+          method: 'POST',
+          headers: { ...headers, 'idempotency-key': `bench-${n}` },
+          body: body(n),
+        });
       } catch (error) {
         if (attempt >= 5) throw error;
         networkRetries++;
@@ -100,7 +126,13 @@ async function main() {
   );
   const lags = [...accepted].map(([id, at]) => scheduledAt.get(id) - at).sort((a, b) => a - b);
   const last = Math.max(...scheduledAt.values());
-  const e2e = { batch, seconds: (last - start) / 1000, perSecond: Math.round(batch / ((last - start) / 1000)), p50: lags[Math.floor(lags.length * 0.5)], p99: lags[Math.floor(lags.length * 0.99)] };
+  const e2e = {
+    batch,
+    seconds: (last - start) / 1000,
+    perSecond: Math.round(batch / ((last - start) / 1000)),
+    p50: lags[Math.floor(lags.length * 0.5)],
+    p99: lags[Math.floor(lags.length * 0.99)],
+  };
 
   const rss = Object.fromEntries(Object.entries(described.services).map(([name, s]) => [name, rssMb(s.pid)]));
   commands.disconnect();

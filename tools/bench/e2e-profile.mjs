@@ -26,7 +26,11 @@ function processTree(rootPid) {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      all.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
+      all.set(Number(entry), {
+        ppid: Number(fields[1]),
+        ticks: Number(fields[11]) + Number(fields[12]),
+        name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+      });
     } catch {
       // the process exited while the tree was read
     }
@@ -73,7 +77,8 @@ function samplePostgres(url) {
       running = false;
       await done;
       const total = [...counts.values()].reduce((a, b) => a + b, 0);
-      for (const [key, count] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${((100 * count) / total).toFixed(1).padStart(5)} %  ${key}`);
+      for (const [key, count] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 15))
+        console.log(`${((100 * count) / total).toFixed(1).padStart(5)} %  ${key}`);
     },
   };
 }
@@ -89,7 +94,9 @@ async function profileIngestion({ described, headers }) {
       // autocannon writes into the headers object it is given: a copy per request.
       requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, headers: { ...headers }, body: deliveryBody(i++) }) }],
     });
-    console.log(`ingestion: ${Math.round(result.requests.average)} rps, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${result.errors + result.timeouts + result.non2xx}`);
+    console.log(
+      `ingestion: ${Math.round(result.requests.average)} rps, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${result.errors + result.timeouts + result.non2xx}`,
+    );
   } finally {
     process.kill(described.services.workflow.pid, 'SIGCONT');
   }
@@ -97,7 +104,10 @@ async function profileIngestion({ described, headers }) {
 
 async function profileEndToEnd(stack) {
   const { described, headers, ingress } = stack;
-  const names = { ...Object.fromEntries(Object.entries(described.services).map(([name, s]) => [s.pid, name])), [stack.pid]: 'stack (cosmos emulator)' };
+  const names = {
+    ...Object.fromEntries(Object.entries(described.services).map(([name, s]) => [s.pid, name])),
+    [stack.pid]: 'stack (cosmos emulator)',
+  };
   const sampler = process.env.PG_SAMPLE ? samplePostgres(described.stores.postgres) : undefined;
   const before = processTree(stack.pid);
   const machineBefore = machineTicks();
@@ -115,10 +125,13 @@ async function profileEndToEnd(stack) {
   const ingested = Date.now();
   const deliveryRedis = new Redis(described.stores.deliveryRedis);
   try {
-    await eventually(async () => {
-      const scheduled = (await deliveryRedis.keys('delivery:{*}')).length;
-      if (scheduled < batch) throw new Error(`${scheduled}/${batch}`);
-    }, { timeoutMs: 900_000, intervalMs: 250 });
+    await eventually(
+      async () => {
+        const scheduled = (await deliveryRedis.keys('delivery:{*}')).length;
+        if (scheduled < batch) throw new Error(`${scheduled}/${batch}`);
+      },
+      { timeoutMs: 900_000, intervalMs: 250 },
+    );
   } finally {
     deliveryRedis.disconnect();
   }
@@ -129,14 +142,19 @@ async function profileEndToEnd(stack) {
 
   const seconds = (done - start) / 1000;
   const busy = 1 - (machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total);
-  console.log(`${batch} deliveries: ingested in ${((ingested - start) / 1000).toFixed(1)} s, all scheduled after ${seconds.toFixed(1)} s = ${(batch / seconds).toFixed(0)}/s; machine busy ${(100 * busy).toFixed(0)} %`);
+  console.log(
+    `${batch} deliveries: ingested in ${((ingested - start) / 1000).toFixed(1)} s, all scheduled after ${seconds.toFixed(1)} s = ${(batch / seconds).toFixed(0)}/s; machine busy ${(100 * busy).toFixed(0)} %`,
+  );
   const byProcess = new Map();
   for (const [pid, info] of after) {
     const group = names[pid] ?? (info.name.startsWith('postgres') ? 'postgres' : info.name);
     byProcess.set(group, (byProcess.get(group) ?? 0) + (info.ticks - (before.get(pid)?.ticks ?? 0)) / CLOCK_TICKS_PER_SECOND);
   }
   for (const [group, cpuSeconds] of [...byProcess].sort((a, b) => b[1] - a[1])) {
-    if (cpuSeconds > 0.05) console.log(`${group.padEnd(28)} ${cpuSeconds.toFixed(2)} s CPU  ${((1000 * cpuSeconds) / batch).toFixed(2)} ms/delivery  ${((100 * cpuSeconds) / seconds).toFixed(0)} % of a core`);
+    if (cpuSeconds > 0.05)
+      console.log(
+        `${group.padEnd(28)} ${cpuSeconds.toFixed(2)} s CPU  ${((1000 * cpuSeconds) / batch).toFixed(2)} ms/delivery  ${((100 * cpuSeconds) / seconds).toFixed(0)} % of a core`,
+      );
   }
 
   if (process.env.PG_EXPLAIN) {

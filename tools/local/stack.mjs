@@ -162,9 +162,15 @@ async function main() {
   ).exited;
   if (migrated.code !== 0) throw new Error('migrating the drone scheduler database failed');
   const schedulerEnv = { ...common, ...database, PORT: String(schedulerPort), DB_USER: SCHEDULER_ROLE, DB_MIGRATIONS_RUN: 'false' };
-  const seeded = await run('seed', process.execPath, ['services/dronescheduler/dist/seed.js', '--drones', String(settings.fleetSize)], schedulerEnv, {
-    longRunning: false,
-  }).exited;
+  const seeded = await run(
+    'seed',
+    process.execPath,
+    ['services/dronescheduler/dist/seed.js', '--drones', String(settings.fleetSize)],
+    schedulerEnv,
+    {
+      longRunning: false,
+    },
+  ).exited;
   if (seeded.code !== 0) throw new Error('seeding the drone fleet failed');
 
   const services = {
@@ -208,7 +214,9 @@ async function main() {
   description = {
     ingress,
     pid: process.pid,
-    services: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, { url: `http://127.0.0.1:${s.port}`, pid: running[name] }])),
+    services: Object.fromEntries(
+      Object.entries(services).map(([name, s]) => [name, { url: `http://127.0.0.1:${s.port}`, pid: running[name] }]),
+    ),
     stores: { commandsRedis: commandsRedis.url, deliveryRedis: deliveryRedis.url, postgres: postgres.url, cosmos: cosmos.endpoint },
   };
   // Written before the ingress opens: whoever sees the ingress answer can read it.

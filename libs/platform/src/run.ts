@@ -47,7 +47,9 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     });
   } catch (error) {
     // A boot failure (port taken, a provider that cannot start) ends the process with one clear line and exit 1.
-    process.stderr.write(`${definition.name}: failed to start: ${error instanceof Error ? error.message : String(error)}\nRefusing to start.\n`);
+    process.stderr.write(
+      `${definition.name}: failed to start: ${error instanceof Error ? error.message : String(error)}\nRefusing to start.\n`,
+    );
     process.exit(1);
   }
 }

@@ -114,11 +114,18 @@ describe('loadConfig with Key Vault secrets (real SecretClient against an HTTPS 
   });
 
   it('reads a mode-specific secret only in its mode: an identity without access to it still starts', async () => {
-    const vault = await KeyVaultStub.start(cert, { 'redis-password': REDIS_PASSWORD, 'api-key': API_KEY }, stub.token, { forbidden: ['api-key'] });
+    const vault = await KeyVaultStub.start(cert, { 'redis-password': REDIS_PASSWORD, 'api-key': API_KEY }, stub.token, {
+      forbidden: ['api-key'],
+    });
     const modal = schema.extend({ KEY_AUTH: z.enum(['entra', 'key']).default('entra') });
     const apiKey = { setting: 'API_KEY' as const, neededWhen: (env: NodeJS.ProcessEnv) => env.KEY_AUTH === 'key' };
     const load = (env: Record<string, string>) =>
-      loadConfig({ ...options([]), schema: modal, secrets: ['REDIS_PASSWORD', apiKey], env: { KEYVAULT_URI: vault.url, REDIS_URL: 'redis://127.0.0.1:6379', ...env } });
+      loadConfig({
+        ...options([]),
+        schema: modal,
+        secrets: ['REDIS_PASSWORD', apiKey],
+        env: { KEYVAULT_URI: vault.url, REDIS_URL: 'redis://127.0.0.1:6379', ...env },
+      });
     try {
       const passwordless = await load({});
       expect(passwordless).toMatchObject({ REDIS_PASSWORD, KEY_AUTH: 'entra' });
@@ -126,7 +133,9 @@ describe('loadConfig with Key Vault secrets (real SecretClient against an HTTPS 
       expect(vault.requests.some((r) => r.path.startsWith('/secrets/api-key'))).toBe(false);
 
       // Selecting the mode reads the secret, and the missing role assignment is reported as such.
-      await expect(load({ KEY_AUTH: 'key' })).rejects.toThrow(/API_KEY: Key Vault secret 'api-key' could not be read .*access denied \(403\)/);
+      await expect(load({ KEY_AUTH: 'key' })).rejects.toThrow(
+        /API_KEY: Key Vault secret 'api-key' could not be read .*access denied \(403\)/,
+      );
     } finally {
       await vault.close();
     }
@@ -212,7 +221,11 @@ describe('loadConfig with Key Vault secrets (real SecretClient against an HTTPS 
     });
 
     it('accepts valid settings and applies defaults', async () => {
-      const config = await loadConfig({ serviceName: 'kv-test', schema, env: { REDIS_URL: 'rediss://cache:6380', REDIS_PASSWORD: 'p', PORT: '8080' } });
+      const config = await loadConfig({
+        serviceName: 'kv-test',
+        schema,
+        env: { REDIS_URL: 'rediss://cache:6380', REDIS_PASSWORD: 'p', PORT: '8080' },
+      });
       expect(config).toMatchObject({ REDIS_URL: 'rediss://cache:6380', PORT: 8080, TIMEOUT_MS: 1000, LOG_LEVEL: 'info' });
     });
   });

@@ -60,7 +60,9 @@ it('refuses a server in cluster mode: the scripts combine keys of several hash s
 it('at boot: throws for an unsuitable server that is up, so the service refuses to start', async () => {
   const redis = client((await server({ args: ['--rename-command', 'XPENDING', ''] })).url);
   const refused = vi.fn();
-  await expect(requireRedisCapabilities(redis, streams, { name: 'test', bootWaitMs: 5_000, onRefused: refused })).rejects.toThrow(/XPENDING/);
+  await expect(requireRedisCapabilities(redis, streams, { name: 'test', bootWaitMs: 5_000, onRefused: refused })).rejects.toThrow(
+    /XPENDING/,
+  );
   expect(refused).not.toHaveBeenCalled();
 });
 

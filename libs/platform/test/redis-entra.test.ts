@@ -49,7 +49,13 @@ const allowTokens = (...tokens: AccessToken[]) =>
   admin.call('ACL', 'SETUSER', OBJECT_ID, 'on', 'resetpass', ...tokens.map((t) => `>${t.token}`), '~*', '&*', '+@all');
 
 const settings = (credential: TokenCredential) => ({
-  ...redisSettings({ REDIS_URL: server.url, REDIS_AUTH: 'password', REDIS_COMMAND_TIMEOUT_MS: 500, REDIS_CONNECT_TIMEOUT_MS: 500, REDIS_MAX_RECONNECT_DELAY_MS: 100 }),
+  ...redisSettings({
+    REDIS_URL: server.url,
+    REDIS_AUTH: 'password',
+    REDIS_COMMAND_TIMEOUT_MS: 500,
+    REDIS_CONNECT_TIMEOUT_MS: 500,
+    REDIS_MAX_RECONNECT_DELAY_MS: 100,
+  }),
   entra: { credential, refreshMarginMs: 300_000, retryDelayMs: 50 },
 });
 
@@ -59,7 +65,13 @@ it('reads the object id from the token', () => {
 });
 
 it('REDIS_AUTH=entra selects token authentication; password auth keeps the password', () => {
-  const base = { REDIS_URL: 'rediss://cache.example:6380', REDIS_COMMAND_TIMEOUT_MS: 1, REDIS_CONNECT_TIMEOUT_MS: 1, REDIS_MAX_RECONNECT_DELAY_MS: 1, REDIS_PASSWORD: 'p' };
+  const base = {
+    REDIS_URL: 'rediss://cache.example:6380',
+    REDIS_COMMAND_TIMEOUT_MS: 1,
+    REDIS_CONNECT_TIMEOUT_MS: 1,
+    REDIS_MAX_RECONNECT_DELAY_MS: 1,
+    REDIS_PASSWORD: 'p',
+  };
   expect(redisSettings({ ...base, REDIS_AUTH: 'entra' })).toMatchObject({ password: undefined, entra: { refreshMarginMs: 300_000 } });
   expect(redisSettings({ ...base, REDIS_AUTH: 'password' })).toMatchObject({ password: 'p', entra: undefined });
 });

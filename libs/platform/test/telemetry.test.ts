@@ -1,5 +1,12 @@
 // The library's own tests use the test harness; the boundary rule is meant for its production code.
-import { createTestCertificate, eventually, IngestionStub, type ServiceProcess, type TelemetryEnvelope, type TestCertificate } from '@dronedelivery/testing';
+import {
+  createTestCertificate,
+  eventually,
+  IngestionStub,
+  type ServiceProcess,
+  type TelemetryEnvelope,
+  type TestCertificate,
+} from '@dronedelivery/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,12 +60,14 @@ describe('telemetry (Application Insights distro in a running service)', () => {
     probe.signal('SIGTERM');
     expect(await probe.exited).toEqual({ code: 0, signal: null });
 
-    const isProbeRequest = (e: TelemetryEnvelope) => e.data.baseType === 'RequestData' && String(e.data.baseData.url ?? '').endsWith('/probe');
+    const isProbeRequest = (e: TelemetryEnvelope) =>
+      e.data.baseType === 'RequestData' && String(e.data.baseData.url ?? '').endsWith('/probe');
     const isUpstreamCall = (e: TelemetryEnvelope) =>
       e.data.baseType === 'RemoteDependencyData' && String(e.data.baseData.data ?? '').startsWith(`${upstream.url}/upstream`);
     const [request, dependency] = await eventually(() => {
       const found = [ingestion.envelopes.find(isProbeRequest), ingestion.envelopes.find(isUpstreamCall)];
-      if (!found[0] || !found[1]) throw new Error(`missing envelopes; received: ${ingestion.envelopes.map((e) => e.data.baseType).join(', ')}`);
+      if (!found[0] || !found[1])
+        throw new Error(`missing envelopes; received: ${ingestion.envelopes.map((e) => e.data.baseType).join(', ')}`);
       return found as TelemetryEnvelope[];
     });
 
@@ -103,7 +112,8 @@ describe('telemetry (Application Insights distro in a running service)', () => {
       LOG_LEVEL: 'info',
     });
     await probe.waitUntil('/health/ready');
-    const ask = async (via: string, headers: Record<string, string>) => expect((await fetch(`${probe!.url}/probe?via=${via}`, { headers })).status).toBe(200);
+    const ask = async (via: string, headers: Record<string, string>) =>
+      expect((await fetch(`${probe!.url}/probe?via=${via}`, { headers })).status).toBe(200);
     await ask('baggage', { baggage: 'tenant=t1,synthetic_request=true' });
     await ask('header', { 'x-synthetic-request': 'true' });
     await ask('none', {});
@@ -121,7 +131,9 @@ describe('telemetry (Application Insights distro in a running service)', () => {
     });
     const dependencyOf = (request: TelemetryEnvelope) =>
       eventually(() => {
-        const found = ingestion.envelopes.find((e) => e.data.baseType === 'RemoteDependencyData' && e.tags['ai.operation.id'] === request.tags['ai.operation.id']);
+        const found = ingestion.envelopes.find(
+          (e) => e.data.baseType === 'RemoteDependencyData' && e.tags['ai.operation.id'] === request.tags['ai.operation.id'],
+        );
         if (!found) throw new Error('missing dependency envelope');
         return found;
       });
@@ -141,7 +153,12 @@ describe('telemetry (Application Insights distro in a running service)', () => {
     // The baggage went on with the calls (W3C baggage propagator), once per request, the caller's other entries too.
     expect(upstream.requests).toHaveLength(3);
     const [viaBaggage, viaHeader, unmarked] = upstream.requests.map((r) => r.headers);
-    expect(String(viaBaggage.baggage).split(',').map((m) => m.trim()).sort()).toEqual(['synthetic_request=true', 'tenant=t1']);
+    expect(
+      String(viaBaggage.baggage)
+        .split(',')
+        .map((m) => m.trim())
+        .sort(),
+    ).toEqual(['synthetic_request=true', 'tenant=t1']);
     expect(viaBaggage['x-synthetic-request']).toBe('true');
     expect(viaHeader.baggage).toBe('synthetic_request=true');
     expect(viaHeader['x-synthetic-request']).toBe('true');

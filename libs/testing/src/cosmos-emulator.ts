@@ -105,7 +105,9 @@ export class CosmosEmulator {
       'x-ms-substatus': '3200',
       'x-ms-request-charge': '0',
     });
-    response.end(JSON.stringify({ code: '429', message: 'Request rate is large. More Request Units may be needed, so no changes were made.' }));
+    response.end(
+      JSON.stringify({ code: '429', message: 'Request rate is large. More Request Units may be needed, so no changes were made.' }),
+    );
     return true;
   }
 

@@ -53,7 +53,8 @@ export class EntraStub {
           response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
           response.end(JSON.stringify(body));
         };
-        const error = (status: number, code: string, description: string) => send(status, { error: code, error_description: description, error_codes: [], timestamp: new Date().toISOString() });
+        const error = (status: number, code: string, description: string) =>
+          send(status, { error: code, error_description: description, error_codes: [], timestamp: new Date().toISOString() });
         void (async () => {
           if (method === 'GET' && url.pathname === '/common/discovery/instance') {
             const host = new URL(base).host;
@@ -63,7 +64,9 @@ export class EntraStub {
               metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
             });
           }
-          const match = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token|discovery\/v2\.0\/keys)$/.exec(url.pathname);
+          const match = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token|discovery\/v2\.0\/keys)$/.exec(
+            url.pathname,
+          );
           if (!match) return error(404, 'not_found', `AADSTS90000: no such endpoint ${url.pathname}`);
           const [, tenant, endpoint] = match;
           if (method === 'GET' && endpoint.startsWith('v2.0/')) {
@@ -91,7 +94,8 @@ export class EntraStub {
             scope: form.get('scope') ?? '',
           };
           stub.tokenRequests.push(recorded);
-          if (recorded.grantType !== 'client_credentials') return error(400, 'unsupported_grant_type', 'AADSTS70003: only client_credentials');
+          if (recorded.grantType !== 'client_credentials')
+            return error(400, 'unsupported_grant_type', 'AADSTS70003: only client_credentials');
           if (recorded.clientAssertionType !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !recorded.clientAssertion) {
             return error(401, 'invalid_client', 'AADSTS7000216: client_assertion and client_assertion_type are required');
           }
@@ -101,7 +105,13 @@ export class EntraStub {
           const now = Math.floor(Date.now() / 1000);
           const expiresIn = options.expiresIn ?? 3600;
           const oid = `sp-${recorded.clientId}`;
-          const accessToken = await new SignJWT({ roles: options.roles ?? ['LoadTest'], oid, azp: recorded.clientId, tid: tenant, ver: '2.0' })
+          const accessToken = await new SignJWT({
+            roles: options.roles ?? ['LoadTest'],
+            oid,
+            azp: recorded.clientId,
+            tid: tenant,
+            ver: '2.0',
+          })
             .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'JWT' })
             .setIssuer(`${base}/${tenant}/v2.0`)
             .setAudience(audience)

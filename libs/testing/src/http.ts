@@ -6,7 +6,13 @@ export interface JsonAnswer {
 }
 
 /** JSON over real HTTP to a running service; a string body is sent as it is (for malformed-input tests). */
-export async function callJson(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonAnswer> {
+export async function callJson(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonAnswer> {
   const typed = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
   const response = await fetch(`${base}${path}`, {
     method,
@@ -24,7 +30,12 @@ export async function callJson(base: string, method: string, path: string, body?
 }
 
 /** callJson as an API client calls: `token` becomes the bearer header. */
-export function callApi(base: string, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<JsonAnswer> {
+export function callApi(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<JsonAnswer> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   return callJson(base, method, path, options.body, headers);

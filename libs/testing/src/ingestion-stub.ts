@@ -31,7 +31,12 @@ export class IngestionStub {
         if (request.method === 'POST' && /\/track$/.test(request.url ?? '')) {
           const raw = Buffer.concat(chunks);
           const text = (request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-          const parsed: unknown = text.trim().startsWith('[') ? JSON.parse(text) : text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+          const parsed: unknown = text.trim().startsWith('[')
+            ? JSON.parse(text)
+            : text
+                .split('\n')
+                .filter(Boolean)
+                .map((line) => JSON.parse(line));
           items = parsed as TelemetryEnvelope[];
           envelopes.push(...items);
         }

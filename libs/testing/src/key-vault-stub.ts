@@ -35,12 +35,17 @@ export class KeyVaultStub {
         response.end(JSON.stringify(body));
       };
       request.resume();
-      if (!url.searchParams.get('api-version')) return send(400, { error: { code: 'MissingApiVersionParameter', message: 'api-version is required' } });
+      if (!url.searchParams.get('api-version'))
+        return send(400, { error: { code: 'MissingApiVersionParameter', message: 'api-version is required' } });
       if (!authorized) {
-        return send(401, { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } }, {
-          'www-authenticate':
-            'Bearer authorization="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", resource="https://vault.azure.net"',
-        });
+        return send(
+          401,
+          { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } },
+          {
+            'www-authenticate':
+              'Bearer authorization="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", resource="https://vault.azure.net"',
+          },
+        );
       }
       if (request.method !== 'GET' || !match) return send(404, { error: { code: 'NotFound', message: 'not found' } });
       const name = match[1];
@@ -55,7 +60,9 @@ export class KeyVaultStub {
       }
       const value = values.get(name);
       if (value === undefined) {
-        return send(404, { error: { code: 'SecretNotFound', message: `A secret with (name/id) ${name} was not found in this key vault.` } });
+        return send(404, {
+          error: { code: 'SecretNotFound', message: `A secret with (name/id) ${name} was not found in this key vault.` },
+        });
       }
       const now = Math.floor(Date.now() / 1000);
       return send(200, {

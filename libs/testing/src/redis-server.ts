@@ -71,7 +71,14 @@ export class RedisServer {
   }
 
   private async ping(): Promise<void> {
-    const client = new Redis({ host: '127.0.0.1', port: this.port, password: this.password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: this.port,
+      password: this.password,
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();

@@ -6,7 +6,11 @@ export const deliveryConfigSchema = platformConfigSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3004),
   ...redisConnectionSettings(),
   /** How long a cancelled delivery stays readable before Redis expires it. */
-  DELIVERY_CANCELLED_RETENTION_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
+  DELIVERY_CANCELLED_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 3600),
   /**
    * Optimistic-concurrency attempts for one update before answering 409. An attempt only fails when another
    * write to the same delivery succeeded meanwhile, so N concurrent writers all succeed within N attempts.

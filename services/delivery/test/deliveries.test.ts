@@ -34,7 +34,13 @@ describe('PUT /api/deliveries/:id (create)', () => {
     const id = newId();
     const response = await create(id);
     expect(response.headers.get('location')).toBe(`/api/deliveries/${id}`);
-    expect(response.body).toMatchObject({ id, status: 'Scheduled', droneId: 'drone-1', version: 1, pickupTime: '2026-12-01T10:00:00.000Z' });
+    expect(response.body).toMatchObject({
+      id,
+      status: 'Scheduled',
+      droneId: 'drone-1',
+      version: 1,
+      pickupTime: '2026-12-01T10:00:00.000Z',
+    });
     const stored = await call(base, 'GET', `/api/deliveries/${id}`);
     expect(stored.status).toBe(200);
     expect(stored.body).toEqual(response.body);
@@ -130,7 +136,10 @@ describe('transitions', () => {
     const cancelled = newId();
     await create(cancelled);
     expect((await call(base, 'DELETE', `/api/deliveries/${cancelled}`)).body.status).toBe('Cancelled');
-    const confirm = await call(base, 'POST', `/api/deliveries/${cancelled}/confirmations`, { dateTime: '2026-12-01T11:30:00Z', confirmationType: 'None' });
+    const confirm = await call(base, 'POST', `/api/deliveries/${cancelled}/confirmations`, {
+      dateTime: '2026-12-01T11:30:00Z',
+      confirmationType: 'None',
+    });
     expect(confirm.status).toBe(409);
     // Cancelling again is idempotent.
     expect((await call(base, 'DELETE', `/api/deliveries/${cancelled}`)).status).toBe(200);
@@ -151,16 +160,31 @@ describe('transitions', () => {
   it('PUT /status with the delivery details records a never-scheduled delivery as Failed, once, without a drone', async () => {
     const id = newId();
     const { droneId: _drone, ...details } = creation();
-    const first = await call(base, 'PUT', `/api/deliveries/${id}/status`, { status: 'Failed', reason: 'no drone available', delivery: details });
+    const first = await call(base, 'PUT', `/api/deliveries/${id}/status`, {
+      status: 'Failed',
+      reason: 'no drone available',
+      delivery: details,
+    });
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ id, status: 'Failed', reason: 'no drone available', packageId: 'pkg-1', version: 1 });
     expect(first.body.droneId).toBeUndefined();
-    const again = await call(base, 'PUT', `/api/deliveries/${id}/status`, { status: 'Failed', reason: 'no drone available', delivery: details });
+    const again = await call(base, 'PUT', `/api/deliveries/${id}/status`, {
+      status: 'Failed',
+      reason: 'no drone available',
+      delivery: details,
+    });
     expect(again.status).toBe(200);
     expect(again.body.version).toBe(1);
     const events = (await call(base, 'GET', `/api/deliveries/${id}/events`)).body;
-    expect(events).toEqual([expect.objectContaining({ type: 'Failed', status: 'Failed', details: { reason: 'no drone available', scheduled: false } })]);
-    expect((await call(base, 'GET', `/api/deliveries/${id}/status`)).body).toEqual({ deliveryId: id, status: 'Failed', reason: 'no drone available', updatedAt: expect.any(String) });
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'Failed', status: 'Failed', details: { reason: 'no drone available', scheduled: false } }),
+    ]);
+    expect((await call(base, 'GET', `/api/deliveries/${id}/status`)).body).toEqual({
+      deliveryId: id,
+      status: 'Failed',
+      reason: 'no drone available',
+      updatedAt: expect.any(String),
+    });
   });
 
   it('PUT /status Cancelled with details records a cancelled-before-scheduling delivery that expires like any cancelled one', async () => {
@@ -176,7 +200,10 @@ describe('transitions', () => {
     const id = newId();
     expect((await call(base, 'PUT', `/api/deliveries/${id}/status`, { status: 'Failed', reason: 'x' })).status).toBe(404);
     const { droneId: _drone, ...details } = creation();
-    const invalid = await call(base, 'PUT', `/api/deliveries/${id}/status`, { status: 'Failed', delivery: { ...details, packageId: '../x' } });
+    const invalid = await call(base, 'PUT', `/api/deliveries/${id}/status`, {
+      status: 'Failed',
+      delivery: { ...details, packageId: '../x' },
+    });
     expect(invalid.status).toBe(400);
     expect(invalid.body.errors.map((e: { field: string }) => e.field)).toContain('delivery.packageId');
     expect(await inspect.exists(`delivery:{${id}}`)).toBe(0);
@@ -256,7 +283,13 @@ describe('summary', () => {
     await call(base, 'PATCH', `/api/deliveries/${ids[0]}`, { pickupTime: '2027-04-03T10:00:00Z', deadline: '2027-04-03T12:00:00Z' });
 
     const march = await call(base, 'GET', `/api/deliveries/summary?ownerId=${owner}&year=2027&month=3`);
-    expect(march.body).toEqual({ ownerId: owner, year: 2027, month: 3, count: 2, byStatus: { Scheduled: 1, Delivered: 1, Cancelled: 0, Failed: 0 } });
+    expect(march.body).toEqual({
+      ownerId: owner,
+      year: 2027,
+      month: 3,
+      count: 2,
+      byStatus: { Scheduled: 1, Delivered: 1, Cancelled: 0, Failed: 0 },
+    });
     const april = await call(base, 'GET', `/api/deliveries/summary?ownerId=${owner}&year=2027&month=4`);
     expect(april.body).toMatchObject({ count: 2, byStatus: { Scheduled: 2 } });
     const empty = await call(base, 'GET', `/api/deliveries/summary?ownerId=${owner}&year=2027&month=5`);

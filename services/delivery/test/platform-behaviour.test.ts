@@ -52,7 +52,16 @@ describe('bad input is a typed problem and changes nothing', () => {
     const response = await call(base, 'PUT', `/api/deliveries/${id}`, { ownerId: 'o' });
     expect(response.status).toBe(400);
     expect(response.body.errors.map((e: { field: string }) => e.field)).toEqual(
-      expect.arrayContaining(['pickupLocation', 'dropOffLocation', 'pickupTime', 'deadline', 'expedited', 'confirmationRequired', 'packageId', 'droneId']),
+      expect.arrayContaining([
+        'pickupLocation',
+        'dropOffLocation',
+        'pickupTime',
+        'deadline',
+        'expedited',
+        'confirmationRequired',
+        'packageId',
+        'droneId',
+      ]),
     );
   });
 
@@ -106,7 +115,9 @@ describe('metrics', () => {
   it('exposes request duration by route template and status, and process metrics', async () => {
     await call(base, 'GET', '/api/deliveries/metrics-probe');
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toMatch(/http_server_request_duration_seconds_count\{[^}]*method="GET",route="\/api\/deliveries\/:id",status_code="404"\} [1-9]/);
+    expect(text).toMatch(
+      /http_server_request_duration_seconds_count\{[^}]*method="GET",route="\/api\/deliveries\/:id",status_code="404"\} [1-9]/,
+    );
     expect(text).toMatch(/process_cpu_user_seconds_total\{service="delivery"\}/);
   });
 });

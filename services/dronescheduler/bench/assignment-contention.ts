@@ -97,7 +97,10 @@ async function main(): Promise<void> {
   };
   let service: ServiceProcess | undefined;
   try {
-    execFileSync(process.execPath, [join(dist, 'seed.js'), '--drones', String(DRONES)], { env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(dist, 'seed.js'), '--drones', String(DRONES)], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: 'pipe',
+    });
     service = ServiceProcess.spawn({ args: [join(dist, 'main.js')], port: await freePort(), env });
     await service.waitUntil('/health/ready');
     const base = service.url;
@@ -116,7 +119,14 @@ async function main(): Promise<void> {
 
     // Warm-up: JIT, connection pool, prepared plans.
     await load('warm-up', 200, 16, (i) =>
-      put(`warm-${i}`, { ownerId: 'bench', pickupTime: new Date(week - 86_400_000 * (2 + i)).toISOString(), deadline: new Date(week - 86_400_000 * (2 + i) + 600_000).toISOString(), packageWeight: 1, packageSize: 'Small', expedited: false }),
+      put(`warm-${i}`, {
+        ownerId: 'bench',
+        pickupTime: new Date(week - 86_400_000 * (2 + i)).toISOString(),
+        deadline: new Date(week - 86_400_000 * (2 + i) + 600_000).toISOString(),
+        packageWeight: 1,
+        packageSize: 'Small',
+        expedited: false,
+      }),
     );
 
     const spread = await load('spread week', REQUESTS, CONCURRENCY, (i) => {
@@ -157,7 +167,9 @@ async function main(): Promise<void> {
       postgres.database,
     );
 
-    console.log(`\nmachine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; fleet ${DRONES} drones, concurrency ${CONCURRENCY}, pool ${POOL}, candidates ${CANDIDATES}`);
+    console.log(
+      `\nmachine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}; fleet ${DRONES} drones, concurrency ${CONCURRENCY}, pool ${POOL}, candidates ${CANDIDATES}`,
+    );
     console.table([report(spread), report(hot), report(live)]);
     console.log(`double-booked pairs in the database: ${doubleBooked.rows[0].n}`);
     if (doubleBooked.rows[0].n !== 0) process.exitCode = 1;

@@ -7,7 +7,14 @@ const parse = (env: Record<string, string>) => droneSchedulerConfigSchema.safePa
 describe('dronescheduler config', () => {
   it('defaults to SQL Server, passwordless, migrations at startup, port 3003', () => {
     const config = droneSchedulerConfigSchema.parse({ DB_HOST: 'sql.example' });
-    expect(config).toMatchObject({ PORT: 3003, DB_ENGINE: 'mssql', DB_NAME: 'dronescheduler', DB_MIGRATIONS_RUN: true, DB_ENCRYPT: true, DB_POOL_SIZE: 10 });
+    expect(config).toMatchObject({
+      PORT: 3003,
+      DB_ENGINE: 'mssql',
+      DB_NAME: 'dronescheduler',
+      DB_MIGRATIONS_RUN: true,
+      DB_ENCRYPT: true,
+      DB_POOL_SIZE: 10,
+    });
     expect(databaseAuth(config)).toBe('entra');
     expect(databaseAuth(droneSchedulerConfigSchema.parse({ ...base, DB_ENGINE: 'postgres' }))).toBe('password');
   });
@@ -34,7 +41,10 @@ describe('dronescheduler config', () => {
 
   it('passwordless SQL Server hands tedious a TokenCredential; password auth passes user and password', async () => {
     const credential = { getToken: async () => ({ token: 't', expiresOnTimestamp: Date.now() + 3_600_000 }) };
-    const entra: any = await dataSourceOptions(droneSchedulerConfigSchema.parse({ DB_HOST: 'sql.example', DB_STATEMENT_TIMEOUT_MS: '1234' }), credential);
+    const entra: any = await dataSourceOptions(
+      droneSchedulerConfigSchema.parse({ DB_HOST: 'sql.example', DB_STATEMENT_TIMEOUT_MS: '1234' }),
+      credential,
+    );
     expect(entra).toMatchObject({ type: 'mssql', port: 1433, requestTimeout: 1234, options: { encrypt: true } });
     expect(entra.authentication).toEqual({ type: 'token-credential', options: { credential } });
     const password: any = await dataSourceOptions(droneSchedulerConfigSchema.parse({ ...base, DB_AUTH: 'password', DB_PASSWORD: 'p' }));

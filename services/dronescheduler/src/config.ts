@@ -65,7 +65,10 @@ export type DroneSchedulerConfig = z.infer<typeof droneSchedulerConfigSchema>;
 
 /** The password is read only with password auth: Entra (the mssql default) needs no secret and is granted none. */
 export const DRONESCHEDULER_SECRETS = [
-  { setting: 'DB_PASSWORD', neededWhen: (env: NodeJS.ProcessEnv) => (env.DB_AUTH ?? ((env.DB_ENGINE ?? 'mssql') === 'mssql' ? 'entra' : 'password')) === 'password' },
+  {
+    setting: 'DB_PASSWORD',
+    neededWhen: (env: NodeJS.ProcessEnv) => (env.DB_AUTH ?? ((env.DB_ENGINE ?? 'mssql') === 'mssql' ? 'entra' : 'password')) === 'password',
+  },
 ] as const;
 
 export function databaseAuth(config: Pick<DroneSchedulerConfig, 'DB_AUTH' | 'DB_ENGINE'>): 'entra' | 'password' {

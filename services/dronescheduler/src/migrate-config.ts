@@ -14,9 +14,15 @@ export const migrateConfigSchema = z
      * The service's runtime database user: SQL Server, the Entra principal's name (the managed identity's name);
      * PostgreSQL, an existing role. Unset: migrate grants nothing.
      */
-    DB_RUNTIME_USER: z.preprocess(unsetWhenEmpty, z.string().regex(RUNTIME_USER_PATTERN, 'must be a managed identity or role name (letters, digits, _ . @ -)').optional()),
+    DB_RUNTIME_USER: z.preprocess(
+      unsetWhenEmpty,
+      z.string().regex(RUNTIME_USER_PATTERN, 'must be a managed identity or role name (letters, digits, _ . @ -)').optional(),
+    ),
     /** SQL Server only: the runtime identity's Entra object (principal) id, so migrate creates the user when it is missing. */
-    DB_RUNTIME_USER_OBJECT_ID: z.preprocess(unsetWhenEmpty, z.string().regex(OBJECT_ID_PATTERN, 'must be a GUID (the Entra object id)').optional()),
+    DB_RUNTIME_USER_OBJECT_ID: z.preprocess(
+      unsetWhenEmpty,
+      z.string().regex(OBJECT_ID_PATTERN, 'must be a GUID (the Entra object id)').optional(),
+    ),
   })
   .superRefine((settings, context) => {
     if (settings.DB_RUNTIME_USER_OBJECT_ID && !settings.DB_RUNTIME_USER) {
@@ -27,7 +33,10 @@ export const migrateConfigSchema = z
 export type MigrateConfig = z.infer<typeof migrateConfigSchema>;
 
 /** The migrate settings of `env`, checked against the service's config: problems as `SETTING: message` lines. */
-export function parseMigrateConfig(env: NodeJS.ProcessEnv, config: Pick<DroneSchedulerConfig, 'DB_ENGINE'>): { settings?: MigrateConfig; problems: string[] } {
+export function parseMigrateConfig(
+  env: NodeJS.ProcessEnv,
+  config: Pick<DroneSchedulerConfig, 'DB_ENGINE'>,
+): { settings?: MigrateConfig; problems: string[] } {
   const parsed = migrateConfigSchema.safeParse(env);
   if (!parsed.success) return { problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) };
   if (parsed.data.DB_RUNTIME_USER_OBJECT_ID && config.DB_ENGINE !== 'mssql') {

@@ -18,8 +18,11 @@ async function main(): Promise<void> {
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     const runtimeUser = settings.DB_RUNTIME_USER;
-    if (runtimeUser) await grantRuntimeUser(dataSource, config.DB_ENGINE, { name: runtimeUser, objectId: settings.DB_RUNTIME_USER_OBJECT_ID });
-    process.stdout.write(`${JSON.stringify({ applied: applied.map((migration) => migration.name), ...(runtimeUser ? { runtimeUser } : {}) })}\n`);
+    if (runtimeUser)
+      await grantRuntimeUser(dataSource, config.DB_ENGINE, { name: runtimeUser, objectId: settings.DB_RUNTIME_USER_OBJECT_ID });
+    process.stdout.write(
+      `${JSON.stringify({ applied: applied.map((migration) => migration.name), ...(runtimeUser ? { runtimeUser } : {}) })}\n`,
+    );
   } finally {
     await dataSource.destroy();
   }

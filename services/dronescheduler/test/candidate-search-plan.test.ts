@@ -38,9 +38,20 @@ type PlanNode = { 'Node Type': string; 'Index Name'?: string; 'Actual Rows'?: nu
 const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
 
 it('walks the drones in candidate order and stops early: no sort, and far fewer drones read than the fleet', async () => {
-  const plan = planOf({ ownerId: 'owner-1', pickupTime: '2027-03-01T10:00:00Z', deadline: '2027-03-01T10:30:00Z', packageWeight: 1, packageSize: 'Small', expedited: false });
+  const plan = planOf({
+    ownerId: 'owner-1',
+    pickupTime: '2027-03-01T10:00:00Z',
+    deadline: '2027-03-01T10:30:00Z',
+    packageWeight: 1,
+    packageSize: 'Small',
+    expedited: false,
+  });
   const [query, parameters] = new AssignmentQueries(dataSource).candidateDrones('delivery-1', plan, 32).getQueryAndParameters();
-  const [{ 'QUERY PLAN': [explained] }] = await sql(postgres, `EXPLAIN (ANALYZE, FORMAT JSON) ${query}`, parameters);
+  const [
+    {
+      'QUERY PLAN': [explained],
+    },
+  ] = await sql(postgres, `EXPLAIN (ANALYZE, FORMAT JSON) ${query}`, parameters);
   const all = nodes(explained.Plan as PlanNode);
   expect(all.map((node) => node['Node Type'])).not.toContain('Sort');
   const droneScan = all.find((node) => node['Index Name'] === 'IX_drones_status_payload_id');

@@ -33,7 +33,10 @@ describe(`${REQUESTS} concurrent assignment requests over HTTP against a fleet o
   it('produce exactly one assignment per drone, no double-booking, and a clean 409 no-drone-available for every loser', async () => {
     const responses = await Promise.all(
       Array.from({ length: REQUESTS }, (_, i) =>
-        call(base, 'PUT', `/api/dronedeliveries/rush-${i}`, assignment({ ...overlappingWindow(i), packageWeight: 1 })).then((r) => ({ i, ...r })),
+        call(base, 'PUT', `/api/dronedeliveries/rush-${i}`, assignment({ ...overlappingWindow(i), packageWeight: 1 })).then((r) => ({
+          i,
+          ...r,
+        })),
       ),
     );
     const won = responses.filter((r) => r.status === 200);
@@ -60,7 +63,9 @@ describe(`${REQUESTS} concurrent assignment requests over HTTP against a fleet o
     const repeats = await Promise.all(
       [...winners.keys()].flatMap((id) => {
         const i = Number(id.split('-')[1]);
-        return [0, 1, 2].map(() => call(base, 'PUT', `/api/dronedeliveries/${id}`, assignment({ ...overlappingWindow(i), packageWeight: 1 })));
+        return [0, 1, 2].map(() =>
+          call(base, 'PUT', `/api/dronedeliveries/${id}`, assignment({ ...overlappingWindow(i), packageWeight: 1 })),
+        );
       }),
     );
     for (const repeat of repeats) {
@@ -74,7 +79,9 @@ describe(`${REQUESTS} concurrent assignment requests over HTTP against a fleet o
     const [releasedId, releasedDrone] = [...winners.entries()][0];
     expect((await call(base, 'DELETE', `/api/dronedeliveries/${releasedId}`)).status).toBe(204);
     const responses = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => call(base, 'PUT', `/api/dronedeliveries/late-${i}`, assignment({ ...overlappingWindow(i), packageWeight: 1 }))),
+      Array.from({ length: 30 }, (_, i) =>
+        call(base, 'PUT', `/api/dronedeliveries/late-${i}`, assignment({ ...overlappingWindow(i), packageWeight: 1 })),
+      ),
     );
     const won = responses.filter((r) => r.status === 200);
     expect(won).toHaveLength(1);
@@ -85,9 +92,13 @@ describe(`${REQUESTS} concurrent assignment requests over HTTP against a fleet o
 
   it('many concurrent requests for one new delivery all get the same drone, stored once', async () => {
     const window = { pickupTime: '2027-07-01T10:00:00Z', deadline: '2027-07-01T11:00:00Z' };
-    const responses = await Promise.all(Array.from({ length: 25 }, () => call(base, 'PUT', '/api/dronedeliveries/twin', assignment(window))));
+    const responses = await Promise.all(
+      Array.from({ length: 25 }, () => call(base, 'PUT', '/api/dronedeliveries/twin', assignment(window))),
+    );
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(new Set(responses.map((r) => r.body.droneId)).size).toBe(1);
-    expect(await sql(postgres, "SELECT drone_id FROM assignments WHERE delivery_id = 'twin'")).toEqual([{ drone_id: responses[0].body.droneId }]);
+    expect(await sql(postgres, "SELECT drone_id FROM assignments WHERE delivery_id = 'twin'")).toEqual([
+      { drone_id: responses[0].body.droneId },
+    ]);
   });
 });

@@ -82,7 +82,11 @@ describe('PUT /api/dronedeliveries/:deliveryId (assign)', () => {
     const third = await put(ids[2], assignment({ ...window, packageWeight: 20 }));
     expect(third.status).toBe(409);
     expect(third.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(third.body).toMatchObject({ type: 'https://dronedelivery.dev/problems/no-drone-available', status: 409, title: 'No drone available' });
+    expect(third.body).toMatchObject({
+      type: 'https://dronedelivery.dev/problems/no-drone-available',
+      status: 409,
+      title: 'No drone available',
+    });
     expect((await call(base, 'GET', `/api/dronedeliveries/${ids[2]}`)).status).toBe(404);
     // Nothing can carry more than the largest drone.
     expect((await put(newId(), assignment({ ...window, packageWeight: 26 }))).status).toBe(409);
@@ -106,7 +110,9 @@ describe('PUT /api/dronedeliveries/:deliveryId (assign)', () => {
     expect(first.status).toBe(200);
     const moved = await put(id, assignment({ ...day('14:00', '15:00'), packageWeight: 20 }));
     expect(moved.body).toEqual(first.body);
-    expect((await call(base, 'GET', `/api/dronedeliveries/${id}`)).body.pickupTime).toBe(day('14:00', '15:00').pickupTime.replace('Z', '.000Z'));
+    expect((await call(base, 'GET', `/api/dronedeliveries/${id}`)).body.pickupTime).toBe(
+      day('14:00', '15:00').pickupTime.replace('Z', '.000Z'),
+    );
     // Both 25 kg drones busy 16:00-17:00; moving there is impossible.
     await put(newId(), assignment({ ...day('16:00', '17:00'), packageWeight: 20 }));
     await put(newId(), assignment({ ...day('16:00', '17:00'), packageWeight: 20 }));
@@ -141,7 +147,10 @@ describe('release and completion', () => {
 
     for (let i = 0; i < 2; i++) expect((await call(base, 'DELETE', `/api/dronedeliveries/${a}`)).status).toBe(204);
     expect((await call(base, 'DELETE', `/api/dronedeliveries/${newId()}`)).status).toBe(204);
-    expect((await call(base, 'GET', `/api/dronedeliveries/${a}`)).body).toMatchObject({ status: 'Released', releasedAt: expect.any(String) });
+    expect((await call(base, 'GET', `/api/dronedeliveries/${a}`)).body).toMatchObject({
+      status: 'Released',
+      releasedAt: expect.any(String),
+    });
 
     const retried = await put(c, assignment({ ...window, packageWeight: 20 }));
     expect(retried.status).toBe(200);
@@ -243,7 +252,14 @@ describe('GET /api/drones', () => {
 describe('bad input: typed 4xx problems, nothing stored', () => {
   const cases: [string, string, string, unknown, number, RegExp][] = [
     ['missing fields', 'PUT', '/api/dronedeliveries/bad-1', { ownerId: 'o' }, 400, /validation-error$/],
-    ['deadline before pickup', 'PUT', '/api/dronedeliveries/bad-2', assignment({ deadline: '2026-12-01T09:00:00Z' }), 400, /validation-error$/],
+    [
+      'deadline before pickup',
+      'PUT',
+      '/api/dronedeliveries/bad-2',
+      assignment({ deadline: '2026-12-01T09:00:00Z' }),
+      400,
+      /validation-error$/,
+    ],
     ['empty window', 'PUT', '/api/dronedeliveries/bad-3', assignment({ deadline: '2026-12-01T10:00:00Z' }), 400, /validation-error$/],
     ['zero weight', 'PUT', '/api/dronedeliveries/bad-4', assignment({ packageWeight: 0 }), 400, /validation-error$/],
     ['weight as string', 'PUT', '/api/dronedeliveries/bad-5', assignment({ packageWeight: '3' }), 400, /validation-error$/],

@@ -21,7 +21,13 @@ export function postgresEnv(postgres: PostgresServer, env: Record<string, string
 }
 
 export function testConfig(postgres: PostgresServer, env: Record<string, string> = {}): DroneSchedulerConfig {
-  return droneSchedulerConfigSchema.parse({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', HEALTH_CHECK_TIMEOUT_MS: '500', ...postgresEnv(postgres, env) });
+  return droneSchedulerConfigSchema.parse({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    HEALTH_CHECK_TIMEOUT_MS: '500',
+    ...postgresEnv(postgres, env),
+  });
 }
 
 /** Starts the real service in this process against the given PostgreSQL (migrating it), on a free loopback port. */

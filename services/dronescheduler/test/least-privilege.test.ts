@@ -49,19 +49,28 @@ async function runtimeSql(text: string): Promise<unknown[]> {
 }
 
 const tables = async () =>
-  (await sql(postgres, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name")).map((r) => r.table_name);
+  (await sql(postgres, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name")).map(
+    (r) => r.table_name,
+  );
 
 it('seed with DB_MIGRATIONS_RUN=false refuses an unmigrated database and creates nothing', async () => {
   await expect(command('seed.js', ['--drones', '5'], asRuntime)).rejects.toMatchObject({
     code: 1,
-    stderr: expect.stringMatching(/seed: the database schema is not current \(pending migrations: CreateFleetAndAssignments1767225600000, CandidateOrderIndex1767312000000\); run `node dist\/migrate\.js` first/),
+    stderr: expect.stringMatching(
+      /seed: the database schema is not current \(pending migrations: CreateFleetAndAssignments1767225600000, CandidateOrderIndex1767312000000\); run `node dist\/migrate\.js` first/,
+    ),
   });
   expect(await tables()).toEqual([]);
 });
 
 it('migrate without DB_RUNTIME_USER grants nothing: the role cannot read the tables', async () => {
-  expect(await command('migrate.js', [], {})).toEqual({ applied: ['CreateFleetAndAssignments1767225600000', 'CandidateOrderIndex1767312000000'] });
-  await expect(runtimeSql('SELECT count(*) FROM drones')).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('permission denied') });
+  expect(await command('migrate.js', [], {})).toEqual({
+    applied: ['CreateFleetAndAssignments1767225600000', 'CandidateOrderIndex1767312000000'],
+  });
+  await expect(runtimeSql('SELECT count(*) FROM drones')).rejects.toMatchObject({
+    code: '42501',
+    message: expect.stringContaining('permission denied'),
+  });
 });
 
 it('migrate with DB_RUNTIME_USER grants read/write on the tables, idempotently', async () => {
@@ -73,7 +82,9 @@ it('migrate with DB_RUNTIME_USER grants read/write on the tables, idempotently',
        FROM information_schema.role_table_grants WHERE grantee = $1 GROUP BY table_name ORDER BY table_name`,
     [RUNTIME],
   );
-  expect(privileges).toEqual(['assignments', 'drones', 'schema_migrations'].map((table) => ({ table_name: table, granted: 'DELETE,INSERT,SELECT,UPDATE' })));
+  expect(privileges).toEqual(
+    ['assignments', 'drones', 'schema_migrations'].map((table) => ({ table_name: table, granted: 'DELETE,INSERT,SELECT,UPDATE' })),
+  );
   expect(await runtimeSql('SELECT count(*)::int AS n FROM drones')).toEqual([{ n: 0 }]);
 });
 
@@ -87,7 +98,10 @@ it('the service as the runtime role assigns, reads, releases and completes', asy
   const assigned = await call(service.url, 'PUT', '/api/dronedeliveries/lp-1', assignment({ ...window, packageWeight: 3 }));
   expect(assigned.status).toBe(200);
   expect(assigned.body).toEqual({ deliveryId: 'lp-1', droneId: expect.stringMatching(/^drone-0000[1-4]$/) });
-  expect((await call(service.url, 'GET', '/api/dronedeliveries/lp-1')).body).toMatchObject({ status: 'Assigned', droneId: assigned.body.droneId });
+  expect((await call(service.url, 'GET', '/api/dronedeliveries/lp-1')).body).toMatchObject({
+    status: 'Assigned',
+    droneId: assigned.body.droneId,
+  });
   expect((await call(service.url, 'POST', '/api/dronedeliveries/lp-1/completion')).status).toBe(200);
   expect((await call(service.url, 'PUT', '/api/dronedeliveries/lp-2', assignment(window))).status).toBe(200);
   expect((await call(service.url, 'DELETE', '/api/dronedeliveries/lp-2')).status).toBe(204);
@@ -117,7 +131,9 @@ it('migrate refuses a runtime user that does not exist, or is not a safe name, w
     code: 1,
     stderr: expect.stringContaining('DB_RUNTIME_USER: must be a managed identity or role name'),
   });
-  await expect(command('migrate.js', [], { DB_RUNTIME_USER: RUNTIME, DB_RUNTIME_USER_OBJECT_ID: '33333333-0000-0000-0000-000000000004' })).rejects.toMatchObject({
+  await expect(
+    command('migrate.js', [], { DB_RUNTIME_USER: RUNTIME, DB_RUNTIME_USER_OBJECT_ID: '33333333-0000-0000-0000-000000000004' }),
+  ).rejects.toMatchObject({
     code: 1,
     stderr: expect.stringContaining('DB_RUNTIME_USER_OBJECT_ID: is only for DB_ENGINE=mssql'),
   });

@@ -25,7 +25,9 @@ async function command(script: string, args: string[] = [], env: Record<string, 
 }
 
 const tables = async () =>
-  (await sql(postgres, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name")).map((r) => r.table_name);
+  (await sql(postgres, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name")).map(
+    (r) => r.table_name,
+  );
 
 it('migrate applies the versioned migrations on an empty database, then is a no-op on a second run', async () => {
   expect(await tables()).toEqual([]);
@@ -37,8 +39,12 @@ it('migrate applies the versioned migrations on an empty database, then is a no-
     expedited: 'boolean',
     package_weight_kg: 'double precision',
   });
-  const indexes = (await sql(postgres, "SELECT indexname FROM pg_indexes WHERE tablename IN ('drones', 'assignments')")).map((r) => r.indexname);
-  expect(indexes).toEqual(expect.arrayContaining(['IX_drones_status_payload_id', 'IX_assignments_drone_status_pickup', 'IX_assignments_owner_pickup']));
+  const indexes = (await sql(postgres, "SELECT indexname FROM pg_indexes WHERE tablename IN ('drones', 'assignments')")).map(
+    (r) => r.indexname,
+  );
+  expect(indexes).toEqual(
+    expect.arrayContaining(['IX_drones_status_payload_id', 'IX_assignments_drone_status_pickup', 'IX_assignments_owner_pickup']),
+  );
   expect(indexes).not.toContain('IX_drones_status_payload'); // replaced by the one in candidate order
 
   expect(await command('migrate.js')).toEqual({ applied: [] });
@@ -74,12 +80,24 @@ it('seed creates the fleet with varied payloads, idempotently, and grows it on r
 });
 
 it('seed refuses a bad fleet size and a bad config with a clear message', async () => {
-  await expect(command('seed.js', ['--drones', 'many'])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('--drones must be an integer') });
-  await expect(command('seed.js', [], { DB_ENGINE: 'oracle' })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('DB_ENGINE') });
+  await expect(command('seed.js', ['--drones', 'many'])).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringContaining('--drones must be an integer'),
+  });
+  await expect(command('seed.js', [], { DB_ENGINE: 'oracle' })).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringContaining('DB_ENGINE'),
+  });
 });
 
 it('the service itself exits 1 with one clear line when the database stays unreachable past DB_BOOT_WAIT_MS', async () => {
-  const unreachable = { ...postgresEnv(postgres), DB_PORT: String(await freePort()), DB_BOOT_WAIT_MS: '500', HOST: '127.0.0.1', PORT: String(await freePort()) };
+  const unreachable = {
+    ...postgresEnv(postgres),
+    DB_PORT: String(await freePort()),
+    DB_BOOT_WAIT_MS: '500',
+    HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+  };
   await expect(command('main.js', [], unreachable)).rejects.toMatchObject({
     code: 1,
     signal: null,

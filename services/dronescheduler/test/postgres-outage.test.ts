@@ -44,7 +44,10 @@ it('PostgreSQL stopping: ready 503 while live stays 200, requests 503 + Retry-Af
   await postgres.start();
   await eventually(async () => expect(await status('/health/ready')).toBe(200), { timeoutMs: 15_000 });
   // The assignment made before the outage survived and the refused release changed nothing; the refused assign stored nothing.
-  expect((await call(service.url, 'GET', '/api/dronedeliveries/outage-1')).body).toMatchObject({ status: 'Assigned', droneId: before.body.droneId });
+  expect((await call(service.url, 'GET', '/api/dronedeliveries/outage-1')).body).toMatchObject({
+    status: 'Assigned',
+    droneId: before.body.droneId,
+  });
   expect((await call(service.url, 'GET', '/api/dronedeliveries/outage-2')).status).toBe(404);
   expect((await call(service.url, 'PUT', '/api/dronedeliveries/outage-2', assignment())).status).toBe(200);
 });
@@ -81,7 +84,9 @@ describe('booting while PostgreSQL is down', () => {
   it('gives up after DB_BOOT_WAIT_MS with a message naming the database and the setting', async () => {
     await postgres.stop();
     try {
-      await expect(startDroneScheduler(postgres, { DB_BOOT_WAIT_MS: '1500' })).rejects.toThrow(/database 127\.0\.0\.1 not reachable within DB_BOOT_WAIT_MS \(1500 ms\)/);
+      await expect(startDroneScheduler(postgres, { DB_BOOT_WAIT_MS: '1500' })).rejects.toThrow(
+        /database 127\.0\.0\.1 not reachable within DB_BOOT_WAIT_MS \(1500 ms\)/,
+      );
     } finally {
       await postgres.start();
     }

@@ -37,7 +37,9 @@ describe('OpenAPI', () => {
 it('metrics carry request durations by route template', async () => {
   await call(base, 'GET', '/api/dronedeliveries/metrics-probe');
   const text = await (await fetch(`${base}/metrics`)).text();
-  expect(text).toMatch(/http_server_request_duration_seconds_count\{[^}]*method="GET",route="\/api\/dronedeliveries\/:deliveryId",status_code="404"\} [1-9]/);
+  expect(text).toMatch(
+    /http_server_request_duration_seconds_count\{[^}]*method="GET",route="\/api\/dronedeliveries\/:deliveryId",status_code="404"\} [1-9]/,
+  );
 });
 
 describe('the built service as its own process', () => {
@@ -46,7 +48,11 @@ describe('the built service as its own process', () => {
   it('boots on its default engine settings from the environment, logs JSON without the password, exits 0 on SIGTERM', async () => {
     const password = 'never-logged-pa55word';
     // Trust auth ignores the password, but the service must still treat it as a secret.
-    const child = ServiceProcess.spawn({ args: [main], port: await freePort(), env: { ...postgresEnv(postgres), DB_PASSWORD: password, LOG_LEVEL: 'info' } });
+    const child = ServiceProcess.spawn({
+      args: [main],
+      port: await freePort(),
+      env: { ...postgresEnv(postgres), DB_PASSWORD: password, LOG_LEVEL: 'info' },
+    });
     try {
       await child.waitUntil('/health/ready');
       expect((await fetch(`${child.url}/api/drones`)).status).toBe(200);
@@ -56,7 +62,12 @@ describe('the built service as its own process', () => {
         .split('\n')
         .map((line) => JSON.parse(line) as Record<string, any>)
         .find((record) => record.message === 'dronescheduler listening');
-      expect(startup?.config).toMatchObject({ DB_ENGINE: 'postgres', DB_PASSWORD: '[redacted]', DB_MIGRATIONS_RUN: true, PORT: child.port });
+      expect(startup?.config).toMatchObject({
+        DB_ENGINE: 'postgres',
+        DB_PASSWORD: '[redacted]',
+        DB_MIGRATIONS_RUN: true,
+        PORT: child.port,
+      });
       expect(child.output).not.toContain(password);
     } finally {
       await child.stop();
@@ -67,7 +78,11 @@ describe('the built service as its own process', () => {
     ['an unknown engine', { DB_ENGINE: 'oracle' }, /DB_ENGINE/],
     ['no database host', { DB_HOST: '' }, /DB_HOST: must name the database server/],
     ['passwordless on PostgreSQL', { DB_AUTH: 'entra' }, /DB_AUTH: entra \(passwordless\) is only for DB_ENGINE=mssql/],
-    ['SQL Server password auth without a password', { DB_ENGINE: 'mssql', DB_AUTH: 'password' }, /DB_PASSWORD: is required when DB_AUTH=password on mssql/],
+    [
+      'SQL Server password auth without a password',
+      { DB_ENGINE: 'mssql', DB_AUTH: 'password' },
+      /DB_PASSWORD: is required when DB_AUTH=password on mssql/,
+    ],
     ['a malformed flag', { DB_MIGRATIONS_RUN: 'yes' }, /DB_MIGRATIONS_RUN: must be true or false/],
   ])('refuses to start with a clear message on %s', async (_name, env, message) => {
     const child = ServiceProcess.spawn({ args: [main], port: await freePort(), env: { ...postgresEnv(postgres), ...env } });

@@ -134,7 +134,10 @@ describe('the runtime user grants of the migrate command, rendered for SQL Serve
   it('create the Entra user only when missing, then exactly the read and write roles (no DDL role)', () => {
     expect(grants).toHaveLength(3);
     expect(grants[0]).toMatch(/^IF DATABASE_PRINCIPAL_ID\(N'id-dronescheduler-dronedelivery-prod-abc123'\) IS NULL CREATE USER /);
-    expect(grants.slice(1).map((statement) => /^ALTER ROLE (\w+) ADD MEMBER/.exec(statement)?.[1])).toEqual(['db_datareader', 'db_datawriter']);
+    expect(grants.slice(1).map((statement) => /^ALTER ROLE (\w+) ADD MEMBER/.exec(statement)?.[1])).toEqual([
+      'db_datareader',
+      'db_datawriter',
+    ]);
     expect(grants.join('\n')).not.toMatch(/ddladmin|db_owner|CONTROL|ALTER ANY/i);
     expect(tsqlRuntimeGrants({ name: 'app' }).every((statement) => tsqlDclProblems(statement).length === 0)).toBe(true);
   });

@@ -7,7 +7,14 @@ import { ENTITIES } from '../src/database/data-source';
  * mode) migration DDL for mssql without a server, which is all the dialect check needs.
  */
 export async function offlineMssqlDataSource(): Promise<DataSource> {
-  const dataSource = new DataSource({ type: 'mssql', host: 'sqlserver.invalid', username: 'u', password: 'p', database: 'dronescheduler', entities: ENTITIES });
+  const dataSource = new DataSource({
+    type: 'mssql',
+    host: 'sqlserver.invalid',
+    username: 'u',
+    password: 'p',
+    database: 'dronescheduler',
+    entities: ENTITIES,
+  });
   // initialize() would connect; building entity metadata is the part query builders need. Protected in TypeORM's typings.
   await (dataSource as unknown as { buildMetadatas(): Promise<void> }).buildMetadatas();
   return dataSource;
@@ -50,7 +57,10 @@ export function tsqlProblems(sql: string): string[] {
   } catch (error) {
     problems.push(`not T-SQL: ${(error as Error).message.slice(0, 200)}`);
   }
-  const bare = sql.replace(/'(?:[^']|'')*'/g, "''").replace(/"(?:[^"]|"")*"/g, '""').replace(/\[[^\]]*\]/g, '[]');
+  const bare = sql
+    .replace(/'(?:[^']|'')*'/g, "''")
+    .replace(/"(?:[^"]|"")*"/g, '""')
+    .replace(/\[[^\]]*\]/g, '[]');
   for (const [pattern, name] of POSTGRES_ONLY) if (pattern.test(bare)) problems.push(name);
   return problems;
 }
@@ -94,8 +104,12 @@ export function tsqlDclProblems(sql: string): string[] {
     }
     statement = conditional[2];
   }
-  if (!DCL_FORMS.some(([form]) => form.test(statement))) problems.push(`not one of ${DCL_FORMS.map(([, name]) => name).join(', ')}: ${statement}`);
-  const bare = sql.replace(/'(?:[^']|'')*'/g, "''").replace(/"(?:[^"]|"")*"/g, '""').replace(/\[(?:[^\]]|\]\])*\]/g, '[]');
+  if (!DCL_FORMS.some(([form]) => form.test(statement)))
+    problems.push(`not one of ${DCL_FORMS.map(([, name]) => name).join(', ')}: ${statement}`);
+  const bare = sql
+    .replace(/'(?:[^']|'')*'/g, "''")
+    .replace(/"(?:[^"]|"")*"/g, '""')
+    .replace(/\[(?:[^\]]|\]\])*\]/g, '[]');
   for (const [pattern, name] of POSTGRES_ONLY) if (pattern.test(bare)) problems.push(name);
   return problems;
 }

@@ -12,7 +12,14 @@ export class AppModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot('gateway', config), GatewayRedisModule, AuthModule, RateLimitModule, DeliveryRequestsModule, ReadsModule],
+      imports: [
+        PlatformModule.forRoot('gateway', config),
+        GatewayRedisModule,
+        AuthModule,
+        RateLimitModule,
+        DeliveryRequestsModule,
+        ReadsModule,
+      ],
     };
   }
 }

@@ -17,7 +17,8 @@ describe('load-test settings', () => {
   });
 
   it('refuses a prefix that could not start an owner id, an empty or over-long one, and the ops role as the load-test role', () => {
-    for (const prefix of ['', '-x', 'load test-', 'loadtest/', 'x'.repeat(33)]) expect(problems({ LOADTEST_OWNER_PREFIX: prefix }), prefix).toEqual(['LOADTEST_OWNER_PREFIX']);
+    for (const prefix of ['', '-x', 'load test-', 'loadtest/', 'x'.repeat(33)])
+      expect(problems({ LOADTEST_OWNER_PREFIX: prefix }), prefix).toEqual(['LOADTEST_OWNER_PREFIX']);
     expect(problems({ LOADTEST_OWNER_PREFIX: 'synthetic_' })).toEqual([]);
     expect(problems({ AUTH_LOADTEST_ROLE: 'Ops' })).toEqual(['AUTH_LOADTEST_ROLE']);
     expect(problems({ RATE_LIMIT_LOADTEST_MAX: '0' })).toEqual(['RATE_LIMIT_LOADTEST_MAX']);

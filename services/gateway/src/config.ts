@@ -1,5 +1,10 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { REDIS_PASSWORD_SECRET, downstreamPolicySettings, platformConfigSchema, redisConnectionSettings } from '@dronedelivery/platform/config';
+import {
+  REDIS_PASSWORD_SECRET,
+  downstreamPolicySettings,
+  platformConfigSchema,
+  redisConnectionSettings,
+} from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 const positiveInt = () => z.coerce.number().int().positive();
@@ -20,7 +25,11 @@ export const gatewayConfigSchema = platformConfigSchema
      * How long the gateway keeps a request record (ownership, and the answer while the saga runs) after its last
      * command. Afterwards the delivery service's record is the authority: the gateway asks it for the owner.
      */
-    REQUEST_RECORD_TTL_SECONDS: z.coerce.number().int().min(3600).default(30 * 24 * 3600),
+    REQUEST_RECORD_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(3600)
+      .default(30 * 24 * 3600),
     /** entra: Microsoft Entra ID tokens (issuer, audience, JWKS). local: tokens signed by a generated development key. */
     AUTH_MODE: z.enum(['entra', 'local']),
     AUTH_ISSUER: z.string().min(1).optional(),

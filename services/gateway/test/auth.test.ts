@@ -16,7 +16,8 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
-const create = (headers: Record<string, string>) => call(gateway.url, 'POST', '/api/deliveryrequests', { headers, body: deliveryRequest() });
+const create = (headers: Record<string, string>) =>
+  call(gateway.url, 'POST', '/api/deliveryrequests', { headers, body: deliveryRequest() });
 
 describe('401 for requests without a valid token', () => {
   it('missing token: 401 problem with a Bearer challenge', async () => {

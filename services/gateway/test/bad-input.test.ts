@@ -36,14 +36,26 @@ describe('bad input', () => {
 
   it.each([
     ['an unknown field', { ...deliveryRequest(), isAdmin: true }, 'isAdmin'],
-    ['an unknown nested field', deliveryRequest({ packageInfo: { packageId: 'p', size: 'Small', weight: 1, tag: 't', price: 9 } }), 'packageInfo.price'],
+    [
+      'an unknown nested field',
+      deliveryRequest({ packageInfo: { packageId: 'p', size: 'Small', weight: 1, tag: 't', price: 9 } }),
+      'packageInfo.price',
+    ],
     ['a wrong type', deliveryRequest({ expedited: 'yes' }), 'expedited'],
     ['a string weight', deliveryRequest({ packageInfo: { packageId: 'p', size: 'Small', weight: '1', tag: 't' } }), 'packageInfo.weight'],
     ['a bad enum', deliveryRequest({ confirmationRequired: 'Signature' }), 'confirmationRequired'],
     ['a bad nested enum', deliveryRequest({ packageInfo: { packageId: 'p', size: 'Huge', weight: 1, tag: 't' } }), 'packageInfo.size'],
     ['a negative weight', deliveryRequest({ packageInfo: { packageId: 'p', size: 'Small', weight: -1, tag: 't' } }), 'packageInfo.weight'],
-    ['a weight over the limit', deliveryRequest({ packageInfo: { packageId: 'p', size: 'Small', weight: 1000.5, tag: 't' } }), 'packageInfo.weight'],
-    ['an odd package id', deliveryRequest({ packageInfo: { packageId: '../../etc/passwd', size: 'Small', weight: 1, tag: 't' } }), 'packageInfo.packageId'],
+    [
+      'a weight over the limit',
+      deliveryRequest({ packageInfo: { packageId: 'p', size: 'Small', weight: 1000.5, tag: 't' } }),
+      'packageInfo.weight',
+    ],
+    [
+      'an odd package id',
+      deliveryRequest({ packageInfo: { packageId: '../../etc/passwd', size: 'Small', weight: 1, tag: 't' } }),
+      'packageInfo.packageId',
+    ],
     ['an odd owner id', deliveryRequest({ ownerId: 'alice bob' }), 'ownerId'],
     ['not a date', deliveryRequest({ pickupTime: 'tomorrow' }), 'pickupTime'],
     ['a date without time zone separator', deliveryRequest({ deadline: '2026-12-01 12:00:00' }), 'deadline'],

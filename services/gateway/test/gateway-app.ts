@@ -32,7 +32,14 @@ export async function startGateway(redisUrl: string, env: Record<string, string>
     REDIS_MAX_RECONNECT_DELAY_MS: '100',
     ...env,
   });
-  const service = await startService({ serviceName: 'gateway', config, secrets: GATEWAY_SECRETS, rootModule: AppModule.forRoot(config), bearerAuth: true, handleSignals: false });
+  const service = await startService({
+    serviceName: 'gateway',
+    config,
+    secrets: GATEWAY_SECRETS,
+    rootModule: AppModule.forRoot(config),
+    bearerAuth: true,
+    handleSignals: false,
+  });
   // Like a load balancer, send traffic only once the service reports ready (its Redis connection is up).
   await untilOk(`${service.url}/health/ready`);
   const keys = await loadOrCreateLocalKeys(config.AUTH_LOCAL_KEY_DIR);

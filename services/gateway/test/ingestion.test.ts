@@ -24,7 +24,9 @@ afterAll(async () => {
 });
 
 const entriesFor = async (deliveryId: string) =>
-  (await client.xrange(STREAM, '-', '+')).map(([id, flat]) => ({ id, fields: Object.fromEntries(chunk(flat)) })).filter((e) => e.fields.deliveryId === deliveryId);
+  (await client.xrange(STREAM, '-', '+'))
+    .map(([id, flat]) => ({ id, fields: Object.fromEntries(chunk(flat)) }))
+    .filter((e) => e.fields.deliveryId === deliveryId);
 
 function chunk(flat: string[]): [string, string][] {
   const pairs: [string, string][] = [];
@@ -42,13 +44,23 @@ describe('POST /api/deliveryrequests', () => {
     const { deliveryId } = response.body;
     expect(deliveryId).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.headers.get('location')).toBe(`/api/deliveries/${deliveryId}`);
-    const normalised = { ...deliveryRequest(), ownerId: 'alice', pickupTime: '2026-12-01T10:00:00.000Z', deadline: '2026-12-01T12:00:00.000Z' };
+    const normalised = {
+      ...deliveryRequest(),
+      ownerId: 'alice',
+      pickupTime: '2026-12-01T10:00:00.000Z',
+      deadline: '2026-12-01T12:00:00.000Z',
+    };
     expect(response.body).toEqual({ deliveryId, status: 'Requested', ...normalised });
 
     const [entry, ...others] = await entriesFor(deliveryId);
     expect(others).toHaveLength(0);
     expect(Object.keys(entry.fields).sort()).toEqual(['commandId', 'deliveryId', 'ownerId', 'payload', 'requestedAt', 'type']);
-    expect(entry.fields).toMatchObject({ type: 'create', deliveryId, ownerId: 'alice', commandId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(entry.fields).toMatchObject({
+      type: 'create',
+      deliveryId,
+      ownerId: 'alice',
+      commandId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     expect(new Date(entry.fields.requestedAt).toISOString()).toBe(entry.fields.requestedAt);
     expect(JSON.parse(entry.fields.payload)).toEqual(normalised);
 
@@ -60,7 +72,9 @@ describe('POST /api/deliveryrequests', () => {
   it('replays the identical answer for the same Idempotency-Key and body, appending nothing, even for concurrent retries', async () => {
     const headers = { 'idempotency-key': 'order-42' };
     const attempts = await Promise.all(
-      Array.from({ length: 8 }, () => call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, headers, body: deliveryRequest() })),
+      Array.from({ length: 8 }, () =>
+        call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, headers, body: deliveryRequest() }),
+      ),
     );
     const [first] = attempts;
     expect(first.status).toBe(202);
@@ -83,7 +97,11 @@ describe('POST /api/deliveryrequests', () => {
     const headers = { 'idempotency-key': 'order-43' };
     const first = await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, headers, body: deliveryRequest() });
     const length = await client.xlen(STREAM);
-    const reused = await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, headers, body: deliveryRequest({ expedited: true }) });
+    const reused = await call(gateway.url, 'POST', '/api/deliveryrequests', {
+      token: alice,
+      headers,
+      body: deliveryRequest({ expedited: true }),
+    });
     expect(reused.status).toBe(422);
     expect(reused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(reused.body.type).toMatch(/idempotency-key-reused$/);
@@ -94,7 +112,11 @@ describe('POST /api/deliveryrequests', () => {
   it('scopes keys per caller: another caller with the same key gets its own delivery', async () => {
     const headers = { 'idempotency-key': 'shared-key' };
     const a = await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, headers, body: deliveryRequest() });
-    const b = await call(gateway.url, 'POST', '/api/deliveryrequests', { token: await gateway.token('bob'), headers, body: deliveryRequest() });
+    const b = await call(gateway.url, 'POST', '/api/deliveryrequests', {
+      token: await gateway.token('bob'),
+      headers,
+      body: deliveryRequest(),
+    });
     expect([a.status, b.status]).toEqual([202, 202]);
     expect(b.body.deliveryId).not.toBe(a.body.deliveryId);
     expect(b.body.ownerId).toBe('bob');
@@ -141,15 +163,21 @@ describe('cancel, reschedule, confirm', () => {
     expect(entries.every((e) => e.ownerId === 'alice')).toBe(true);
     expect(entries[1]).toMatchObject({ commandId: cancel.body.commandId, payload: '{}' });
     expect(JSON.parse(entries[2].payload)).toEqual({ dropOffLocation: '10 Other Rd', deadline: '2026-12-01T13:00:00.000Z' });
-    expect(JSON.parse(entries[3].payload)).toEqual({ dateTime: '2026-12-01T11:30:00.000Z', confirmationType: 'Picture', confirmationBlob: 'blob://proof/1' });
+    expect(JSON.parse(entries[3].payload)).toEqual({
+      dateTime: '2026-12-01T11:30:00.000Z',
+      confirmationType: 'Picture',
+      confirmationBlob: 'blob://proof/1',
+    });
   });
 
   // Unknown ids (no record) are looked up at the delivery service: reads.test.ts, which runs one.
-  it('answer 404 for another owner\'s delivery, appending nothing; ops may act', async () => {
+  it("answer 404 for another owner's delivery, appending nothing; ops may act", async () => {
     const length = await client.xlen(STREAM);
     const bob = await gateway.token('bob');
     expect((await call(gateway.url, 'DELETE', `/api/deliveryrequests/${deliveryId}`, { token: bob })).status).toBe(404);
-    expect((await call(gateway.url, 'PATCH', `/api/deliveryrequests/${deliveryId}`, { token: bob, body: { pickupLocation: 'x' } })).status).toBe(404);
+    expect(
+      (await call(gateway.url, 'PATCH', `/api/deliveryrequests/${deliveryId}`, { token: bob, body: { pickupLocation: 'x' } })).status,
+    ).toBe(404);
     const confirm = await call(gateway.url, 'POST', `/api/deliveries/${deliveryId}/confirmations`, {
       token: bob,
       body: { dateTime: '2026-12-01T11:30:00Z', confirmationType: 'None' },

@@ -27,7 +27,11 @@ let alice: string;
 
 beforeAll(async () => {
   [gatewayRedis, deliveryRedis] = await Promise.all([RedisServer.start(), RedisServer.start()]);
-  delivery = ServiceProcess.spawn({ args: [deliveryMain], port: await freePort(), env: { REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' } });
+  delivery = ServiceProcess.spawn({
+    args: [deliveryMain],
+    port: await freePort(),
+    env: { REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' },
+  });
   await delivery.waitUntil('/health/ready');
   keyDir = mkdtempSync(join(tmpdir(), 'dd-gateway-keys-'));
   gateway = await startGateway(gatewayRedis.url, {
@@ -50,7 +54,10 @@ afterAll(async () => {
 
 describe('the load-test role acts for synthetic owners only', () => {
   it('creates for loadtest-7 (202), reads it (200), and cancels, reschedules and confirms it (202)', async () => {
-    const created = await call(gateway.url, 'POST', '/api/deliveryrequests', { token: loadTest, body: deliveryRequest({ ownerId: 'loadtest-7' }) });
+    const created = await call(gateway.url, 'POST', '/api/deliveryrequests', {
+      token: loadTest,
+      body: deliveryRequest({ ownerId: 'loadtest-7' }),
+    });
     expect(created.status).toBe(202);
     expect(created.body).toMatchObject({ ownerId: 'loadtest-7', status: 'Requested' });
     const id = created.body.deliveryId as string;
@@ -59,22 +66,33 @@ describe('the load-test role acts for synthetic owners only', () => {
       expect(read.status, path).toBe(200);
       expect(read.body).toMatchObject({ deliveryId: id, status: 'Requested' });
     }
-    expect((await call(gateway.url, 'PATCH', `/api/deliveryrequests/${id}`, { token: loadTest, body: { pickupLocation: '2 Main St' } })).status).toBe(202);
+    expect(
+      (await call(gateway.url, 'PATCH', `/api/deliveryrequests/${id}`, { token: loadTest, body: { pickupLocation: '2 Main St' } })).status,
+    ).toBe(202);
     const confirmation = { dateTime: '2026-12-01T11:00:00Z', confirmationType: 'Picture' };
-    expect((await call(gateway.url, 'POST', `/api/deliveries/${id}/confirmations`, { token: loadTest, body: confirmation })).status).toBe(202);
+    expect((await call(gateway.url, 'POST', `/api/deliveries/${id}/confirmations`, { token: loadTest, body: confirmation })).status).toBe(
+      202,
+    );
     expect((await call(gateway.url, 'DELETE', `/api/deliveryrequests/${id}`, { token: loadTest })).status).toBe(202);
     // The owner itself (a synthetic owner signed in as itself, the local-mode generator's way) sees it too.
     expect((await call(gateway.url, 'GET', `/api/deliveries/${id}`, { token: await gateway.token('loadtest-7') })).status).toBe(200);
   });
 
   it('may not act for alice: create 403, her delivery 404 for reads and commands; ops routes stay 403', async () => {
-    const refused = await call(gateway.url, 'POST', '/api/deliveryrequests', { token: loadTest, body: deliveryRequest({ ownerId: 'alice' }) });
+    const refused = await call(gateway.url, 'POST', '/api/deliveryrequests', {
+      token: loadTest,
+      body: deliveryRequest({ ownerId: 'alice' }),
+    });
     expect(refused.status).toBe(403);
     expect(refused.body.type).toMatch(/forbidden$/);
     // The prefix itself is not an owner of the prefix.
-    expect((await call(gateway.url, 'POST', '/api/deliveryrequests', { token: loadTest, body: deliveryRequest({ ownerId: 'loadtest-' }) })).status).toBe(403);
+    expect(
+      (await call(gateway.url, 'POST', '/api/deliveryrequests', { token: loadTest, body: deliveryRequest({ ownerId: 'loadtest-' }) }))
+        .status,
+    ).toBe(403);
 
-    const hers = (await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, body: deliveryRequest() })).body.deliveryId as string;
+    const hers = (await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, body: deliveryRequest() })).body
+      .deliveryId as string;
     for (const [method, path, body] of [
       ['GET', `/api/deliveries/${hers}`, undefined],
       ['GET', `/api/deliveries/${hers}/status`, undefined],
@@ -99,19 +117,35 @@ describe('the load-test role acts for synthetic owners only', () => {
   });
 
   it('without the role, the same request for a synthetic owner is 403 (the role name must match exactly)', async () => {
-    for (const token of [alice, await gateway.token('bob', { roles: ['loadtest'] }), await gateway.token('bob', { claims: { role: 'LoadTest' } })]) {
-      const response = await call(gateway.url, 'POST', '/api/deliveryrequests', { token, body: deliveryRequest({ ownerId: 'loadtest-7' }) });
+    for (const token of [
+      alice,
+      await gateway.token('bob', { roles: ['loadtest'] }),
+      await gateway.token('bob', { claims: { role: 'LoadTest' } }),
+    ]) {
+      const response = await call(gateway.url, 'POST', '/api/deliveryrequests', {
+        token,
+        body: deliveryRequest({ ownerId: 'loadtest-7' }),
+      });
       expect(response.status).toBe(403);
     }
   });
 
   it('npm run token -- <owner> --role LoadTest prints a token with the role', async () => {
-    const { stdout } = await run(process.execPath, [tokenScript, 'loadgen-2', '--role', 'LoadTest', '--ttl', '600'], { env: { PATH: process.env.PATH, AUTH_LOCAL_KEY_DIR: keyDir } });
+    const { stdout } = await run(process.execPath, [tokenScript, 'loadgen-2', '--role', 'LoadTest', '--ttl', '600'], {
+      env: { PATH: process.env.PATH, AUTH_LOCAL_KEY_DIR: keyDir },
+    });
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^# loadgen-2 \(LoadTest\), valid 600s/);
-    const created = await call(gateway.url, 'POST', '/api/deliveryrequests', { token: lines.at(-1), body: deliveryRequest({ ownerId: 'loadtest-42' }) });
+    const created = await call(gateway.url, 'POST', '/api/deliveryrequests', {
+      token: lines.at(-1),
+      body: deliveryRequest({ ownerId: 'loadtest-42' }),
+    });
     expect(created.status).toBe(202);
-    await expect(run(process.execPath, [tokenScript, 'loadgen-2', '--role', 'no spaces'], { env: { PATH: process.env.PATH, AUTH_LOCAL_KEY_DIR: keyDir } })).rejects.toMatchObject({ code: 2 });
+    await expect(
+      run(process.execPath, [tokenScript, 'loadgen-2', '--role', 'no spaces'], {
+        env: { PATH: process.env.PATH, AUTH_LOCAL_KEY_DIR: keyDir },
+      }),
+    ).rejects.toMatchObject({ code: 2 });
   });
 });
 
@@ -121,19 +155,30 @@ describe('synthetic requests carry the mark into the command stream', () => {
     try {
       const entryOf = async (deliveryId: string) => {
         const entries = await client.xrange(STREAM, '-', '+');
-        const found = entries.map(([, flat]) => Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : [])))).find((f) => f.deliveryId === deliveryId);
+        const found = entries
+          .map(([, flat]) => Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : []))))
+          .find((f) => f.deliveryId === deliveryId);
         expect(found).toBeDefined();
         return found as Record<string, string>;
       };
       const create = async (headers: Record<string, string>) =>
-        (await call(gateway.url, 'POST', '/api/deliveryrequests', { token: loadTest, headers, body: deliveryRequest({ ownerId: 'loadtest-1' }) })).body.deliveryId as string;
+        (
+          await call(gateway.url, 'POST', '/api/deliveryrequests', {
+            token: loadTest,
+            headers,
+            body: deliveryRequest({ ownerId: 'loadtest-1' }),
+          })
+        ).body.deliveryId as string;
       expect((await entryOf(await create({ 'x-synthetic-request': 'true' }))).baggage).toBe('synthetic_request=true');
       expect((await entryOf(await create({ baggage: 'synthetic_request=true' }))).baggage).toBe('synthetic_request=true');
       const plain = await entryOf(await create({}));
       expect(plain).not.toHaveProperty('baggage');
       // Commands on an existing delivery are marked the same way.
       const id = await create({});
-      const cancel = await call(gateway.url, 'DELETE', `/api/deliveryrequests/${id}`, { token: loadTest, headers: { 'x-synthetic-request': 'true' } });
+      const cancel = await call(gateway.url, 'DELETE', `/api/deliveryrequests/${id}`, {
+        token: loadTest,
+        headers: { 'x-synthetic-request': 'true' },
+      });
       expect(cancel.status).toBe(202);
       const entries = await client.xrange(STREAM, '-', '+');
       const cancelEntry = entries.map(([, flat]) => flat).find((flat) => flat.includes('cancel') && flat.includes(id));

@@ -14,14 +14,22 @@ const keyDir = mkdtempSync(join(tmpdir(), 'dd-gateway-keys-'));
 let redis: RedisServer;
 let gateway: ServiceProcess;
 
-const runTokenScript = (...args: string[]) => promisify(execFile)(process.execPath, [tokenScript, ...args], { env: { AUTH_LOCAL_KEY_DIR: keyDir } });
+const runTokenScript = (...args: string[]) =>
+  promisify(execFile)(process.execPath, [tokenScript, ...args], { env: { AUTH_LOCAL_KEY_DIR: keyDir } });
 
 beforeAll(async () => {
   redis = await RedisServer.start({ password });
   gateway = ServiceProcess.spawn({
     args: [main],
     port: await freePort(),
-    env: { REDIS_URL: redis.url, REDIS_PASSWORD: password, AUTH_MODE: 'local', AUTH_LOCAL_KEY_DIR: keyDir, LOG_LEVEL: 'info', WORKFLOW_URL: REFUSING_URL },
+    env: {
+      REDIS_URL: redis.url,
+      REDIS_PASSWORD: password,
+      AUTH_MODE: 'local',
+      AUTH_LOCAL_KEY_DIR: keyDir,
+      LOG_LEVEL: 'info',
+      WORKFLOW_URL: REFUSING_URL,
+    },
   });
   await gateway.waitUntil('/health/ready');
 });
@@ -50,11 +58,16 @@ it('the token script prints, as its last line, a token the running gateway accep
 
 it('logs JSON lines without the Redis password or bearer tokens, and exits 0 on SIGTERM', async () => {
   const token = (await runTokenScript('bob')).stdout.trim().split('\n').at(-1)!;
-  const response = await fetch(`${gateway.url}/api/deadletters`, { headers: { 'x-request-id': 'log-probe-1', authorization: `Bearer ${token}` } });
+  const response = await fetch(`${gateway.url}/api/deadletters`, {
+    headers: { 'x-request-id': 'log-probe-1', authorization: `Bearer ${token}` },
+  });
   expect(response.status).toBe(403);
   gateway.signal('SIGTERM');
   expect((await gateway.exited).code).toBe(0);
-  const records = gateway.output.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>);
+  const records = gateway.output
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, any>);
   expect(records.find((r) => r.requestId === 'log-probe-1' && r.res?.statusCode === 403)).toMatchObject({ service: 'gateway' });
   expect(records.find((r) => r.message === 'gateway listening')?.config.REDIS_PASSWORD).toBe('[redacted]');
   expect(gateway.output).not.toContain(password);
@@ -62,7 +75,11 @@ it('logs JSON lines without the Redis password or bearer tokens, and exits 0 on 
 });
 
 it('refuses to start with a clear message when AUTH_MODE is missing or entra settings are incomplete', async () => {
-  const refused = ServiceProcess.spawn({ args: [main], port: await freePort(), env: { REDIS_URL: redis.url, AUTH_MODE: 'entra', AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0' } });
+  const refused = ServiceProcess.spawn({
+    args: [main],
+    port: await freePort(),
+    env: { REDIS_URL: redis.url, AUTH_MODE: 'entra', AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0' },
+  });
   expect((await refused.exited).code).toBe(1);
   expect(refused.output).toMatch(/AUTH_AUDIENCE: required when AUTH_MODE=entra/);
   expect(refused.output).toMatch(/AUTH_JWKS_URI: required when AUTH_MODE=entra/);

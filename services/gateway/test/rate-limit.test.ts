@@ -39,7 +39,7 @@ it('limits each caller across replicas: 429 problem with Retry-After, other call
   expect((await call(a.url, 'GET', '/health/ready')).status).toBe(200);
 });
 
-it('keys unauthenticated callers by address, so they cannot exhaust a user\'s budget', async () => {
+it("keys unauthenticated callers by address, so they cannot exhaust a user's budget", async () => {
   const [a] = replicas;
   const statuses = [];
   for (let i = 0; i < 5; i++) statuses.push((await call(a.url, 'GET', '/api/deadletters')).status);

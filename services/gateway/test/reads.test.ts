@@ -20,7 +20,11 @@ let ops: string;
 
 beforeAll(async () => {
   [gatewayRedis, deliveryRedis] = await Promise.all([RedisServer.start(), RedisServer.start()]);
-  delivery = ServiceProcess.spawn({ args: [deliveryMain], port: await freePort(), env: { REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' } });
+  delivery = ServiceProcess.spawn({
+    args: [deliveryMain],
+    port: await freePort(),
+    env: { REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' },
+  });
   await delivery.waitUntil('/health/ready');
   gateway = await startGateway(gatewayRedis.url, {
     DELIVERY_URL: delivery.url,
@@ -66,7 +70,7 @@ describe('deliveries', () => {
     deliveryId = (await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, body: deliveryRequest() })).body.deliveryId;
   });
 
-  it('a freshly accepted id answers Requested from the gateway\'s record while the saga has not created it', async () => {
+  it("a freshly accepted id answers Requested from the gateway's record while the saga has not created it", async () => {
     const status = await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}/status`, { token: alice });
     expect(status.status).toBe(200);
     expect(status.body).toEqual({ deliveryId, status: 'Requested', updatedAt: expect.any(String) });
@@ -91,7 +95,6 @@ describe('deliveries', () => {
     expect((await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}/status`, { token: bob })).status).toBe(404);
     expect((await call(gateway.url, 'GET', `/api/deliveries/${deliveryId}`, { token: ops })).body.status).toBe('Scheduled');
   });
-
 });
 
 describe('request records expire; the delivery service then answers who owns a delivery', () => {
@@ -111,7 +114,8 @@ describe('request records expire; the delivery service then answers who owns a d
   });
 
   it('a record lives REQUEST_RECORD_TTL_SECONDS, counted again from every command', async () => {
-    const deliveryId = (await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, body: deliveryRequest() })).body.deliveryId;
+    const deliveryId = (await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, body: deliveryRequest() })).body
+      .deliveryId;
     const key = `gateway:request:{${deliveryId}}`;
     expect(await redis.ttl(key)).toBeGreaterThan(RECORD_TTL - 60);
     expect(await redis.ttl(key)).toBeLessThanOrEqual(RECORD_TTL);
@@ -120,19 +124,28 @@ describe('request records expire; the delivery service then answers who owns a d
     expect(await redis.ttl(key)).toBeGreaterThan(RECORD_TTL - 60);
   });
 
-  it('without a record, reads and commands are authorised by the delivery service\'s owner', async () => {
+  it("without a record, reads and commands are authorised by the delivery service's owner", async () => {
     // The state after expiry: the saga wrote the delivery long ago, the gateway no longer has the request.
     const id = 'expired-record-1';
     expect((await putDelivery(id, 'alice')).status).toBe(201);
-    expect((await call(gateway.url, 'GET', `/api/deliveries/${id}`, { token: alice })).body).toMatchObject({ id, ownerId: 'alice', status: 'Scheduled' });
-    expect((await call(gateway.url, 'GET', `/api/deliveries/${id}/status`, { token: alice })).body).toMatchObject({ deliveryId: id, status: 'Scheduled' });
+    expect((await call(gateway.url, 'GET', `/api/deliveries/${id}`, { token: alice })).body).toMatchObject({
+      id,
+      ownerId: 'alice',
+      status: 'Scheduled',
+    });
+    expect((await call(gateway.url, 'GET', `/api/deliveries/${id}/status`, { token: alice })).body).toMatchObject({
+      deliveryId: id,
+      status: 'Scheduled',
+    });
     expect((await call(gateway.url, 'GET', `/api/deliveries/${id}`, { token: ops })).status).toBe(200);
     const confirmed = await call(gateway.url, 'POST', `/api/deliveries/${id}/confirmations`, {
       token: alice,
       body: { dateTime: '2026-12-01T11:00:00Z', confirmationType: 'Picture' },
     });
     expect(confirmed.status).toBe(202);
-    expect(await commandsFor(id)).toEqual([expect.objectContaining({ type: 'confirm', ownerId: 'alice', commandId: confirmed.body.commandId })]);
+    expect(await commandsFor(id)).toEqual([
+      expect.objectContaining({ type: 'confirm', ownerId: 'alice', commandId: confirmed.body.commandId }),
+    ]);
     // No record is recreated: the delivery service stays the authority for this delivery.
     expect(await redis.exists(`gateway:request:{${id}}`)).toBe(0);
   });
@@ -160,9 +173,11 @@ describe('request records expire; the delivery service then answers who owns a d
 });
 
 describe('proxies to services that are down', () => {
-  it('check authorisation first: another owner\'s package summary is 403, ops-only routes 403', async () => {
+  it("check authorisation first: another owner's package summary is 403, ops-only routes 403", async () => {
     expect((await call(gateway.url, 'GET', '/api/packages/summary/bob?year=2026&month=12', { token: alice })).status).toBe(403);
-    expect((await call(gateway.url, 'GET', '/api/dronedeliveries/utilization?ownerId=alice&year=2026&month=12', { token: alice })).status).toBe(403);
+    expect(
+      (await call(gateway.url, 'GET', '/api/dronedeliveries/utilization?ownerId=alice&year=2026&month=12', { token: alice })).status,
+    ).toBe(403);
     expect((await call(gateway.url, 'GET', '/api/deadletters', { token: alice })).status).toBe(403);
   });
 
@@ -184,11 +199,14 @@ describe('proxies to services that are down', () => {
 });
 
 const breakerOpen = async (downstream: string) =>
-  new RegExp(`circuit_breaker_state\\{downstream="${downstream}",service="gateway"\\} 2`).test(await (await fetch(`${gateway.url}/metrics`)).text());
+  new RegExp(`circuit_breaker_state\\{downstream="${downstream}",service="gateway"\\} 2`).test(
+    await (await fetch(`${gateway.url}/metrics`)).text(),
+  );
 
 describe('the delivery service stopped', () => {
   it('answers 503 at once, and once the breaker opened, without calling it at all', async () => {
-    const deliveryId = (await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, body: deliveryRequest() })).body.deliveryId;
+    const deliveryId = (await call(gateway.url, 'POST', '/api/deliveryrequests', { token: alice, body: deliveryRequest() })).body
+      .deliveryId;
     await delivery.stop();
     // Failures until the breaker's error share in its rolling window (which still holds the earlier tests'
     // successful calls) passes the threshold; each is a 503 that says to come back soon.

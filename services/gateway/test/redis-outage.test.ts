@@ -24,7 +24,11 @@ it('Redis down: 503 + Retry-After and never a 202, nothing half-written, and rec
   await eventually(async () => expect((await call(gateway.url, 'GET', '/health/ready')).status).toBe(503));
   expect((await call(gateway.url, 'GET', '/health/live')).status).toBe(200);
 
-  const refused = await call(gateway.url, 'POST', '/api/deliveryrequests', { token, headers: { 'idempotency-key': 'during-outage' }, body: deliveryRequest() });
+  const refused = await call(gateway.url, 'POST', '/api/deliveryrequests', {
+    token,
+    headers: { 'idempotency-key': 'during-outage' },
+    body: deliveryRequest(),
+  });
   expect(refused.status).toBe(503);
   expect(refused.headers.get('retry-after')).toBe('1');
   expect(refused.body).toMatchObject({ type: expect.stringMatching(/service-unavailable$/), status: 503 });
@@ -44,6 +48,10 @@ it('Redis down: 503 + Retry-After and never a 202, nothing half-written, and rec
   } finally {
     client.disconnect();
   }
-  const retried = await call(gateway.url, 'POST', '/api/deliveryrequests', { token, headers: { 'idempotency-key': 'during-outage' }, body: deliveryRequest() });
+  const retried = await call(gateway.url, 'POST', '/api/deliveryrequests', {
+    token,
+    headers: { 'idempotency-key': 'during-outage' },
+    body: deliveryRequest(),
+  });
   expect(retried.status).toBe(202);
 });

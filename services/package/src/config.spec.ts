@@ -1,13 +1,20 @@
 import { loadConfig } from '@dronedelivery/platform/config';
 import { PACKAGE_SECRETS, packageConfigSchema } from './config';
 
-const load = (env: Record<string, string>) => loadConfig({ serviceName: 'package', schema: packageConfigSchema, secrets: PACKAGE_SECRETS, env });
+const load = (env: Record<string, string>) =>
+  loadConfig({ serviceName: 'package', schema: packageConfigSchema, secrets: PACKAGE_SECRETS, env });
 const endpoint = { COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/' };
 
 describe('package config', () => {
   it('defaults to passwordless (Entra) auth on port 3002 with bounded SDK retries', async () => {
     const config = await load(endpoint);
-    expect(config).toMatchObject({ PORT: 3002, COSMOS_AUTH: 'entra', COSMOS_DATABASE: 'dronedelivery', COSMOS_CONTAINER: 'packages', COSMOS_THROTTLE_MAX_RETRIES: 3 });
+    expect(config).toMatchObject({
+      PORT: 3002,
+      COSMOS_AUTH: 'entra',
+      COSMOS_DATABASE: 'dronedelivery',
+      COSMOS_CONTAINER: 'packages',
+      COSMOS_THROTTLE_MAX_RETRIES: 3,
+    });
     expect(config.COSMOS_KEY).toBeUndefined();
   });
 

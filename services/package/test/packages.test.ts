@@ -45,9 +45,24 @@ describe('PUT /api/packages/:id (create)', () => {
     const response = await create(id);
     expect(response.headers.get('location')).toBe(`/api/packages/${id}`);
     expect(response.headers.get('etag')).toMatch(/^"[^"]+"$/);
-    expect(response.body).toEqual({ id, ownerId: 'owner-1', size: 'Medium', weight: 2.5, tag: 'fragile', createdAt: expect.any(String), updatedAt: expect.any(String) });
+    expect(response.body).toEqual({
+      id,
+      ownerId: 'owner-1',
+      size: 'Medium',
+      weight: 2.5,
+      tag: 'fragile',
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
     const { resource } = await inspect.container.item(id, id).read();
-    expect(resource).toMatchObject({ id, ownerId: 'owner-1', size: 'Medium', weight: 2.5, tag: 'fragile', createdAt: response.body.createdAt });
+    expect(resource).toMatchObject({
+      id,
+      ownerId: 'owner-1',
+      size: 'Medium',
+      weight: 2.5,
+      tag: 'fragile',
+      createdAt: response.body.createdAt,
+    });
   });
 
   it('is idempotent: the same body again answers 200 with the same resource and ETag, writing nothing', async () => {
@@ -98,12 +113,16 @@ describe('PUT /api/packages/:id (create)', () => {
     // Without one, none is stored or answered.
     const anonymous = newId();
     expect((await create(anonymous)).body).not.toHaveProperty('createdBy');
-    expect((await call(base, 'PUT', `/api/packages/${anonymous}`, creation({ createdBy: 'late-comer' }))).body).not.toHaveProperty('createdBy');
+    expect((await call(base, 'PUT', `/api/packages/${anonymous}`, creation({ createdBy: 'late-comer' }))).body).not.toHaveProperty(
+      'createdBy',
+    );
   });
 
-  it('concurrent identical creates from different creators: the single winner\'s reference is the one every answer names', async () => {
+  it("concurrent identical creates from different creators: the single winner's reference is the one every answer names", async () => {
     const id = newId();
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => call(base, 'PUT', `/api/packages/${id}`, creation({ createdBy: `creator-${i}` }))));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => call(base, 'PUT', `/api/packages/${id}`, creation({ createdBy: `creator-${i}` }))),
+    );
     const winners = results.filter((r) => r.status === 201);
     expect(winners).toHaveLength(1);
     expect(new Set(results.map((r) => r.body.createdBy))).toEqual(new Set([winners[0].body.createdBy]));
@@ -127,7 +146,9 @@ describe('PUT /api/packages/:id (create)', () => {
 
   it('concurrent creates with different bodies: one 201, every other a 409', async () => {
     const id = newId();
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => call(base, 'PUT', `/api/packages/${id}`, creation({ tag: `t${i}` }))));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => call(base, 'PUT', `/api/packages/${id}`, creation({ tag: `t${i}` }))),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([201, ...Array(9).fill(409)]);
     const winner = results.find((r) => r.status === 201)!;
     expect((await call(base, 'GET', `/api/packages/${id}`)).body.tag).toBe(winner.body.tag);
@@ -191,7 +212,9 @@ describe('PATCH /api/packages/:id', () => {
   it('concurrent conditional updates from the same version: exactly one wins, the others get 412', async () => {
     const id = newId();
     const etag = (await create(id)).headers.get('etag')!;
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => call(base, 'PATCH', `/api/packages/${id}`, { tag: `racer-${i}` }, { 'if-match': etag })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => call(base, 'PATCH', `/api/packages/${id}`, { tag: `racer-${i}` }, { 'if-match': etag })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, ...Array(7).fill(412)]);
     const winner = results.find((r) => r.status === 200)!;
     expect((await call(base, 'GET', `/api/packages/${id}`)).body.tag).toBe(winner.body.tag);
@@ -200,7 +223,9 @@ describe('PATCH /api/packages/:id', () => {
   it('concurrent unconditional updates all apply (no lost update overwrites an ETag check)', async () => {
     const id = newId();
     await create(id);
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => call(base, 'PATCH', `/api/packages/${id}`, { tag: `writer-${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => call(base, 'PATCH', `/api/packages/${id}`, { tag: `writer-${i}` })),
+    );
     expect(results.every((r) => r.status === 200)).toBe(true);
     // Every answer carries a distinct version: each write was applied on top of the previous one.
     expect(new Set(results.map((r) => r.headers.get('etag'))).size).toBe(10);
@@ -261,15 +286,30 @@ describe('GET /api/packages/summary/:ownerId', () => {
     expect(summary.status).toBe(200);
     // 0.1 + 0.2 + 12.345 without floating-point noise.
     expect(summary.body).toEqual({ ownerId: owner, year: 2027, month: 3, count: 3, totalWeight: 12.645 });
-    expect((await call(base, 'GET', `/api/packages/summary/${owner}?year=2027&month=2`)).body).toMatchObject({ count: 1, totalWeight: 100 });
+    expect((await call(base, 'GET', `/api/packages/summary/${owner}?year=2027&month=2`)).body).toMatchObject({
+      count: 1,
+      totalWeight: 100,
+    });
     expect((await call(base, 'GET', `/api/packages/summary/${other}?year=2027&month=3`)).body).toMatchObject({ count: 1, totalWeight: 50 });
-    expect((await call(base, 'GET', `/api/packages/summary/${owner}?year=2027&month=5`)).body).toEqual({ ownerId: owner, year: 2027, month: 5, count: 0, totalWeight: 0 });
+    expect((await call(base, 'GET', `/api/packages/summary/${owner}?year=2027&month=5`)).body).toEqual({
+      ownerId: owner,
+      year: 2027,
+      month: 5,
+      count: 0,
+      totalWeight: 0,
+    });
 
     expect((await call(base, 'DELETE', `/api/packages/${owner}-s3`)).status).toBe(204);
-    expect((await call(base, 'GET', `/api/packages/summary/${owner}?year=2027&month=3`)).body).toMatchObject({ count: 2, totalWeight: 0.3 });
+    expect((await call(base, 'GET', `/api/packages/summary/${owner}?year=2027&month=3`)).body).toMatchObject({
+      count: 2,
+      totalWeight: 0.3,
+    });
     // PATCHed weights count with their new value; the month stays the creation month.
     expect((await call(base, 'PATCH', `/api/packages/${owner}-s1`, { weight: 1.5 })).status).toBe(200);
-    expect((await call(base, 'GET', `/api/packages/summary/${owner}?year=2027&month=3`)).body).toMatchObject({ count: 2, totalWeight: 1.7 });
+    expect((await call(base, 'GET', `/api/packages/summary/${owner}?year=2027&month=3`)).body).toMatchObject({
+      count: 2,
+      totalWeight: 1.7,
+    });
   });
 
   it('packages created through the API count in the current month', async () => {

@@ -87,7 +87,9 @@ describe('bad input is a typed problem and writes nothing', () => {
   it('lists every missing field', async () => {
     const response = await call(base, 'PUT', `/api/packages/${id}`, {});
     expect(response.status).toBe(400);
-    expect(response.body.errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(['ownerId', 'size', 'weight', 'tag']));
+    expect(response.body.errors.map((e: { field: string }) => e.field)).toEqual(
+      expect.arrayContaining(['ownerId', 'size', 'weight', 'tag']),
+    );
   });
 
   it.each([
@@ -109,20 +111,30 @@ describe('bad input is a typed problem and writes nothing', () => {
     expect(big.body.type).toMatch(/\/payload-too-large$/);
   });
 
-  it.each([['a'.repeat(65)], ['has%20space'], ['-leading-dash'], ['semi%3Bcolon'], ['dotted.id']])('an invalid id %s in the path is a 400 naming packageId', async (bad) => {
-    for (const [method, body] of [['PUT', creation()], ['GET', undefined], ['PATCH', { tag: 'x' }], ['DELETE', undefined]] as const) {
-      const response = await call(base, method, `/api/packages/${bad}`, body);
-      expect(response.status).toBe(400);
-      expect(response.body.errors[0].field).toBe('packageId');
-    }
-  });
+  it.each([['a'.repeat(65)], ['has%20space'], ['-leading-dash'], ['semi%3Bcolon'], ['dotted.id']])(
+    'an invalid id %s in the path is a 400 naming packageId',
+    async (bad) => {
+      for (const [method, body] of [
+        ['PUT', creation()],
+        ['GET', undefined],
+        ['PATCH', { tag: 'x' }],
+        ['DELETE', undefined],
+      ] as const) {
+        const response = await call(base, method, `/api/packages/${bad}`, body);
+        expect(response.status).toBe(400);
+        expect(response.body.errors[0].field).toBe('packageId');
+      }
+    },
+  );
 });
 
 describe('metrics', () => {
   it('exposes request duration by route template and status', async () => {
     await call(base, 'GET', '/api/packages/metrics-probe');
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toMatch(/http_server_request_duration_seconds_count\{[^}]*method="GET",route="\/api\/packages\/:id",status_code="404"\} [1-9]/);
+    expect(text).toMatch(
+      /http_server_request_duration_seconds_count\{[^}]*method="GET",route="\/api\/packages\/:id",status_code="404"\} [1-9]/,
+    );
     expect(text).toMatch(/process_cpu_user_seconds_total\{service="package"\}/);
   });
 });

@@ -8,6 +8,9 @@ import { WorkflowRedisModule } from './redis/workflow-redis.module';
 @Module({})
 export class AppModule {
   static forRoot(config: WorkflowConfig): DynamicModule {
-    return { module: AppModule, imports: [PlatformModule.forRoot('workflow', config), WorkflowRedisModule, DeadLettersModule, ConsumerModule] };
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forRoot('workflow', config), WorkflowRedisModule, DeadLettersModule, ConsumerModule],
+    };
   }
 }

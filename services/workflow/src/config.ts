@@ -1,5 +1,10 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { REDIS_PASSWORD_SECRET, downstreamPolicySettings, platformConfigSchema, redisConnectionSettings } from '@dronedelivery/platform/config';
+import {
+  REDIS_PASSWORD_SECRET,
+  downstreamPolicySettings,
+  platformConfigSchema,
+  redisConnectionSettings,
+} from '@dronedelivery/platform/config';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -54,10 +59,18 @@ export const workflowConfigSchema = platformConfigSchema
   })
   .superRefine((config, context) => {
     if (config.CONSUMER_REMOVE_IDLE_MS <= Math.max(config.CONSUMER_BLOCK_MS, config.CLAIM_MIN_IDLE_MS)) {
-      context.addIssue({ code: 'custom', path: ['CONSUMER_REMOVE_IDLE_MS'], message: 'must exceed CONSUMER_BLOCK_MS and CLAIM_MIN_IDLE_MS (a live consumer is idle up to that long)' });
+      context.addIssue({
+        code: 'custom',
+        path: ['CONSUMER_REMOVE_IDLE_MS'],
+        message: 'must exceed CONSUMER_BLOCK_MS and CLAIM_MIN_IDLE_MS (a live consumer is idle up to that long)',
+      });
     }
     if (config.CONSUMER_BATCH_SIZE > config.CONSUMER_CONCURRENCY) {
-      context.addIssue({ code: 'custom', path: ['CONSUMER_BATCH_SIZE'], message: 'must not exceed CONSUMER_CONCURRENCY (entries read are held until processed)' });
+      context.addIssue({
+        code: 'custom',
+        path: ['CONSUMER_BATCH_SIZE'],
+        message: 'must not exceed CONSUMER_CONCURRENCY (entries read are held until processed)',
+      });
     }
   });
 

@@ -36,13 +36,25 @@ export class Backends {
       RedisServer.start(),
     ]);
     const db = this.dbEnv();
-    await run(process.execPath, [join(services, 'dronescheduler/dist/seed.js'), '--drones', String(fleetSize)], { env: { PATH: process.env.PATH, ...db } });
+    await run(process.execPath, [join(services, 'dronescheduler/dist/seed.js'), '--drones', String(fleetSize)], {
+      env: { PATH: process.env.PATH, ...db },
+    });
     this.packagePort = await freePort();
     this.packageService = this.spawnPackage();
     // LOG_LEVEL info: the request log lines show whether a call arrived marked synthetic.
-    this.droneScheduler = ServiceProcess.spawn({ args: [join(services, 'dronescheduler/dist/main.js')], port: await freePort(), env: { ...db, LOG_LEVEL: 'info' } });
-    this.delivery = ServiceProcess.spawn({ args: [join(services, 'delivery/dist/main.js')], port: await freePort(), env: { REDIS_URL: this.deliveryRedis.url, LOG_LEVEL: 'info' } });
-    await Promise.all([this.packageService, this.droneScheduler, this.delivery].map((service) => service.waitUntil('/health/ready', 30_000)));
+    this.droneScheduler = ServiceProcess.spawn({
+      args: [join(services, 'dronescheduler/dist/main.js')],
+      port: await freePort(),
+      env: { ...db, LOG_LEVEL: 'info' },
+    });
+    this.delivery = ServiceProcess.spawn({
+      args: [join(services, 'delivery/dist/main.js')],
+      port: await freePort(),
+      env: { REDIS_URL: this.deliveryRedis.url, LOG_LEVEL: 'info' },
+    });
+    await Promise.all(
+      [this.packageService, this.droneScheduler, this.delivery].map((service) => service.waitUntil('/health/ready', 30_000)),
+    );
     this.redis = new Redis(this.streamRedis.url);
   }
 
@@ -51,7 +63,13 @@ export class Backends {
     return ServiceProcess.spawn({
       args: [join(services, 'package/dist/main.js')],
       port: this.packagePort,
-      env: { COSMOS_ENDPOINT: this.cosmos.endpoint, COSMOS_AUTH: 'key', COSMOS_KEY: this.cosmos.key, COSMOS_TLS_CA_PATH: this.cosmos.caPath, LOG_LEVEL: 'info' },
+      env: {
+        COSMOS_ENDPOINT: this.cosmos.endpoint,
+        COSMOS_AUTH: 'key',
+        COSMOS_KEY: this.cosmos.key,
+        COSMOS_TLS_CA_PATH: this.cosmos.caPath,
+        LOG_LEVEL: 'info',
+      },
     });
   }
 
@@ -61,7 +79,13 @@ export class Backends {
   }
 
   private dbEnv(): Record<string, string> {
-    return { DB_ENGINE: 'postgres', DB_HOST: '127.0.0.1', DB_PORT: String(this.postgres.port), DB_USER: this.postgres.user, DB_NAME: this.postgres.database };
+    return {
+      DB_ENGINE: 'postgres',
+      DB_HOST: '127.0.0.1',
+      DB_PORT: String(this.postgres.port),
+      DB_USER: this.postgres.user,
+      DB_NAME: this.postgres.database,
+    };
   }
 
   async stop(): Promise<void> {
@@ -78,7 +102,11 @@ export async function getJson(base: string, path: string): Promise<{ status: num
 }
 
 export async function postJson(base: string, path: string, body: unknown = {}): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }

@@ -17,5 +17,7 @@ it('exits 1 naming the missing command when the server has XPENDING renamed away
     env: { REDIS_URL: redis.url, PACKAGE_URL: REFUSING_URL, DRONESCHEDULER_URL: REFUSING_URL, DELIVERY_URL: REFUSING_URL },
   });
   expect((await workflow.exited).code).toBe(1);
-  expect(workflow.output).toMatch(/^workflow: failed to start: the Redis server [\d.]+ lacks the command\(s\) XPENDING \(renamed or disabled\)$/m);
+  expect(workflow.output).toMatch(
+    /^workflow: failed to start: the Redis server [\d.]+ lacks the command\(s\) XPENDING \(renamed or disabled\)$/m,
+  );
 });

@@ -79,9 +79,31 @@ function newDelivery(weightKg = 1, hour = 10) {
 }
 
 /** XADD exactly as the gateway's commandEntry does (docs/command-stream.md). Returns the stream id. */
-async function append(type: string, deliveryId: string, payload: object, commandId: string = randomUUID(), extra: string[] = []): Promise<string> {
+async function append(
+  type: string,
+  deliveryId: string,
+  payload: object,
+  commandId: string = randomUUID(),
+  extra: string[] = [],
+): Promise<string> {
   const traceparent = `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01`;
-  const fields = ['type', type, 'commandId', commandId, 'deliveryId', deliveryId, 'ownerId', 'owner-1', 'payload', JSON.stringify(payload), 'requestedAt', new Date().toISOString(), 'traceparent', traceparent, ...extra];
+  const fields = [
+    'type',
+    type,
+    'commandId',
+    commandId,
+    'deliveryId',
+    deliveryId,
+    'ownerId',
+    'owner-1',
+    'payload',
+    JSON.stringify(payload),
+    'requestedAt',
+    new Date().toISOString(),
+    'traceparent',
+    traceparent,
+    ...extra,
+  ];
   return (await backends.redis.xadd(STREAM, '*', ...fields)) as string;
 }
 
@@ -115,9 +137,20 @@ describe('create', () => {
     const { deliveryId, payload } = newDelivery();
     const streamId = await append('create', deliveryId, payload);
     const scheduled = await statusOf(deliveryId, 'Scheduled');
-    expect(scheduled).toMatchObject({ id: deliveryId, packageId: payload.packageInfo.packageId, pickupTime: payload.pickupTime, droneId: expect.stringMatching(/^drone-/) });
+    expect(scheduled).toMatchObject({
+      id: deliveryId,
+      packageId: payload.packageInfo.packageId,
+      pickupTime: payload.pickupTime,
+      droneId: expect.stringMatching(/^drone-/),
+    });
     expect((await assignment(deliveryId)).body).toMatchObject({ droneId: scheduled.droneId, status: 'Assigned', ownerId: 'owner-1' });
-    expect((await pkg(payload.packageInfo.packageId)).body).toMatchObject({ ownerId: 'owner-1', size: 'Small', weight: 1, tag: 'books', createdBy: deliveryId });
+    expect((await pkg(payload.packageInfo.packageId)).body).toMatchObject({
+      ownerId: 'owner-1',
+      size: 'Small',
+      weight: 1,
+      tag: 'books',
+      createdBy: deliveryId,
+    });
     await eventually(async () => expect((await pendingIds()).has(streamId)).toBe(false));
   });
 
@@ -154,10 +187,13 @@ describe('synthetic traffic', () => {
   // The saga's calls of a create are PUTs; this test's own status reads (GET) are not the saga's and stay unmarked.
   const requestLines = (service: ServiceProcess, deliveryId: string, packageId: string) =>
     logLines(service).filter(
-      (line) => line.message === 'request completed' && line.req?.method === 'PUT' && (line.req.url?.includes(deliveryId) || line.req?.url?.includes(packageId)),
+      (line) =>
+        line.message === 'request completed' &&
+        line.req?.method === 'PUT' &&
+        (line.req.url?.includes(deliveryId) || line.req?.url?.includes(packageId)),
     );
 
-  it('a synthetic create (baggage in the entry) runs marked: the workflow\'s log line and its calls to package, dronescheduler and delivery', async () => {
+  it("a synthetic create (baggage in the entry) runs marked: the workflow's log line and its calls to package, dronescheduler and delivery", async () => {
     const synthetic = newDelivery();
     const plain = newDelivery();
     await append('create', synthetic.deliveryId, synthetic.payload, randomUUID(), ['baggage', 'tenant=t1,synthetic_request=true']);
@@ -165,11 +201,12 @@ describe('synthetic traffic', () => {
     await statusOf(synthetic.deliveryId, 'Scheduled');
     await statusOf(plain.deliveryId, 'Scheduled');
 
-    const done = (deliveryId: string) => eventually(() => {
-      const line = logLines(workflow).find((entry) => entry.message === 'command done' && entry.deliveryId === deliveryId);
-      expect(line).toBeDefined();
-      return line!;
-    });
+    const done = (deliveryId: string) =>
+      eventually(() => {
+        const line = logLines(workflow).find((entry) => entry.message === 'command done' && entry.deliveryId === deliveryId);
+        expect(line).toBeDefined();
+        return line!;
+      });
     expect((await done(synthetic.deliveryId)).synthetic).toBe(true);
     expect(await done(plain.deliveryId)).not.toHaveProperty('synthetic');
 
@@ -209,8 +246,19 @@ describe('failure, compensation and dead letters', () => {
       expect(found).toBeDefined();
       return found;
     });
-    expect(letter).toMatchObject({ type: 'create', commandId: secondCommandId, attempts: MAX_ATTEMPTS, originalId, reason: expect.stringMatching(/no-drone-available/) });
-    expect(letter.fields).toMatchObject({ type: 'create', commandId: secondCommandId, deliveryId: second.deliveryId, payload: JSON.stringify(second.payload) });
+    expect(letter).toMatchObject({
+      type: 'create',
+      commandId: secondCommandId,
+      attempts: MAX_ATTEMPTS,
+      originalId,
+      reason: expect.stringMatching(/no-drone-available/),
+    });
+    expect(letter.fields).toMatchObject({
+      type: 'create',
+      commandId: secondCommandId,
+      deliveryId: second.deliveryId,
+      payload: JSON.stringify(second.payload),
+    });
     expect((await pendingIds()).has(originalId)).toBe(false);
     expect(await backends.redis.xlen(DEADLETTERS)).toBeGreaterThanOrEqual(1);
 
@@ -229,7 +277,7 @@ describe('failure, compensation and dead letters', () => {
     expect((await postJson(workflow.url, `/api/deadletters/${letter.id}/replay`)).status).toBe(404);
   }, 60_000);
 
-  it('compensation deletes the package only if this delivery created it, even when that create\'s answer was lost', async () => {
+  it("compensation deletes the package only if this delivery created it, even when that create's answer was lost", async () => {
     // The heavy drone is taken for the window, so both deliveries below fail and compensate.
     const blocker = newDelivery(20);
     await append('create', blocker.deliveryId, blocker.payload);
@@ -240,7 +288,11 @@ describe('failure, compensation and dead letters', () => {
       return next;
     };
     const putPackage = (packageId: string, body: object) =>
-      fetch(`${backends.packageService.url}/api/packages/${packageId}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${backends.packageService.url}/api/packages/${packageId}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     // Existed before, with the same details: the saga's create replays it, and it is someone else's.
     const preExisting = sameWindow();
     const { packageId: foreignId, size, weight, tag } = preExisting.payload.packageInfo;
@@ -281,7 +333,20 @@ describe('failure, compensation and dead letters', () => {
   });
 
   it('a malformed entry is dead-lettered on its first attempt; the dead-letter API validates ids', async () => {
-    const id = (await backends.redis.xadd(STREAM, '*', 'type', 'launch', 'commandId', 'c-bad', 'deliveryId', 'd-malformed', 'ownerId', 'o', 'payload', '{}')) as string;
+    const id = (await backends.redis.xadd(
+      STREAM,
+      '*',
+      'type',
+      'launch',
+      'commandId',
+      'c-bad',
+      'deliveryId',
+      'd-malformed',
+      'ownerId',
+      'o',
+      'payload',
+      '{}',
+    )) as string;
     const letter = await eventually(async () => {
       const found = await deadLetterFor('d-malformed');
       expect(found).toBeDefined();
@@ -339,7 +404,9 @@ describe('cancel, reschedule, confirm', () => {
     await statusOf(deliveryId, 'Scheduled');
     await append('cancel', deliveryId, {});
     await statusOf(deliveryId, 'Cancelled');
-    await eventually(async () => expect((await assignment(deliveryId)).body).toMatchObject({ status: 'Released', releasedAt: expect.any(String) }));
+    await eventually(async () =>
+      expect((await assignment(deliveryId)).body).toMatchObject({ status: 'Released', releasedAt: expect.any(String) }),
+    );
   });
 
   it('a cancel overtaking its create: the create is never scheduled, the delivery is recorded Cancelled', async () => {
@@ -365,7 +432,12 @@ describe('cancel, reschedule, confirm', () => {
       expect(found).toMatchObject(changes);
       return found;
     });
-    expect((await assignment(deliveryId)).body).toMatchObject({ droneId: updated.droneId, pickupTime: changes.pickupTime, deadline: changes.deadline, status: 'Assigned' });
+    expect((await assignment(deliveryId)).body).toMatchObject({
+      droneId: updated.droneId,
+      pickupTime: changes.pickupTime,
+      deadline: changes.deadline,
+      status: 'Assigned',
+    });
   });
 
   it('confirm: Delivered and the drone freed (assignment Completed)', async () => {
@@ -375,7 +447,9 @@ describe('cancel, reschedule, confirm', () => {
     const confirmation = { dateTime: '2031-06-01T11:00:00.000Z', confirmationType: 'Picture', confirmationBlob: 'blob://proof/1' };
     await append('confirm', deliveryId, confirmation);
     expect((await statusOf(deliveryId, 'Delivered')).confirmation).toEqual(confirmation);
-    await eventually(async () => expect((await assignment(deliveryId)).body).toMatchObject({ status: 'Completed', completedAt: expect.any(String) }));
+    await eventually(async () =>
+      expect((await assignment(deliveryId)).body).toMatchObject({ status: 'Completed', completedAt: expect.any(String) }),
+    );
   });
 
   it('a confirm that arrives before its create waits for it instead of failing', async () => {

@@ -18,8 +18,10 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-const removeDeparted = (self: string, idleMs: number) => redis.eval(REMOVE_DEPARTED_CONSUMERS, 1, STREAM, GROUP, self, idleMs) as Promise<string[]>;
-const consumers = async () => ((await redis.xinfo('CONSUMERS', STREAM, GROUP)) as unknown[][]).map((fields) => String(fields[fields.indexOf('name') + 1])).sort();
+const removeDeparted = (self: string, idleMs: number) =>
+  redis.eval(REMOVE_DEPARTED_CONSUMERS, 1, STREAM, GROUP, self, idleMs) as Promise<string[]>;
+const consumers = async () =>
+  ((await redis.xinfo('CONSUMERS', STREAM, GROUP)) as unknown[][]).map((fields) => String(fields[fields.indexOf('name') + 1])).sort();
 
 it('removes only consumers idle long enough with nothing pending, never the caller and never one holding entries', async () => {
   await redis.xgroup('CREATE', STREAM, GROUP, '$', 'MKSTREAM');
@@ -33,11 +35,13 @@ it('removes only consumers idle long enough with nothing pending, never the call
   expect(await consumers()).toEqual(['busy', 'gone', 'self']);
 
   // Once idle ≥ 1 ms: only 'gone' (busy holds an entry, self is the caller).
-  expect(await eventually(async () => {
-    const removed = await removeDeparted('self', 1);
-    if (removed.length === 0) throw new Error('nobody idle yet');
-    return removed;
-  })).toEqual(['gone']);
+  expect(
+    await eventually(async () => {
+      const removed = await removeDeparted('self', 1);
+      if (removed.length === 0) throw new Error('nobody idle yet');
+      return removed;
+    }),
+  ).toEqual(['gone']);
   expect(await consumers()).toEqual(['busy', 'self']);
 
   // Its entry handled (acknowledged), busy is just another departed consumer.

@@ -26,7 +26,8 @@ server.on('request', (request, response) => {
       try {
         const account = JSON.parse(String(body));
         account.id = account._rid = '127.0.0.1';
-        for (const location of [...(account.writableLocations ?? []), ...(account.readableLocations ?? [])]) location.databaseAccountEndpoint = advertised;
+        for (const location of [...(account.writableLocations ?? []), ...(account.readableLocations ?? [])])
+          location.databaseAccountEndpoint = advertised;
         return end(JSON.stringify(account), ...rest);
       } catch {
         return end(body, ...rest);

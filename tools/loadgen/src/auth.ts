@@ -22,7 +22,9 @@ export async function localTokens(keyDir: string, ttlSeconds = 12 * 3600): Promi
   try {
     jwk = JSON.parse(readFileSync(file, 'utf8')) as JWK;
   } catch (error) {
-    throw new Error(`--auth local: cannot read the gateway's development key ${file} (${(error as Error).message}); start the stack first or pass --key-dir`);
+    throw new Error(
+      `--auth local: cannot read the gateway's development key ${file} (${(error as Error).message}); start the stack first or pass --key-dir`,
+    );
   }
   const alg = jwk.alg ?? 'ES256';
   const key = await importJWK(jwk, alg);

@@ -23,7 +23,9 @@ function finalSummary(report: Report, files: string[]): string {
   const lines = [
     `loadgen: ${report.passed ? 'PASSED' : 'FAILED'}: ${t.requests} requests in ${report.elapsedSeconds} s (${t.requestsPerSecond}/s), ${t.errors} errors (${(t.errorRate * 100).toFixed(2)} %), ${t.dropped} dropped`,
     `  latency p50 ${report.latency.p50} ms, p90 ${report.latency.p90} ms, p99 ${report.latency.p99} ms, p99.9 ${report.latency.p999} ms, max ${report.latency.max} ms`,
-    ...Object.entries(report.endToEnd).map(([state, e]) => `  end-to-end → ${state}: ${e.reached} reached, ${e.missed} missed, p50 ${e.p50} ms, p99 ${e.p99} ms`),
+    ...Object.entries(report.endToEnd).map(
+      ([state, e]) => `  end-to-end → ${state}: ${e.reached} reached, ${e.missed} missed, p50 ${e.p50} ms, p99 ${e.p99} ms`,
+    ),
     ...report.errors.slice(0, 10).map((e) => `  error ${e.status || '-'} ${e.type}${e.title ? ` (${e.title})` : ''}: ${e.count}`),
     ...report.thresholds.map((th) => `  threshold ${th.name}: limit ${th.limit}, actual ${th.actual}: ${th.ok ? 'ok' : 'MISSED'}`),
     `  reports: ${files.join(', ')}`,
@@ -60,7 +62,9 @@ export async function main(argv: string[]): Promise<number> {
   const onSignal = (name: string) => {
     signals += 1;
     if (signals === 1) {
-      process.stderr.write(`\nloadgen: ${name}: no new journeys; waiting up to 5 s for those in flight, then writing the report (again to stop at once)\n`);
+      process.stderr.write(
+        `\nloadgen: ${name}: no new journeys; waiting up to 5 s for those in flight, then writing the report (again to stop at once)\n`,
+      );
       stop.abort();
       setTimeout(() => abort.abort(), 5000).unref();
     } else abort.abort();
@@ -108,7 +112,13 @@ export async function main(argv: string[]): Promise<number> {
   if (tty) process.stdout.write('\n');
   await client.close().catch(() => undefined);
 
-  const report = buildReport(stats, options, { startedAt, endedAt: new Date(), model: result.model, stoppedEarly: result.stoppedEarly, windowStart: start });
+  const report = buildReport(stats, options, {
+    startedAt,
+    endedAt: new Date(),
+    model: result.model,
+    stoppedEarly: result.stoppedEarly,
+    windowStart: start,
+  });
   const files = writeReports(report, options.reportDir);
   recordTimeline(options.reportDir, run.planner.end);
   process.stdout.write(`${finalSummary(report, files)}\n`);

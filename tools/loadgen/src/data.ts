@@ -23,7 +23,20 @@ export function pickWeighted<T extends string>(random: () => number, weights: Re
   return entries.filter(([, w]) => w > 0).at(-1)![0];
 }
 
-const STREETS = ['Main St', 'Side Rd', 'Harbour Way', 'Mill Lane', 'Station Rd', 'Park Ave', 'Church St', 'Quarry Rd', 'Elm Grove', 'Bridge St', 'Market Sq', 'Orchard Close'];
+const STREETS = [
+  'Main St',
+  'Side Rd',
+  'Harbour Way',
+  'Mill Lane',
+  'Station Rd',
+  'Park Ave',
+  'Church St',
+  'Quarry Rd',
+  'Elm Grove',
+  'Bridge St',
+  'Market Sq',
+  'Orchard Close',
+];
 const TAGS = ['books', 'electronics', 'groceries', 'pharmacy', 'clothing', 'toys', 'documents', 'spare-parts', 'flowers', 'fragile'];
 
 export function address(random: () => number): string {
@@ -102,5 +115,8 @@ export function windowStart(reportDir: string, explicit?: Date, now = Date.now()
 
 export function recordTimeline(reportDir: string, end: Date): void {
   mkdirSync(reportDir, { recursive: true });
-  writeFileSync(join(reportDir, TIMELINE_FILE), `${JSON.stringify({ nextWindowStart: new Date(end.getTime() + BLOCK_MS).toISOString() })}\n`);
+  writeFileSync(
+    join(reportDir, TIMELINE_FILE),
+    `${JSON.stringify({ nextWindowStart: new Date(end.getTime() + BLOCK_MS).toISOString() })}\n`,
+  );
 }

@@ -35,7 +35,11 @@ export class HttpClient {
     this.agent = new Agent({ connections, keepAliveTimeout: 10_000, connect: { timeout: Math.min(timeoutMs, 5000) } });
   }
 
-  async send(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+  async send(
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { ...SYNTHETIC_HEADERS, accept: 'application/json', ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let payload: string | undefined;
@@ -46,7 +50,13 @@ export class HttpClient {
     const signals = [AbortSignal.timeout(this.timeoutMs), ...(options.signal ? [options.signal] : [])];
     const signal = AbortSignal.any(signals);
     try {
-      const response = await request(`${this.base}${path}`, { method: method as 'GET', headers, body: payload, dispatcher: this.agent, signal });
+      const response = await request(`${this.base}${path}`, {
+        method: method as 'GET',
+        headers,
+        body: payload,
+        dispatcher: this.agent,
+        signal,
+      });
       const text = await response.body.text();
       let body: Body = {};
       const contentType = String(response.headers['content-type'] ?? '');
@@ -60,7 +70,13 @@ export class HttpClient {
       }
       const problem = contentType.includes('problem+json');
       const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-      return { status: response.statusCode, body, text, problemType: problem ? str(body.type) : undefined, problemTitle: problem ? str(body.title) : undefined };
+      return {
+        status: response.statusCode,
+        body,
+        text,
+        problemType: problem ? str(body.type) : undefined,
+        problemTitle: problem ? str(body.title) : undefined,
+      };
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const code = (error as { code?: string }).code;

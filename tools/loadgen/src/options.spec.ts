@@ -26,7 +26,14 @@ it('defaults: the local ingress, 60 s with a 10 s ramp to 20/s, the default mix,
 });
 
 it('bad usage is a UsageError', () => {
-  for (const args of [['--rate', '-1'], ['--nope'], ['--users', '2', '--rate', '3'], ['--auth', 'magic'], ['--target', 'ftp://x'], ['--duration']]) {
+  for (const args of [
+    ['--rate', '-1'],
+    ['--nope'],
+    ['--users', '2', '--rate', '3'],
+    ['--auth', 'magic'],
+    ['--target', 'ftp://x'],
+    ['--duration'],
+  ]) {
     expect(() => parseOptions(args), args.join(' ')).toThrow(UsageError);
   }
 });
@@ -38,7 +45,12 @@ it('--help documents every flag', () => {
 });
 
 it('arrival schedule integrates the rate: a ramp 0→10/s over 10 s then 10/s for 10 s is 50 + 100 arrivals', () => {
-  const at = [...arrivals([{ name: 'ramp', durationMs: 10_000, from: 0, to: 10 }, { name: 'steady', durationMs: 10_000, from: 10, to: 10 }])];
+  const at = [
+    ...arrivals([
+      { name: 'ramp', durationMs: 10_000, from: 0, to: 10 },
+      { name: 'steady', durationMs: 10_000, from: 10, to: 10 },
+    ]),
+  ];
   expect(at.length).toBe(150);
   expect(at.filter((t) => t < 5000).length).toBe(12); // ∫0..5 t dt = 12.5
   expect(at.filter((t) => t > 10_000).length).toBe(100); // the 50th lands exactly at the end of the ramp
@@ -47,7 +59,9 @@ it('arrival schedule integrates the rate: a ramp 0→10/s over 10 s then 10/s fo
 
 it('pickup windows: at most fleet/4 overlap at any instant, none crosses its block', () => {
   const planner = new WindowPlanner(new Date('2030-01-01T00:00:00Z'), 50, rng(1));
-  const windows = Array.from({ length: 500 }, () => planner.window()).map((w) => [Date.parse(w.pickupTime), Date.parse(w.deadline)] as const);
+  const windows = Array.from({ length: 500 }, () => planner.window()).map(
+    (w) => [Date.parse(w.pickupTime), Date.parse(w.deadline)] as const,
+  );
   for (const [p] of windows) {
     const overlapping = windows.filter(([a, b]) => a <= p && p < b).length;
     expect(overlapping).toBeLessThanOrEqual(12);

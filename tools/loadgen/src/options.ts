@@ -58,25 +58,57 @@ export const FLAGS: FlagSpec[] = [
   { flag: '--duration', value: '<time>', help: 'how long journeys start, ramp included (default 60s; 500ms, 30s, 5m, 1h)' },
   { flag: '--rate', value: '<n>', help: 'open model: journeys started per second after the ramp (default 20)' },
   { flag: '--ramp', value: '<time>', help: 'open model: linear ramp from 0 to --rate at the start (default 10s; 0 for none)' },
-  { flag: '--phases', value: '<file.json>', help: 'open model: [{"name","duration","rate"|"from"+"to"}] instead of --ramp/--rate/--duration' },
+  {
+    flag: '--phases',
+    value: '<file.json>',
+    help: 'open model: [{"name","duration","rate"|"from"+"to"}] instead of --ramp/--rate/--duration',
+  },
   { flag: '--users', value: '<n>', help: 'closed model instead: n virtual users, each runs journeys back to back with think time' },
-  { flag: '--mix', value: '<file.json>', help: 'scenario weights {"create-and-track":60,"cancel":10,...} (default tools/loadgen/mix.default.json)' },
+  {
+    flag: '--mix',
+    value: '<file.json>',
+    help: 'scenario weights {"create-and-track":60,"cancel":10,...} (default tools/loadgen/mix.default.json)',
+  },
   { flag: '--think', value: '<min-max>', help: 'think time between the steps of a journey, uniform (default 0-2s; "0" for none)' },
   { flag: '--poll', value: '<time>', help: 'interval between status polls while waiting for a state (default 250ms)' },
   { flag: '--poll-timeout', value: '<time>', help: 'give up waiting for a state after this; counted as an error (default 30s)' },
   { flag: '--request-timeout', value: '<time>', help: 'per request; a timeout is an error (default 10s)' },
-  { flag: '--max-in-flight', value: '<n>', help: 'open model: journeys running at once; an arrival beyond it is dropped and counted as an error (default 1000)' },
+  {
+    flag: '--max-in-flight',
+    value: '<n>',
+    help: 'open model: journeys running at once; an arrival beyond it is dropped and counted as an error (default 1000)',
+  },
   { flag: '--report-dir', value: '<dir>', help: 'where report.json, report.md and report.html go (default .local/loadtest, git-ignored)' },
   { flag: '--max-p99-ms', value: '<n>', help: 'threshold: overall request p99 at most n ms' },
-  { flag: '--max-error-rate', value: '<f>', help: 'threshold: failed requests + failed journeys + dropped arrivals over attempts at most f (e.g. 0.01)' },
-  { flag: '--min-e2e-rate', value: '<f>', help: 'threshold: fraction of created deliveries that reached their final state at least f (e.g. 0.99)' },
-  { flag: '--auth', value: '<local|entra|none>', help: 'local: sign a token per synthetic owner with the local key; entra: DefaultAzureCredential token with the LoadTest role (default local for a loopback target, else entra)' },
+  {
+    flag: '--max-error-rate',
+    value: '<f>',
+    help: 'threshold: failed requests + failed journeys + dropped arrivals over attempts at most f (e.g. 0.01)',
+  },
+  {
+    flag: '--min-e2e-rate',
+    value: '<f>',
+    help: 'threshold: fraction of created deliveries that reached their final state at least f (e.g. 0.99)',
+  },
+  {
+    flag: '--auth',
+    value: '<local|entra|none>',
+    help: 'local: sign a token per synthetic owner with the local key; entra: DefaultAzureCredential token with the LoadTest role (default local for a loopback target, else entra)',
+  },
   { flag: '--owners', value: '<n>', help: 'number of synthetic owners (default 200)' },
   { flag: '--owner-prefix', value: '<prefix>', help: 'synthetic owner ids are <prefix><n> (default loadtest-)' },
-  { flag: '--key-dir', value: '<dir>', help: 'local auth: directory of the gateway\'s development key signing-key.jwk.json (default .local/auth)' },
+  {
+    flag: '--key-dir',
+    value: '<dir>',
+    help: "local auth: directory of the gateway's development key signing-key.jwk.json (default .local/auth)",
+  },
   { flag: '--entra-scope', value: '<scope>', help: 'entra auth: token scope (default api://dronedelivery/.default)' },
   { flag: '--fleet', value: '<n>', help: 'drones seeded at the target (default 50); sizes how many pickup windows may overlap' },
-  { flag: '--window-start', value: '<iso>', help: 'first pickup window (default: one day from now, or after the last run recorded in --report-dir)' },
+  {
+    flag: '--window-start',
+    value: '<iso>',
+    help: 'first pickup window (default: one day from now, or after the last run recorded in --report-dir)',
+  },
   { flag: '--summary-every', value: '<time>', help: 'plain summary interval when stdout is not a TTY (default 10s)' },
   { flag: '--seed', value: '<n>', help: 'random seed for data and the mix (default: random)' },
   { flag: '--quiet', help: 'no progress output, only the final summary' },
@@ -109,18 +141,23 @@ export function parseDuration(text: string, flag = 'duration'): number {
 function parseNumber(text: string, flag: string, { min = 0, integer = false, max = Number.POSITIVE_INFINITY } = {}): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`${flag}: "${text}" must be ${integer ? 'an integer' : 'a number'} ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}`);
+    throw new UsageError(
+      `${flag}: "${text}" must be ${integer ? 'an integer' : 'a number'} ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}`,
+    );
   }
   return value;
 }
 
 export function parseMix(json: unknown, source: string): Mix {
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new UsageError(`${source}: the mix must be a JSON object scenario → weight`);
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new UsageError(`${source}: the mix must be a JSON object scenario → weight`);
   const mix = { 'create-and-track': 0, cancel: 0, reschedule: 0, confirm: 0, browse: 0 } as Mix;
   for (const [name, weight] of Object.entries(json as Record<string, unknown>)) {
     if (name.startsWith('$')) continue;
-    if (!(SCENARIOS as readonly string[]).includes(name)) throw new UsageError(`${source}: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
-    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) throw new UsageError(`${source}: the weight of "${name}" must be a number ≥ 0`);
+    if (!(SCENARIOS as readonly string[]).includes(name))
+      throw new UsageError(`${source}: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0)
+      throw new UsageError(`${source}: the weight of "${name}" must be a number ≥ 0`);
     mix[name as ScenarioName] = weight;
   }
   if (Object.values(mix).reduce((a, b) => a + b, 0) <= 0) throw new UsageError(`${source}: the weights add up to 0`);
@@ -132,7 +169,8 @@ export function parsePhases(json: unknown, source: string): Phase[] {
   let previous = 0;
   return json.map((entry: Record<string, unknown>, index) => {
     const name = typeof entry?.name === 'string' ? entry.name : `phase ${index + 1}`;
-    if (typeof entry?.duration !== 'string' && typeof entry?.duration !== 'number') throw new UsageError(`${source}: ${name} needs a duration`);
+    if (typeof entry?.duration !== 'string' && typeof entry?.duration !== 'number')
+      throw new UsageError(`${source}: ${name} needs a duration`);
     const durationMs = parseDuration(String(entry.duration), `${source}: ${name} duration`);
     const num = (v: unknown, what: string) => parseNumber(String(v), `${source}: ${name} ${what}`);
     let from: number;
@@ -190,7 +228,8 @@ export function parseOptions(argv: string[], cwd = process.cwd()): Options | und
   const rate = parseNumber(values.get('--rate') ?? '20', '--rate');
   const rampMs = Math.min(parseDuration(values.get('--ramp') ?? '10s', '--ramp'), durationMs);
   const users = values.has('--users') ? parseNumber(values.get('--users')!, '--users', { min: 1, integer: true }) : undefined;
-  if (users !== undefined && (values.has('--rate') || values.has('--phases'))) throw new UsageError('--users (closed model) cannot be combined with --rate or --phases (open model)');
+  if (users !== undefined && (values.has('--rate') || values.has('--phases')))
+    throw new UsageError('--users (closed model) cannot be combined with --rate or --phases (open model)');
 
   let phases: Phase[];
   if (values.has('--phases')) {
@@ -218,13 +257,16 @@ export function parseOptions(argv: string[], cwd = process.cwd()): Options | und
   const auth = (values.get('--auth') ?? (isLoopback(target) ? 'local' : 'entra')) as Options['auth'];
   if (!['local', 'entra', 'none'].includes(auth)) throw new UsageError(`--auth: "${auth}" must be local, entra or none`);
   const ownerPrefix = values.get('--owner-prefix') ?? 'loadtest-';
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/.test(ownerPrefix)) throw new UsageError(`--owner-prefix: "${ownerPrefix}" must be letters, digits, "_" or "-" (an owner id)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$/.test(ownerPrefix))
+    throw new UsageError(`--owner-prefix: "${ownerPrefix}" must be letters, digits, "_" or "-" (an owner id)`);
 
   const windowStartText = values.get('--window-start');
   const windowStart = windowStartText ? new Date(windowStartText) : undefined;
-  if (windowStart && Number.isNaN(windowStart.getTime())) throw new UsageError(`--window-start: "${windowStartText}" is not an ISO-8601 instant`);
+  if (windowStart && Number.isNaN(windowStart.getTime()))
+    throw new UsageError(`--window-start: "${windowStartText}" is not an ISO-8601 instant`);
 
-  const optionalNumber = (flag: string, limits?: { max?: number }) => (values.has(flag) ? parseNumber(values.get(flag)!, flag, limits) : undefined);
+  const optionalNumber = (flag: string, limits?: { max?: number }) =>
+    values.has(flag) ? parseNumber(values.get(flag)!, flag, limits) : undefined;
   return {
     target,
     durationMs,

@@ -37,21 +37,50 @@ export interface Report {
   };
   latency: Percentiles;
   startLag: Percentiles;
-  scenarios: Record<string, { weight: number; started: number; completed: number; failed: number; interrupted: number; duration: Percentiles }>;
+  scenarios: Record<
+    string,
+    { weight: number; started: number; completed: number; failed: number; interrupted: number; duration: Percentiles }
+  >;
   steps: Array<{ scenario: string; step: string; errors: number } & Percentiles>;
   endToEnd: Record<string, { reached: number; missed: number } & Percentiles>;
   errors: Array<{ status: number; type: string; title?: string; count: number; steps: Record<string, number> }>;
-  timeseries: Array<{ t: number; started: number; completed: number; failed: number; dropped: number; requests: number; errors: number; e2e: number; rps: number; errorRate: number; p50: number; p90: number; p99: number; max: number }>;
+  timeseries: Array<{
+    t: number;
+    started: number;
+    completed: number;
+    failed: number;
+    dropped: number;
+    requests: number;
+    errors: number;
+    e2e: number;
+    rps: number;
+    errorRate: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    max: number;
+  }>;
   thresholds: Threshold[];
   passed: boolean;
 }
 
-export function buildReport(stats: Stats, options: Options, meta: { startedAt: Date; endedAt: Date; model: 'open' | 'closed'; stoppedEarly: boolean; windowStart: Date }): Report {
+export function buildReport(
+  stats: Stats,
+  options: Options,
+  meta: { startedAt: Date; endedAt: Date; model: 'open' | 'closed'; stoppedEarly: boolean; windowStart: Date },
+): Report {
   const elapsedSeconds = (meta.endedAt.getTime() - meta.startedAt.getTime()) / 1000;
   const scenarios: Report['scenarios'] = {};
   for (const [name, weight] of Object.entries(options.mix)) {
     const s = stats.scenario(name);
-    scenarios[name] = { weight, started: s.started, completed: s.completed, failed: s.failed, interrupted: s.interrupted, duration: percentiles(s.duration) };
+    scenarios[name] = {
+      weight,
+      started: s.started,
+      completed: s.completed,
+      failed: s.failed,
+      interrupted: s.interrupted,
+      duration: percentiles(s.duration),
+    };
   }
   const endToEnd: Report['endToEnd'] = {};
   let reached = 0;
@@ -82,9 +111,17 @@ export function buildReport(stats: Stats, options: Options, meta: { startedAt: D
   };
   const latency = percentiles(stats.overall);
   const thresholds: Threshold[] = [];
-  if (options.maxP99Ms !== undefined) thresholds.push({ name: 'max-p99-ms', limit: options.maxP99Ms, actual: latency.p99, ok: latency.p99 <= options.maxP99Ms });
-  if (options.maxErrorRate !== undefined) thresholds.push({ name: 'max-error-rate', limit: options.maxErrorRate, actual: totals.errorRate, ok: totals.errorRate <= options.maxErrorRate });
-  if (options.minE2eRate !== undefined) thresholds.push({ name: 'min-e2e-rate', limit: options.minE2eRate, actual: totals.e2eRate, ok: totals.e2eRate >= options.minE2eRate });
+  if (options.maxP99Ms !== undefined)
+    thresholds.push({ name: 'max-p99-ms', limit: options.maxP99Ms, actual: latency.p99, ok: latency.p99 <= options.maxP99Ms });
+  if (options.maxErrorRate !== undefined)
+    thresholds.push({
+      name: 'max-error-rate',
+      limit: options.maxErrorRate,
+      actual: totals.errorRate,
+      ok: totals.errorRate <= options.maxErrorRate,
+    });
+  if (options.minE2eRate !== undefined)
+    thresholds.push({ name: 'min-e2e-rate', limit: options.minE2eRate, actual: totals.e2eRate, ok: totals.e2eRate >= options.minE2eRate });
   return {
     generator: '@dronedelivery/loadgen',
     target: options.target,
@@ -120,7 +157,22 @@ export function buildReport(stats: Stats, options: Options, meta: { startedAt: D
     timeseries: stats.buckets.map((b) => {
       const p = percentiles(b.latency);
       const seconds = BUCKET_MS / 1000;
-      return { t: b.t, started: b.started, completed: b.completed, failed: b.failed, dropped: b.dropped, requests: b.requests, errors: b.errors, e2e: b.e2e, rps: round(b.requests / seconds), errorRate: b.requests + b.dropped ? round(Math.min(1, b.errors / (b.requests + b.dropped)), 6) : 0, p50: p.p50, p90: p.p90, p99: p.p99, max: p.max };
+      return {
+        t: b.t,
+        started: b.started,
+        completed: b.completed,
+        failed: b.failed,
+        dropped: b.dropped,
+        requests: b.requests,
+        errors: b.errors,
+        e2e: b.e2e,
+        rps: round(b.requests / seconds),
+        errorRate: b.requests + b.dropped ? round(Math.min(1, b.errors / (b.requests + b.dropped)), 6) : 0,
+        p50: p.p50,
+        p90: p.p90,
+        p99: p.p99,
+        max: p.max,
+      };
     }),
     thresholds,
     passed: thresholds.every((t) => t.ok),
@@ -151,29 +203,54 @@ export function markdown(report: Report): string {
     '| | count | p50 | p90 | p99 | p99.9 | max |',
     '|---|---:|---:|---:|---:|---:|---:|',
     `| **all requests** | ${report.latency.count} | ${ms(report.latency.p50)} | ${ms(report.latency.p90)} | ${ms(report.latency.p99)} | ${ms(report.latency.p999)} | ${ms(report.latency.max)} |`,
-    ...report.steps.map((s) => `| ${s.scenario} · ${s.step}${s.errors ? ` (${s.errors} errors)` : ''} | ${s.count} | ${ms(s.p50)} | ${ms(s.p90)} | ${ms(s.p99)} | ${ms(s.p999)} | ${ms(s.max)} |`),
+    ...report.steps.map(
+      (s) =>
+        `| ${s.scenario} · ${s.step}${s.errors ? ` (${s.errors} errors)` : ''} | ${s.count} | ${ms(s.p50)} | ${ms(s.p90)} | ${ms(s.p99)} | ${ms(s.p999)} | ${ms(s.max)} |`,
+    ),
     '',
     '## End-to-end (ms from the 202 to the state, observed by polling)',
     '',
     '| state | reached | missed | p50 | p90 | p99 | p99.9 | max |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...Object.entries(report.endToEnd).map(([state, e]) => `| ${state} | ${e.reached} | ${e.missed} | ${ms(e.p50)} | ${ms(e.p90)} | ${ms(e.p99)} | ${ms(e.p999)} | ${ms(e.max)} |`),
+    ...Object.entries(report.endToEnd).map(
+      ([state, e]) =>
+        `| ${state} | ${e.reached} | ${e.missed} | ${ms(e.p50)} | ${ms(e.p90)} | ${ms(e.p99)} | ${ms(e.p999)} | ${ms(e.max)} |`,
+    ),
     '',
     '## Journeys',
     '',
     '| scenario | weight | started | completed | failed | interrupted | p50 ms | p99 ms |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...Object.entries(report.scenarios).map(([name, s]) => `| ${name} | ${s.weight} | ${s.started} | ${s.completed} | ${s.failed} | ${s.interrupted} | ${ms(s.duration.p50)} | ${ms(s.duration.p99)} |`),
+    ...Object.entries(report.scenarios).map(
+      ([name, s]) =>
+        `| ${name} | ${s.weight} | ${s.started} | ${s.completed} | ${s.failed} | ${s.interrupted} | ${ms(s.duration.p50)} | ${ms(s.duration.p99)} |`,
+    ),
     '',
     '## Errors',
     '',
     ...(report.errors.length
-      ? ['| status | type | count | where |', '|---:|---|---:|---|', ...report.errors.map((e) => `| ${e.status || '—'} | \`${e.type}\`${e.title ? ` ${escape(e.title)}` : ''} | ${e.count} | ${Object.entries(e.steps).map(([k, v]) => `${k} ×${v}`).join(', ')} |`)]
+      ? [
+          '| status | type | count | where |',
+          '|---:|---|---:|---|',
+          ...report.errors.map(
+            (e) =>
+              `| ${e.status || '—'} | \`${e.type}\`${e.title ? ` ${escape(e.title)}` : ''} | ${e.count} | ${Object.entries(e.steps)
+                .map(([k, v]) => `${k} ×${v}`)
+                .join(', ')} |`,
+          ),
+        ]
       : ['None.']),
     '',
   ];
   if (report.thresholds.length) {
-    lines.push('## Thresholds', '', '| threshold | limit | actual | |', '|---|---:|---:|---|', ...report.thresholds.map((th) => `| ${th.name} | ${th.limit} | ${th.actual} | ${th.ok ? 'ok' : '**missed**'} |`), '');
+    lines.push(
+      '## Thresholds',
+      '',
+      '| threshold | limit | actual | |',
+      '|---|---:|---:|---|',
+      ...report.thresholds.map((th) => `| ${th.name} | ${th.limit} | ${th.actual} | ${th.ok ? 'ok' : '**missed**'} |`),
+      '',
+    );
   }
   return lines.join('\n');
 }

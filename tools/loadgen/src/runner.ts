@@ -68,7 +68,14 @@ export async function runOpen(run: RunContext, phases: Phase[], mix: Mix, stop: 
 }
 
 /** Closed model: `users` loops, each starting its next journey when the last one ended, after a think time. */
-export async function runClosed(run: RunContext, users: number, durationMs: number, rampMs: number, mix: Mix, stop: AbortSignal): Promise<RunResult> {
+export async function runClosed(
+  run: RunContext,
+  users: number,
+  durationMs: number,
+  rampMs: number,
+  mix: Mix,
+  stop: AbortSignal,
+): Promise<RunResult> {
   const start = run.stats.startedAt;
   const end = start + durationMs;
   const user = async (index: number) => {

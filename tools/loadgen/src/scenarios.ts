@@ -36,7 +36,14 @@ class Journey {
     private readonly token: string | undefined,
   ) {}
 
-  async request(step: string, method: string, path: string, expected: number[], body?: unknown, headers?: Record<string, string>): Promise<Response> {
+  async request(
+    step: string,
+    method: string,
+    path: string,
+    expected: number[],
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Response> {
     if (this.run.signal.aborted) throw new Interrupted();
     const started = performance.now();
     let response: Response;
@@ -45,12 +52,20 @@ class Journey {
     } catch (error) {
       if (this.run.signal.aborted) throw new Interrupted();
       const transport = error instanceof TransportError ? error : new TransportError('network:unknown', String(error));
-      this.run.stats.request(this.scenario, step, performance.now() - started, { status: 0, type: transport.type, title: transport.message });
+      this.run.stats.request(this.scenario, step, performance.now() - started, {
+        status: 0,
+        type: transport.type,
+        title: transport.message,
+      });
       throw new JourneyFailed(transport.message);
     }
     const ms = performance.now() - started;
     if (!expected.includes(response.status)) {
-      this.run.stats.request(this.scenario, step, ms, { status: response.status, type: response.problemType ?? 'about:blank', title: response.problemTitle });
+      this.run.stats.request(this.scenario, step, ms, {
+        status: response.status,
+        type: response.problemType ?? 'about:blank',
+        title: response.problemTitle,
+      });
       throw new JourneyFailed(`${method} ${path}: ${response.status}`);
     }
     this.run.stats.request(this.scenario, step, ms);
@@ -84,7 +99,9 @@ class Journey {
       confirmationRequired: confirmation,
       packageInfo: packageInfo(this.run.random, packageId),
     };
-    const response = await this.request('create', 'POST', '/api/deliveryrequests', [202], body, { 'idempotency-key': `loadgen-${randomUUID()}` });
+    const response = await this.request('create', 'POST', '/api/deliveryrequests', [202], body, {
+      'idempotency-key': `loadgen-${randomUUID()}`,
+    });
     const acceptedAt = performance.now();
     const id = String(response.body.deliveryId ?? '');
     const list = this.run.deliveries.get(this.owner) ?? [];
@@ -98,7 +115,12 @@ class Journey {
    * Polls until the delivery shows `state` (and `accept`, if given); records the time from `since` (a 202) as that
    * state's end-to-end latency. Another final state, or none within --poll-timeout, fails the journey.
    */
-  async until(id: string, state: string, since: number, options: { path?: string; label?: string; accept?: (body: Body) => boolean } = {}): Promise<void> {
+  async until(
+    id: string,
+    state: string,
+    since: number,
+    options: { path?: string; label?: string; accept?: (body: Body) => boolean } = {},
+  ): Promise<void> {
     const label = options.label ?? state;
     const path = options.path ?? `/api/deliveries/${encodeURIComponent(id)}/status`;
     const step = `${options.path ? 'read' : 'status'} until ${label}`;
@@ -113,12 +135,22 @@ class Journey {
       }
       if (status === 'Failed' || (['Cancelled', 'Delivered'].includes(status) && status !== state)) {
         this.run.stats.endToEnd(label, undefined);
-        this.run.stats.journeyError(this.scenario, step, 'unexpected-state', `expected ${state}, the delivery is ${status}${response.body.reason ? ` (${String(response.body.reason)})` : ''}`);
+        this.run.stats.journeyError(
+          this.scenario,
+          step,
+          'unexpected-state',
+          `expected ${state}, the delivery is ${status}${response.body.reason ? ` (${String(response.body.reason)})` : ''}`,
+        );
         throw new JourneyFailed(`delivery ${id} is ${status}`);
       }
       if (now >= deadline) {
         this.run.stats.endToEnd(label, undefined);
-        this.run.stats.journeyError(this.scenario, step, 'state-timeout', `${label} not reached within ${this.run.options.pollTimeoutMs} ms`);
+        this.run.stats.journeyError(
+          this.scenario,
+          step,
+          'state-timeout',
+          `${label} not reached within ${this.run.options.pollTimeoutMs} ms`,
+        );
         throw new JourneyFailed(`delivery ${id} did not reach ${label}`);
       }
       await this.pause(this.run.options.pollMs);
@@ -171,7 +203,12 @@ export const SCRIPTS: Record<ScenarioName, Script> = {
   },
   browse: async (j) => {
     const now = new Date();
-    await j.request('owner summary', 'GET', `/api/packages/summary/${path(j.owner)}?year=${now.getUTCFullYear()}&month=${now.getUTCMonth() + 1}`, [200]);
+    await j.request(
+      'owner summary',
+      'GET',
+      `/api/packages/summary/${path(j.owner)}?year=${now.getUTCFullYear()}&month=${now.getUTCMonth() + 1}`,
+      [200],
+    );
     const earlier = (j.run.deliveries.get(j.owner) ?? []).slice(-3);
     for (const id of earlier) {
       await j.think();
@@ -191,7 +228,8 @@ export async function runJourney(run: RunContext, scenario: ScenarioName, owner:
   } catch (error) {
     if (error instanceof Interrupted) run.stats.finished(scenario, 'interrupted', performance.now() - started);
     else {
-      if (!(error instanceof JourneyFailed)) run.stats.journeyError(scenario, 'journey', 'generator-error', String((error as Error)?.message ?? error));
+      if (!(error instanceof JourneyFailed))
+        run.stats.journeyError(scenario, 'journey', 'generator-error', String((error as Error)?.message ?? error));
       run.stats.finished(scenario, 'failed', performance.now() - started);
     }
   }

@@ -2,7 +2,12 @@ import * as hdr from 'hdr-histogram-js';
 
 /** Latencies are recorded in microseconds and reported in milliseconds. Up to one hour, 3 significant digits. */
 export function newHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
 }
 
 export interface Percentiles {
@@ -21,7 +26,15 @@ export function percentiles(histogram: hdr.Histogram): Percentiles {
   const count = histogram.totalCount;
   if (count === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
   const at = (p: number) => round(histogram.getValueAtPercentile(p) / 1000);
-  return { count, mean: round(histogram.mean / 1000), p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: round(histogram.maxValue / 1000) };
+  return {
+    count,
+    mean: round(histogram.mean / 1000),
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p999: at(99.9),
+    max: round(histogram.maxValue / 1000),
+  };
 }
 
 export function recordMs(histogram: hdr.Histogram, ms: number): void {
@@ -88,7 +101,17 @@ export class Stats {
   bucket(now = performance.now()): Bucket {
     const index = Math.max(0, Math.floor((now - this.startedAt) / BUCKET_MS));
     while (this.buckets.length <= index) {
-      this.buckets.push({ t: (this.buckets.length * BUCKET_MS) / 1000, started: 0, completed: 0, failed: 0, dropped: 0, requests: 0, errors: 0, e2e: 0, latency: newHistogram() });
+      this.buckets.push({
+        t: (this.buckets.length * BUCKET_MS) / 1000,
+        started: 0,
+        completed: 0,
+        failed: 0,
+        dropped: 0,
+        requests: 0,
+        errors: 0,
+        e2e: 0,
+        latency: newHistogram(),
+      });
     }
     return this.buckets[index]!;
   }

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 export const CLI = join(__dirname, '../dist/cli.js');
 
 /** Runs the built CLI as a process; resolves with its exit code and output. */
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -1,5 +1,13 @@
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the test harness, in a test only: the generator's own code still imports nothing of ours
-import { EntraStub, REFUSING_URL, RedisServer, ServiceProcess, type TestCertificate, createTestCertificate, freePort } from '@dronedelivery/testing';
+import {
+  EntraStub,
+  REFUSING_URL,
+  RedisServer,
+  ServiceProcess,
+  type TestCertificate,
+  createTestCertificate,
+  freePort,
+} from '@dronedelivery/testing';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { spawn } from 'node:child_process';
@@ -46,9 +54,16 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, HOME: dir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -90,7 +105,31 @@ async function scenario(roles: string[], name: string) {
     writeFileSync(mix, JSON.stringify({ cancel: 1 }));
     const reportDir = join(dir, name);
     const result = await runCli(
-      ['--auth', 'entra', '--target', gateway.url, '--rate', '5', '--ramp', '0', '--duration', '3s', '--think', '0', '--poll-timeout', '1s', '--mix', mix, '--owner-prefix', 'loadtest-', '--entra-scope', `api://${APP_ID}/.default`, '--report-dir', reportDir, '--quiet'],
+      [
+        '--auth',
+        'entra',
+        '--target',
+        gateway.url,
+        '--rate',
+        '5',
+        '--ramp',
+        '0',
+        '--duration',
+        '3s',
+        '--think',
+        '0',
+        '--poll-timeout',
+        '1s',
+        '--mix',
+        mix,
+        '--owner-prefix',
+        'loadtest-',
+        '--entra-scope',
+        `api://${APP_ID}/.default`,
+        '--report-dir',
+        reportDir,
+        '--quiet',
+      ],
       {
         AZURE_AUTHORITY_HOST: entra.url,
         AZURE_TENANT_ID: TENANT,

@@ -40,14 +40,21 @@ export async function fakeGateway(options: { delayMs?: number; scheduleAfterMs?:
       let m: RegExpExecArray | null;
       if (req.method === 'POST' && url.pathname === '/api/deliveryrequests') {
         creates += 1;
-        if (options.failEvery && creates % options.failEvery === 0) return send(503, { type: 'https://dronedelivery.example/problems/unavailable', title: 'Service Unavailable', status: 503 }, 'application/problem+json');
+        if (options.failEvery && creates % options.failEvery === 0)
+          return send(
+            503,
+            { type: 'https://dronedelivery.example/problems/unavailable', title: 'Service Unavailable', status: 503 },
+            'application/problem+json',
+          );
         const id = randomUUID();
         deliveries.set(id, { id, status: 'Requested', created: at, packageId: body.packageInfo.packageId, pickupTime: body.pickupTime });
         return send(202, { deliveryId: id, status: 'Requested', ...body });
       }
       if ((m = /^\/api\/deliveries\/([^/]+)\/status$/.exec(url.pathname))) {
         const d = view(m[1]!);
-        return d ? send(200, { deliveryId: d.id, status: d.status, updatedAt: new Date().toISOString() }) : send(404, { type: 'not-found', status: 404 }, 'application/problem+json');
+        return d
+          ? send(200, { deliveryId: d.id, status: d.status, updatedAt: new Date().toISOString() })
+          : send(404, { type: 'not-found', status: 404 }, 'application/problem+json');
       }
       if ((m = /^\/api\/deliveries\/([^/]+)\/confirmations$/.exec(url.pathname))) {
         const d = view(m[1]!)!;
@@ -64,7 +71,8 @@ export async function fakeGateway(options: { delayMs?: number; scheduleAfterMs?:
         else d.pickupTime = body.pickupTime;
         return send(202, { deliveryId: d.id, commandId: randomUUID(), type: req.method === 'DELETE' ? 'cancel' : 'reschedule' });
       }
-      if (url.pathname.startsWith('/api/packages/summary/')) return send(200, { ownerId: url.pathname.split('/').at(-1), count: 1, totalWeight: 2 });
+      if (url.pathname.startsWith('/api/packages/summary/'))
+        return send(200, { ownerId: url.pathname.split('/').at(-1), count: 1, totalWeight: 2 });
       if (url.pathname.startsWith('/api/packages/')) return send(200, { id: url.pathname.split('/').at(-1) });
       return send(404, { type: 'not-found', status: 404 }, 'application/problem+json');
     });
@@ -74,9 +82,10 @@ export async function fakeGateway(options: { delayMs?: number; scheduleAfterMs?:
   return {
     url,
     hits,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -22,7 +22,25 @@ it('starts journeys at the target arrival rate (open model), each marked synthet
   const gateway = await fakeGateway();
   try {
     const reportDir = join(dir, 'r');
-    const result = await runCli(['--target', gateway.url, '--auth', 'none', '--rate', '40', '--ramp', '0', '--duration', '5s', '--think', '0', '--mix', mixFile({ browse: 1 }), '--report-dir', reportDir, '--quiet']);
+    const result = await runCli([
+      '--target',
+      gateway.url,
+      '--auth',
+      'none',
+      '--rate',
+      '40',
+      '--ramp',
+      '0',
+      '--duration',
+      '5s',
+      '--think',
+      '0',
+      '--mix',
+      mixFile({ browse: 1 }),
+      '--report-dir',
+      reportDir,
+      '--quiet',
+    ]);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     const starts = gateway.hits.filter((h) => h.path.startsWith('/api/packages/summary/')).map((h) => h.at);
     expect(starts.length).toBeGreaterThanOrEqual(198);
@@ -34,7 +52,9 @@ it('starts journeys at the target arrival rate (open model), each marked synthet
       expect(inSecond, `second ${s}`).toBeGreaterThanOrEqual(37);
       expect(inSecond, `second ${s}`).toBeLessThanOrEqual(43);
     }
-    expect(gateway.hits.every((h) => h.headers['x-synthetic-request'] === 'true' && h.headers.baggage === 'synthetic_request=true')).toBe(true);
+    expect(gateway.hits.every((h) => h.headers['x-synthetic-request'] === 'true' && h.headers.baggage === 'synthetic_request=true')).toBe(
+      true,
+    );
     const report = readReport(reportDir);
     expect(report.scenarios.browse.started).toBe(starts.length);
     expect(report.startLag.p99).toBeLessThan(50);
@@ -47,7 +67,27 @@ it('a slow target does not slow the arrivals (no coordinated omission); overflow
   const gateway = await fakeGateway({ delayMs: 1500 });
   try {
     const reportDir = join(dir, 'r');
-    const result = await runCli(['--target', gateway.url, '--auth', 'none', '--rate', '20', '--ramp', '0', '--duration', '2s', '--think', '0', '--mix', mixFile({ browse: 1 }), '--max-in-flight', '10', '--report-dir', reportDir, '--quiet']);
+    const result = await runCli([
+      '--target',
+      gateway.url,
+      '--auth',
+      'none',
+      '--rate',
+      '20',
+      '--ramp',
+      '0',
+      '--duration',
+      '2s',
+      '--think',
+      '0',
+      '--mix',
+      mixFile({ browse: 1 }),
+      '--max-in-flight',
+      '10',
+      '--report-dir',
+      reportDir,
+      '--quiet',
+    ]);
     expect(result.code).toBe(0); // no thresholds set
     const report = readReport(reportDir);
     expect(report.totals.dropped).toBeGreaterThanOrEqual(15); // arrivals 11..30 find 10 journeys in flight
@@ -63,7 +103,25 @@ it('closed model: --users N runs N journeys at a time, back to back', async () =
   const gateway = await fakeGateway({ delayMs: 100 });
   try {
     const reportDir = join(dir, 'r');
-    const result = await runCli(['--target', gateway.url, '--auth', 'none', '--users', '4', '--ramp', '0', '--duration', '2s', '--think', '0', '--mix', mixFile({ browse: 1 }), '--report-dir', reportDir, '--quiet']);
+    const result = await runCli([
+      '--target',
+      gateway.url,
+      '--auth',
+      'none',
+      '--users',
+      '4',
+      '--ramp',
+      '0',
+      '--duration',
+      '2s',
+      '--think',
+      '0',
+      '--mix',
+      mixFile({ browse: 1 }),
+      '--report-dir',
+      reportDir,
+      '--quiet',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const report = readReport(reportDir);
     expect(report.model).toBe('closed');
@@ -79,17 +137,56 @@ it('closed model: --users N runs N journeys at a time, back to back', async () =
 it('thresholds set the exit code: 0 when met, 1 when missed, 2 on bad usage', async () => {
   const gateway = await fakeGateway({ delayMs: 30, failEvery: 4 });
   try {
-    const common = ['--target', gateway.url, '--auth', 'none', '--rate', '10', '--ramp', '0', '--duration', '2s', '--think', '0', '--poll', '20ms', '--quiet'];
-    const met = await runCli([...common, '--mix', mixFile({ browse: 1 }), '--max-p99-ms', '1000', '--max-error-rate', '0', '--report-dir', join(dir, 'a')]);
+    const common = [
+      '--target',
+      gateway.url,
+      '--auth',
+      'none',
+      '--rate',
+      '10',
+      '--ramp',
+      '0',
+      '--duration',
+      '2s',
+      '--think',
+      '0',
+      '--poll',
+      '20ms',
+      '--quiet',
+    ];
+    const met = await runCli([
+      ...common,
+      '--mix',
+      mixFile({ browse: 1 }),
+      '--max-p99-ms',
+      '1000',
+      '--max-error-rate',
+      '0',
+      '--report-dir',
+      join(dir, 'a'),
+    ]);
     expect(met.code, met.stdout).toBe(0);
     const slow = await runCli([...common, '--mix', mixFile({ browse: 1 }), '--max-p99-ms', '5', '--report-dir', join(dir, 'b')]);
     expect(slow.code).toBe(1);
     expect(readReport(join(dir, 'b')).thresholds).toEqual([expect.objectContaining({ name: 'max-p99-ms', limit: 5, ok: false })]);
-    const failing = await runCli([...common, '--mix', mixFile({ 'create-and-track': 1 }), '--max-error-rate', '0.01', '--min-e2e-rate', '0.5', '--report-dir', join(dir, 'c')]);
+    const failing = await runCli([
+      ...common,
+      '--mix',
+      mixFile({ 'create-and-track': 1 }),
+      '--max-error-rate',
+      '0.01',
+      '--min-e2e-rate',
+      '0.5',
+      '--report-dir',
+      join(dir, 'c'),
+    ]);
     expect(failing.code).toBe(1);
     const report = readReport(join(dir, 'c'));
     expect(report.errors[0]).toMatchObject({ status: 503, type: 'https://dronedelivery.example/problems/unavailable' });
-    expect(report.thresholds.map((t: any) => [t.name, t.ok])).toEqual([['max-error-rate', false], ['min-e2e-rate', true]]);
+    expect(report.thresholds.map((t: any) => [t.name, t.ok])).toEqual([
+      ['max-error-rate', false],
+      ['min-e2e-rate', true],
+    ]);
     expect((await runCli(['--rate', 'fast'])).code).toBe(2);
     expect((await runCli(['--unknown'])).code).toBe(2);
     const help = await runCli(['--help']);
@@ -104,7 +201,30 @@ it('every scenario runs its journey; report.json, report.md and a report.html th
   const gateway = await fakeGateway({ scheduleAfterMs: 100 });
   const reportDir = join(dir, 'r');
   try {
-    const result = await runCli(['--target', gateway.url, '--auth', 'none', '--rate', '15', '--ramp', '1s', '--duration', '6s', '--think', '0-50ms', '--poll', '25ms', '--report-dir', reportDir, '--max-error-rate', '0', '--min-e2e-rate', '1', '--summary-every', '1s']);
+    const result = await runCli([
+      '--target',
+      gateway.url,
+      '--auth',
+      'none',
+      '--rate',
+      '15',
+      '--ramp',
+      '1s',
+      '--duration',
+      '6s',
+      '--think',
+      '0-50ms',
+      '--poll',
+      '25ms',
+      '--report-dir',
+      reportDir,
+      '--max-error-rate',
+      '0',
+      '--min-e2e-rate',
+      '1',
+      '--summary-every',
+      '1s',
+    ]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/journeys \d+/); // periodic plain summaries (not a TTY)
   } finally {
@@ -124,7 +244,15 @@ it('every scenario runs its journey; report.json, report.md and a report.html th
 
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const page = await browser.newPage();
@@ -155,9 +283,31 @@ it('SIGTERM stops the run cleanly and still writes the report', async () => {
   try {
     const reportDir = join(dir, 'r');
     let pid = 0;
-    const running = runCli(['--target', gateway.url, '--auth', 'none', '--rate', '20', '--ramp', '0', '--duration', '60s', '--think', '0', '--mix', mixFile({ browse: 1 }), '--report-dir', reportDir, '--summary-every', '1s'], {
-      onSpawn: (p) => (pid = p),
-    });
+    const running = runCli(
+      [
+        '--target',
+        gateway.url,
+        '--auth',
+        'none',
+        '--rate',
+        '20',
+        '--ramp',
+        '0',
+        '--duration',
+        '60s',
+        '--think',
+        '0',
+        '--mix',
+        mixFile({ browse: 1 }),
+        '--report-dir',
+        reportDir,
+        '--summary-every',
+        '1s',
+      ],
+      {
+        onSpawn: (p) => (pid = p),
+      },
+    );
     // Wait until it is sending, then stop it.
     const started = Date.now();
     while (gateway.hits.length < 10 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));

@@ -57,7 +57,11 @@ export const platformConfigSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   /** Behind an ingress, take the client address from X-Forwarded-For (for per-IP limits and logs). */
   TRUST_PROXY: envFlag(false),
   /** Time to keep serving after SIGTERM while readiness reports 503, so load balancers stop routing first. */

@@ -6,7 +6,12 @@ import { toProblem } from './to-problem';
 describe('toProblem', () => {
   it('keeps a ProblemException as it is, with its headers', () => {
     const { problem, unexpected } = toProblem(new ValidationProblem([{ field: 'x', message: 'x is bad' }]), '/a');
-    expect(problem).toMatchObject({ status: 400, type: expect.stringMatching(/validation-error$/), errors: [{ field: 'x' }], instance: '/a' });
+    expect(problem).toMatchObject({
+      status: 400,
+      type: expect.stringMatching(/validation-error$/),
+      errors: [{ field: 'x' }],
+      instance: '/a',
+    });
     expect(unexpected).toBe(false);
     expect(toProblem(new ConflictProblem('delivery-exists', 'Exists', 'd')).problem.type).toMatch(/delivery-exists$/);
   });

@@ -34,7 +34,10 @@ export function toProblem(error: unknown, instance?: string): ProblemResponse {
   }
   if (error instanceof DownstreamUnavailableError) {
     const retryAfter = error.reason === 'open-circuit' ? 5 : 1;
-    return toProblem(new ServiceUnavailableProblem(`A downstream service is unavailable (${error.reason}); retry later.`, retryAfter), instance);
+    return toProblem(
+      new ServiceUnavailableProblem(`A downstream service is unavailable (${error.reason}); retry later.`, retryAfter),
+      instance,
+    );
   }
   if (error instanceof StoreUnavailableError) {
     return toProblem(new ServiceUnavailableProblem('A backing store is unreachable; retry later.', error.retryAfterSeconds), instance);
@@ -100,19 +103,32 @@ function fastifyCode(error: unknown): string | undefined {
 
 function slugFor(status: number): string {
   switch (status) {
-    case 400: return 'bad-request';
-    case 401: return 'unauthorized';
-    case 403: return 'forbidden';
-    case 404: return 'not-found';
-    case 405: return 'method-not-allowed';
-    case 409: return 'conflict';
-    case 412: return 'precondition-failed';
-    case 413: return 'payload-too-large';
-    case 415: return 'unsupported-media-type';
-    case 422: return 'unprocessable-content';
-    case 429: return 'too-many-requests';
-    case 503: return 'service-unavailable';
-    default: return status >= 500 ? 'internal-error' : 'bad-request';
+    case 400:
+      return 'bad-request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not-found';
+    case 405:
+      return 'method-not-allowed';
+    case 409:
+      return 'conflict';
+    case 412:
+      return 'precondition-failed';
+    case 413:
+      return 'payload-too-large';
+    case 415:
+      return 'unsupported-media-type';
+    case 422:
+      return 'unprocessable-content';
+    case 429:
+      return 'too-many-requests';
+    case 503:
+      return 'service-unavailable';
+    default:
+      return status >= 500 ? 'internal-error' : 'bad-request';
   }
 }
 

@@ -16,7 +16,10 @@ export function createValidationPipe(): ValidationPipe {
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message: message.startsWith(`${error.property} `) ? field + message.slice(error.property.length) : message }));
+    const own = Object.values(error.constraints ?? {}).map((message) => ({
+      field,
+      message: message.startsWith(`${error.property} `) ? field + message.slice(error.property.length) : message,
+    }));
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }

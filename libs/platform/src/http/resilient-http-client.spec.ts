@@ -2,12 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MetricsRegistry } from '../metrics/metrics';
-import {
-  DownstreamUnavailableError,
-  ResilientHttpClient,
-  type DownstreamFailure,
-  type DownstreamPolicy,
-} from './resilient-http-client';
+import { DownstreamUnavailableError, ResilientHttpClient, type DownstreamFailure, type DownstreamPolicy } from './resilient-http-client';
 
 /*
  * Every test talks to a real HTTP server on 127.0.0.1 that answers from a per-path script. Nothing is mocked and

@@ -231,7 +231,9 @@ export class ResilientHttpClient {
   }
 
   private exportMetrics(metrics: MetricsRegistry): void {
-    const state = metrics.gauge('circuit_breaker_state', 'Circuit breaker state per downstream: 0 closed, 1 half-open, 2 open.', ['downstream']);
+    const state = metrics.gauge('circuit_breaker_state', 'Circuit breaker state per downstream: 0 closed, 1 half-open, 2 open.', [
+      'downstream',
+    ]);
     const calls = metrics.counter('downstream_calls_total', 'Calls to downstream services by outcome.', ['downstream', 'outcome']);
     const setState = () => state.set({ downstream: this.name }, STATE_VALUE[this.state]);
     setState();

@@ -12,11 +12,24 @@ function capture(level = 'info') {
       done();
     },
   });
-  const logger = pino({ level, serializers: { req: (r: IncomingMessage) => ({ method: r.method, url: r.url }), res: (r: ServerResponse) => ({ statusCode: r.statusCode }) } }, sink);
+  const logger = pino(
+    {
+      level,
+      serializers: {
+        req: (r: IncomingMessage) => ({ method: r.method, url: r.url }),
+        res: (r: ServerResponse) => ({ statusCode: r.statusCode }),
+      },
+    },
+    sink,
+  );
   return { logger, lines };
 }
 
-const request = (url: string, headers?: Record<string, string>) => ({ id: 'req-1', url, raw: { method: 'GET', url, headers } as IncomingMessage });
+const request = (url: string, headers?: Record<string, string>) => ({
+  id: 'req-1',
+  url,
+  raw: { method: 'GET', url, headers } as IncomingMessage,
+});
 const reply = (statusCode: number) => ({ statusCode, elapsedTime: 12.4, raw: { statusCode } as ServerResponse });
 
 describe('logRequest', () => {
@@ -24,7 +37,14 @@ describe('logRequest', () => {
     const { logger, lines } = capture();
     logRequest(logger, request('/api/things/1'), reply(404));
     expect(lines).toEqual([
-      expect.objectContaining({ level: 30, msg: 'request completed', requestId: 'req-1', req: { method: 'GET', url: '/api/things/1' }, res: { statusCode: 404 }, responseTime: 12 }),
+      expect.objectContaining({
+        level: 30,
+        msg: 'request completed',
+        requestId: 'req-1',
+        req: { method: 'GET', url: '/api/things/1' },
+        res: { statusCode: 404 },
+        responseTime: 12,
+      }),
     ]);
   });
 

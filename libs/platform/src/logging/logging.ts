@@ -39,7 +39,10 @@ export function loggerParams(serviceName: string, level: string): Params {
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["ocp-apim-subscription-key"]'], censor: '[redacted]' },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["ocp-apim-subscription-key"]'],
+        censor: '[redacted]',
+      },
     },
   };
 }
@@ -56,10 +59,19 @@ export interface RequestLogger {
  * id: Fastify runs onResponse hooks inside the request's trace context. Probes and scrapes are not logged.
  * A synthetic request (X-Synthetic-Request: true, or baggage synthetic_request=true) gets `synthetic: true`.
  */
-export function logRequest(logger: RequestLogger, request: Pick<FastifyRequest, 'id' | 'url' | 'raw'>, reply: Pick<FastifyReply, 'statusCode' | 'elapsedTime' | 'raw'>): void {
+export function logRequest(
+  logger: RequestLogger,
+  request: Pick<FastifyRequest, 'id' | 'url' | 'raw'>,
+  reply: Pick<FastifyReply, 'statusCode' | 'elapsedTime' | 'raw'>,
+): void {
   const failed = reply.statusCode >= 500;
   if (!logger.isLevelEnabled(failed ? 'error' : 'info') || UNLOGGED_ROUTES.test(request.url)) return;
-  const line: Record<string, unknown> = { requestId: request.id, req: request.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) };
+  const line: Record<string, unknown> = {
+    requestId: request.id,
+    req: request.raw,
+    res: reply.raw,
+    responseTime: Math.round(reply.elapsedTime),
+  };
   // Decided from the request's own headers: onResponse does not run inside the request's synthetic context.
   if (headersAreSynthetic(request.raw.headers)) line.synthetic = true;
   if (failed) logger.error(line, 'request failed');

@@ -31,7 +31,9 @@ export async function checkRedisCapabilities(client: Redis, requirements: RedisR
   const version = /^redis_version:(\S+)/m.exec(info)?.[1];
   if (!version) throw new RedisCapabilityError('the Redis server does not report its version (INFO server has no redis_version)');
   if (compareVersions(version, requirements.minVersion) < 0) {
-    throw new RedisCapabilityError(`the Redis server is ${version}; at least ${requirements.minVersion} is needed (${requirements.versionReason})`);
+    throw new RedisCapabilityError(
+      `the Redis server is ${version}; at least ${requirements.minVersion} is needed (${requirements.versionReason})`,
+    );
   }
   if (/^cluster_enabled:1/m.test(await client.info('cluster'))) {
     throw new RedisCapabilityError(`the Redis server ${version} runs in cluster mode; this service needs ${NON_CLUSTERED}`);
@@ -41,7 +43,9 @@ export async function checkRedisCapabilities(client: Redis, requirements: RedisR
   const described = (await client.call('COMMAND', 'INFO', ...names)) as unknown[];
   const missing = names.filter((_, i) => described[i] === null || described[i] === undefined);
   if (missing.length > 0) {
-    throw new RedisCapabilityError(`the Redis server ${version} lacks the command(s) ${missing.map((m) => m.toUpperCase()).join(', ')} (renamed or disabled)`);
+    throw new RedisCapabilityError(
+      `the Redis server ${version} lacks the command(s) ${missing.map((m) => m.toUpperCase()).join(', ')} (renamed or disabled)`,
+    );
   }
 }
 
@@ -104,7 +108,11 @@ export async function requireRedisCapabilities(
  * A service's own Redis client (see createRedisClient), refused at boot and on every reconnect when the server lacks
  * what the service needs; `name` is the connection name and the service named in the refusal.
  */
-export async function createCheckedRedisClient(config: RedisConnectionConfig, name: string, requirements: RedisRequirements): Promise<Redis> {
+export async function createCheckedRedisClient(
+  config: RedisConnectionConfig,
+  name: string,
+  requirements: RedisRequirements,
+): Promise<Redis> {
   const client = createRedisClient(redisSettings(config), name);
   await requireRedisCapabilities(client, requirements, { name, bootWaitMs: config.REDIS_CONNECT_TIMEOUT_MS });
   return client;

@@ -31,7 +31,10 @@ export function redisSettings(config: RedisConnectionConfig, extraCommandTimeout
   return {
     url: config.REDIS_URL,
     password: config.REDIS_AUTH === 'password' ? config.REDIS_PASSWORD : undefined,
-    entra: config.REDIS_AUTH === 'entra' ? { credential: entraCredential(config.REDIS_ENTRA_CLIENT_ID), refreshMarginMs: 5 * 60_000, retryDelayMs: 5_000 } : undefined,
+    entra:
+      config.REDIS_AUTH === 'entra'
+        ? { credential: entraCredential(config.REDIS_ENTRA_CLIENT_ID), refreshMarginMs: 5 * 60_000, retryDelayMs: 5_000 }
+        : undefined,
     commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS + extraCommandTimeoutMs,
     connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
     maxReconnectDelayMs: config.REDIS_MAX_RECONNECT_DELAY_MS,
@@ -110,7 +113,9 @@ function entraCredential(clientId: string | undefined): TokenCredential {
   // Loaded on first use, so services on password auth never load @azure/identity for Redis.
   let credential: Promise<TokenCredential> | undefined;
   const load = () =>
-    (credential ??= import('@azure/identity').then(({ DefaultAzureCredential }) => new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {})));
+    (credential ??= import('@azure/identity').then(
+      ({ DefaultAzureCredential }) => new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}),
+    ));
   return { getToken: async (scopes, options) => (await load()).getToken(scopes, options) };
 }
 

@@ -7,7 +7,13 @@ describe('synthetic marking', () => {
     expect(headersAreSynthetic({ baggage: 'synthetic_request=true' })).toBe(true);
     expect(headersAreSynthetic({ baggage: ['a=1', 'b=2 , synthetic_request = true ; prop'] })).toBe(true);
     expect(baggageIsSynthetic('synthetic_request=%74rue')).toBe(true);
-    for (const headers of [{}, { 'x-synthetic-request': 'yes' }, { baggage: 'synthetic_request=false' }, { baggage: 'not_synthetic_request=true' }, { baggage: 'synthetic_request' }]) {
+    for (const headers of [
+      {},
+      { 'x-synthetic-request': 'yes' },
+      { baggage: 'synthetic_request=false' },
+      { baggage: 'not_synthetic_request=true' },
+      { baggage: 'synthetic_request' },
+    ]) {
       expect(headersAreSynthetic(headers), JSON.stringify(headers)).toBe(false);
     }
     expect(headersAreSynthetic(undefined)).toBe(false);

@@ -49,7 +49,8 @@ export function baggageIsSynthetic(baggage: HeaderValue): boolean {
 export function headersAreSynthetic(headers: Record<string, HeaderValue> | undefined): boolean {
   if (!headers) return false;
   const header = headers[SYNTHETIC_HEADER];
-  if (header !== undefined && (Array.isArray(header) ? header : [header]).some((value) => value.trim().toLowerCase() === 'true')) return true;
+  if (header !== undefined && (Array.isArray(header) ? header : [header]).some((value) => value.trim().toLowerCase() === 'true'))
+    return true;
   return baggageIsSynthetic(headers.baggage);
 }
 

@@ -31,7 +31,10 @@ export const syntheticSpanProcessor = {
  * OTEL_PROPAGATORS gets baggage added, because the synthetic mark travels in it (unless it chose `none`).
  */
 export function ensureBaggagePropagator(env: NodeJS.ProcessEnv = process.env): void {
-  const names = (env.OTEL_PROPAGATORS ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const names = (env.OTEL_PROPAGATORS ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (names.length > 0 && !names.includes('none') && !names.includes('baggage')) env.OTEL_PROPAGATORS = [...names, 'baggage'].join(',');
 }
 
@@ -49,8 +52,9 @@ export function initTelemetry(options: TelemetryOptions): boolean {
   const appInsights = require('applicationinsights') as typeof import('applicationinsights');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { registerInstrumentations } = require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
+  const { UndiciInstrumentation } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
   ensureBaggagePropagator();
   appInsights.useAzureMonitor({
     azureMonitorExporterOptions: { connectionString: options.connectionString },

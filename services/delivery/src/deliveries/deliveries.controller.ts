@@ -96,7 +96,11 @@ export class DeliveriesController {
   @ApiOkResponse({ type: DeliveryView, description: 'Status set by the saga (Failed with a reason, or Cancelled).' })
   @ApiCreatedResponse({ type: DeliveryView, description: 'Did not exist: recorded in this status from `delivery`, without a drone.' })
   @ApiNotFoundResponse({ description: 'Does not exist and no `delivery` details were given.' })
-  async setStatus(@Param('id', deliveryId) id: string, @Body() body: SetStatusDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<Delivery> {
+  async setStatus(
+    @Param('id', deliveryId) id: string,
+    @Body() body: SetStatusDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Delivery> {
     const { created, delivery } = await this.deliveries.setStatus(id, body.status, body.reason, body.delivery);
     if (created) void reply.status(201).header('location', `/api/deliveries/${id}`);
     return delivery;

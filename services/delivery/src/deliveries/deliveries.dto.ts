@@ -1,7 +1,20 @@
 import { ID_PATTERN } from '@dronedelivery/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { CONFIRMATION_TYPES, DELIVERY_STATUSES, EVENT_TYPES, type ConfirmationType, type DeliveryStatus } from './delivery.model';
 
 const ID_MESSAGE = { message: '$property must be 1-64 letters, digits, - or _' };
@@ -49,7 +62,8 @@ export class SetStatusDto {
   @ApiPropertyOptional({ example: 'no drone available' }) @IsOptional() @IsString() @Length(1, 512) reason?: string;
   @ApiPropertyOptional({
     type: UnscheduledDeliveryDto,
-    description: 'When the delivery does not exist yet (the saga failed or was cancelled before scheduling it), it is created in this status from these details, without a drone. Ignored when it exists.',
+    description:
+      'When the delivery does not exist yet (the saga failed or was cancelled before scheduling it), it is created in this status from these details, without a drone. Ignored when it exists.',
   })
   @IsOptional()
   @ValidateNested()

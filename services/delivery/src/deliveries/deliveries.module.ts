@@ -1,4 +1,11 @@
-import { APP_CONFIG, STORE_PROBES, closeRedis, createCheckedRedisClient, redisProbe, type RedisRequirements } from '@dronedelivery/platform';
+import {
+  APP_CONFIG,
+  STORE_PROBES,
+  closeRedis,
+  createCheckedRedisClient,
+  redisProbe,
+  type RedisRequirements,
+} from '@dronedelivery/platform';
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { DeliveryConfig } from '../config';
@@ -10,7 +17,11 @@ import { RedisDeliveriesRepository } from './redis-deliveries.repository';
 const REDIS = Symbol('DELIVERY_REDIS');
 
 /** Every write is one Lua script that sets several hash fields at once (HSET with many fields: Redis 4.0). */
-export const DELIVERY_REDIS_REQUIREMENTS: RedisRequirements = { minVersion: '4.0.0', versionReason: 'HSET with several fields', commands: ['eval', 'evalsha'] };
+export const DELIVERY_REDIS_REQUIREMENTS: RedisRequirements = {
+  minVersion: '4.0.0',
+  versionReason: 'HSET with several fields',
+  commands: ['eval', 'evalsha'],
+};
 
 @Module({
   controllers: [DeliveriesController],

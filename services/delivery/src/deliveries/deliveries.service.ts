@@ -2,7 +2,16 @@ import { APP_CONFIG, ConflictProblem, NotFoundProblem, ValidationProblem } from 
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { DeliveryConfig } from '../config';
-import type { Confirmation, Delivery, DeliveryCreation, DeliveryEvent, DeliveryStatus, DeliverySummary, Reschedule, UnscheduledCreation } from './delivery.model';
+import type {
+  Confirmation,
+  Delivery,
+  DeliveryCreation,
+  DeliveryEvent,
+  DeliveryStatus,
+  DeliverySummary,
+  Reschedule,
+  UnscheduledCreation,
+} from './delivery.model';
 import * as transitions from './delivery.transitions';
 import { DELIVERIES_REPOSITORY, type DeliveriesRepository, type StoredDelivery } from './deliveries.repository';
 
@@ -35,7 +44,8 @@ export class DeliveriesService {
     }
     // A concurrent create of the same id won the race; answer as a replay of it.
     const winner = await this.repository.get(id);
-    if (!winner) throw new ConflictProblem('concurrent-modification', 'Concurrent modification', `Delivery ${id} changed during creation; retry.`);
+    if (!winner)
+      throw new ConflictProblem('concurrent-modification', 'Concurrent modification', `Delivery ${id} changed during creation; retry.`);
     return this.replayedCreate(id, winner, fingerprint);
   }
 
@@ -71,8 +81,21 @@ export class DeliveriesService {
     if (details && (status === 'Failed' || status === 'Cancelled') && !(await this.repository.get(id))) {
       const unscheduled = normalizeUnscheduled(details);
       const now = new Date().toISOString();
-      const delivery: Delivery = { id, ...unscheduled, status, ...(status === 'Failed' ? { reason: reason ?? 'unspecified' } : {}), createdAt: now, updatedAt: now, version: 1 };
-      const event = { type: status, status, at: now, details: { ...(status === 'Failed' ? { reason: delivery.reason } : {}), scheduled: false } };
+      const delivery: Delivery = {
+        id,
+        ...unscheduled,
+        status,
+        ...(status === 'Failed' ? { reason: reason ?? 'unspecified' } : {}),
+        createdAt: now,
+        updatedAt: now,
+        version: 1,
+      };
+      const event = {
+        type: status,
+        status,
+        at: now,
+        details: { ...(status === 'Failed' ? { reason: delivery.reason } : {}), scheduled: false },
+      };
       const ttl = status === 'Cancelled' ? this.config.DELIVERY_CANCELLED_RETENTION_SECONDS : 0;
       if (await this.repository.create(delivery, fingerprintOfUnscheduled(unscheduled), event, ttl)) return { created: true, delivery };
     }
@@ -110,8 +133,23 @@ export class DeliveriesService {
    */
   private async recreateFailed(current: Delivery, creation: DeliveryCreation, fingerprint: string): Promise<CreateResult> {
     const now = new Date().toISOString();
-    const next: Delivery = { id: current.id, ...creation, status: 'Scheduled', createdAt: current.createdAt, updatedAt: now, version: current.version + 1 };
-    if (await this.repository.update(current, next, { type: 'Created', status: 'Scheduled', at: now, details: { after: 'Failed' } }, 0, fingerprint)) {
+    const next: Delivery = {
+      id: current.id,
+      ...creation,
+      status: 'Scheduled',
+      createdAt: current.createdAt,
+      updatedAt: now,
+      version: current.version + 1,
+    };
+    if (
+      await this.repository.update(
+        current,
+        next,
+        { type: 'Created', status: 'Scheduled', at: now, details: { after: 'Failed' } },
+        0,
+        fingerprint,
+      )
+    ) {
       return { created: true, delivery: next };
     }
     return this.create(current.id, creation);
@@ -146,7 +184,9 @@ function normalizeUnscheduled(details: UnscheduledCreation): UnscheduledCreation
 }
 
 function fingerprintOfUnscheduled(details: UnscheduledCreation): string {
-  return createHash('sha256').update(JSON.stringify({ unscheduled: normalizeUnscheduled(details) })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ unscheduled: normalizeUnscheduled(details) }))
+    .digest('hex');
 }
 
 function normalizeTimes(changes: Reschedule): Reschedule {
@@ -158,5 +198,7 @@ function normalizeTimes(changes: Reschedule): Reschedule {
 }
 
 export function fingerprintOf(creation: DeliveryCreation): string {
-  return createHash('sha256').update(JSON.stringify(normalize(creation))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(normalize(creation)))
+    .digest('hex');
 }

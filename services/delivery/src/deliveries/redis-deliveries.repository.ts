@@ -115,9 +115,10 @@ export class RedisDeliveriesRepository implements DeliveriesRepository {
 
   async summary(ownerId: string, year: number, month: number): Promise<DeliverySummary> {
     const counts = await guardRedis(() => this.redis.hgetall(monthKey(ownerId, year, month)));
-    const byStatus = Object.fromEntries(
-      DELIVERY_STATUSES.map((status) => [status, Math.max(0, Number(counts[status] ?? 0))]),
-    ) as Record<DeliveryStatus, number>;
+    const byStatus = Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, Math.max(0, Number(counts[status] ?? 0))])) as Record<
+      DeliveryStatus,
+      number
+    >;
     const count = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
     return { ownerId, year, month, count, byStatus };
   }

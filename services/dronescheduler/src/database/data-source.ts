@@ -86,7 +86,9 @@ async function connectWithin(config: DroneSchedulerConfig): Promise<DataSource> 
       },
     });
   } catch (error) {
-    throw new Error(`database ${config.DB_HOST} not reachable within DB_BOOT_WAIT_MS (${waitMs} ms): ${(error as Error).message}`, { cause: error });
+    throw new Error(`database ${config.DB_HOST} not reachable within DB_BOOT_WAIT_MS (${waitMs} ms): ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

@@ -11,7 +11,10 @@ describe('runtime user grants', () => {
       'ALTER ROLE db_datawriter ADD MEMBER [id-dronescheduler-prod]',
     ]);
     // Without an object id the user must exist already: only the roles.
-    expect(tsqlRuntimeGrants({ name: 'app' })).toEqual(['ALTER ROLE db_datareader ADD MEMBER [app]', 'ALTER ROLE db_datawriter ADD MEMBER [app]']);
+    expect(tsqlRuntimeGrants({ name: 'app' })).toEqual([
+      'ALTER ROLE db_datareader ADD MEMBER [app]',
+      'ALTER ROLE db_datawriter ADD MEMBER [app]',
+    ]);
     expect(tsqlRuntimeGrants({ name: 'app', objectId: OBJECT_ID.toUpperCase() })[0]).toContain(`OBJECT_ID = '${OBJECT_ID}'`);
   });
 
@@ -25,18 +28,13 @@ describe('runtime user grants', () => {
     expect(() => postgresRuntimeGrants({ name: 'a'.repeat(64) }, 'public')).toThrow(/63-byte/);
   });
 
-  it.each([
-    ['a"; DROP TABLE drones; --'],
-    ['app] ; DROP USER [x'],
-    ["o'brien"],
-    ['two words'],
-    ['-leading-dash'],
-    [''],
-    ['a'.repeat(129)],
-  ])('refuses the name %j for both engines', (name) => {
-    expect(() => tsqlRuntimeGrants({ name })).toThrow(/DB_RUNTIME_USER must match/);
-    expect(() => postgresRuntimeGrants({ name }, 'public')).toThrow(/DB_RUNTIME_USER must match/);
-  });
+  it.each([['a"; DROP TABLE drones; --'], ['app] ; DROP USER [x'], ["o'brien"], ['two words'], ['-leading-dash'], [''], ['a'.repeat(129)]])(
+    'refuses the name %j for both engines',
+    (name) => {
+      expect(() => tsqlRuntimeGrants({ name })).toThrow(/DB_RUNTIME_USER must match/);
+      expect(() => postgresRuntimeGrants({ name }, 'public')).toThrow(/DB_RUNTIME_USER must match/);
+    },
+  );
 
   it('refuses an object id that is not a GUID', () => {
     expect(() => tsqlRuntimeGrants({ name: 'app', objectId: "x' OR 1=1 --" })).toThrow(/GUID/);
@@ -56,17 +54,23 @@ describe('migrate settings', () => {
   });
 
   it('reads the runtime user and its object id', () => {
-    expect(parseMigrateConfig({ DB_RUNTIME_USER: 'id-ds', DB_RUNTIME_USER_OBJECT_ID: OBJECT_ID }, { DB_ENGINE: 'mssql' }).settings).toEqual({
-      DB_RUNTIME_USER: 'id-ds',
-      DB_RUNTIME_USER_OBJECT_ID: OBJECT_ID,
-    });
+    expect(parseMigrateConfig({ DB_RUNTIME_USER: 'id-ds', DB_RUNTIME_USER_OBJECT_ID: OBJECT_ID }, { DB_ENGINE: 'mssql' }).settings).toEqual(
+      {
+        DB_RUNTIME_USER: 'id-ds',
+        DB_RUNTIME_USER_OBJECT_ID: OBJECT_ID,
+      },
+    );
   });
 
   it.each([
     [{ DB_RUNTIME_USER: 'x"; DROP TABLE drones' }, 'mssql', /^DB_RUNTIME_USER: must be a managed identity or role name/],
     [{ DB_RUNTIME_USER: 'app', DB_RUNTIME_USER_OBJECT_ID: 'not-a-guid' }, 'mssql', /^DB_RUNTIME_USER_OBJECT_ID: must be a GUID/],
     [{ DB_RUNTIME_USER_OBJECT_ID: OBJECT_ID }, 'mssql', /^DB_RUNTIME_USER: is required with DB_RUNTIME_USER_OBJECT_ID/],
-    [{ DB_RUNTIME_USER: 'app', DB_RUNTIME_USER_OBJECT_ID: OBJECT_ID }, 'postgres', /^DB_RUNTIME_USER_OBJECT_ID: is only for DB_ENGINE=mssql/],
+    [
+      { DB_RUNTIME_USER: 'app', DB_RUNTIME_USER_OBJECT_ID: OBJECT_ID },
+      'postgres',
+      /^DB_RUNTIME_USER_OBJECT_ID: is only for DB_ENGINE=mssql/,
+    ],
   ] as const)('refuses %o on %s', (env, engine, problem) => {
     const { settings, problems } = parseMigrateConfig(env, { DB_ENGINE: engine });
     expect(settings).toBeUndefined();

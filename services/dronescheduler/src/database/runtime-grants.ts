@@ -44,8 +44,10 @@ export function quotePostgresIdentifier(name: string): string {
 }
 
 function checkedUser(user: RuntimeUser): RuntimeUser {
-  if (!RUNTIME_USER_PATTERN.test(user.name)) throw new Error(`DB_RUNTIME_USER must match ${RUNTIME_USER_PATTERN} (a managed identity or role name)`);
-  if (user.objectId !== undefined && !OBJECT_ID_PATTERN.test(user.objectId)) throw new Error('DB_RUNTIME_USER_OBJECT_ID must be a GUID (the Entra object id)');
+  if (!RUNTIME_USER_PATTERN.test(user.name))
+    throw new Error(`DB_RUNTIME_USER must match ${RUNTIME_USER_PATTERN} (a managed identity or role name)`);
+  if (user.objectId !== undefined && !OBJECT_ID_PATTERN.test(user.objectId))
+    throw new Error('DB_RUNTIME_USER_OBJECT_ID must be a GUID (the Entra object id)');
   return user;
 }
 
@@ -55,7 +57,9 @@ export function tsqlRuntimeGrants(user: RuntimeUser): string[] {
   const principal = quoteTsqlIdentifier(name);
   const statements: string[] = [];
   if (objectId) {
-    statements.push(`IF DATABASE_PRINCIPAL_ID(${tsqlString(name)}) IS NULL CREATE USER ${principal} FROM EXTERNAL PROVIDER WITH OBJECT_ID = '${objectId.toLowerCase()}'`);
+    statements.push(
+      `IF DATABASE_PRINCIPAL_ID(${tsqlString(name)}) IS NULL CREATE USER ${principal} FROM EXTERNAL PROVIDER WITH OBJECT_ID = '${objectId.toLowerCase()}'`,
+    );
   }
   statements.push(`ALTER ROLE db_datareader ADD MEMBER ${principal}`, `ALTER ROLE db_datawriter ADD MEMBER ${principal}`);
   return statements;
@@ -68,7 +72,8 @@ export const TSQL_PRINCIPAL_ID = 'SELECT DATABASE_PRINCIPAL_ID(@0) AS "id"';
 export function postgresRuntimeGrants(user: RuntimeUser, schema: string): string[] {
   const { name, objectId } = checkedUser(user);
   if (objectId !== undefined) throw new Error('DB_RUNTIME_USER_OBJECT_ID is only for DB_ENGINE=mssql (Entra principals)');
-  if (Buffer.byteLength(name) > POSTGRES_MAX_NAME) throw new Error(`DB_RUNTIME_USER is longer than PostgreSQL's ${POSTGRES_MAX_NAME}-byte identifiers`);
+  if (Buffer.byteLength(name) > POSTGRES_MAX_NAME)
+    throw new Error(`DB_RUNTIME_USER is longer than PostgreSQL's ${POSTGRES_MAX_NAME}-byte identifiers`);
   const role = quotePostgresIdentifier(name);
   const where = quotePostgresIdentifier(schema);
   return [
@@ -99,6 +104,9 @@ export async function grantRuntimeUser(dataSource: DataSource, engine: DbEngine,
   const [{ schema }] = (await dataSource.query('SELECT current_schema() AS schema')) as { schema: string }[];
   const statements = postgresRuntimeGrants(user, schema);
   const roles = (await dataSource.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user.name])) as unknown[];
-  if (roles.length === 0) throw new Error(`DB_RUNTIME_USER ${user.name} is not a PostgreSQL role: create it first (CREATE ROLE ${quotePostgresIdentifier(user.name)} LOGIN)`);
+  if (roles.length === 0)
+    throw new Error(
+      `DB_RUNTIME_USER ${user.name} is not a PostgreSQL role: create it first (CREATE ROLE ${quotePostgresIdentifier(user.name)} LOGIN)`,
+    );
   for (const statement of statements) await dataSource.query(statement);
 }

@@ -3,12 +3,22 @@ import { StoreUnavailableError } from '@dronedelivery/platform';
 /** How the service reacts to a failed statement, the same on both engines. */
 export type SqlFailure = 'unavailable' | 'unique-violation' | 'transient' | 'other';
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** mssql / tedious connection-level codes (ETIMEOUT = request timeout). */
 const MSSQL_UNAVAILABLE_CODES = new Set(['ESOCKET', 'ECONNCLOSED', 'ETIMEOUT', 'ENOTOPEN', 'ELOGIN', 'EINSTLOOKUP', 'ENOCONN']);
 /** PostgreSQL SQLSTATEs: class 08 connection exceptions, admin/crash shutdown, cannot connect now, too many connections, statement timeout. */
 const PG_UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
-const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Connection ended|not queryable|connection error|Driver not Connected|Query read timeout|Failed to connect/i;
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Connection ended|not queryable|connection error|Driver not Connected|Query read timeout|Failed to connect/i;
 
 export function classifySqlError(error: unknown): SqlFailure {
   for (const candidate of causes(error)) {

@@ -53,7 +53,7 @@ describe('shuffled', () => {
   it('permutes without losing or duplicating items and leaves the input alone', () => {
     const items = Array.from({ length: 20 }, (_, i) => i);
     let seed = 7;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const result = shuffled(items, random);
     expect([...result].sort((a, b) => a - b)).toEqual(items);
     expect(result).not.toEqual(items);

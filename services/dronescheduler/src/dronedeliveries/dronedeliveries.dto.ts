@@ -53,7 +53,9 @@ export class UtilizationView {
   @ApiProperty() ownerId: string;
   @ApiProperty() year: number;
   @ApiProperty() month: number;
-  @ApiProperty({ description: 'Assignments of the owner with pickup in that UTC month, Assigned or Completed (Released ones do not count).' })
+  @ApiProperty({
+    description: 'Assignments of the owner with pickup in that UTC month, Assigned or Completed (Released ones do not count).',
+  })
   deliveries: number;
   @ApiProperty({ description: 'Sum over those assignments of deadline - pickupTime, in hours (to 3 decimals).' })
   assignedHours: number;

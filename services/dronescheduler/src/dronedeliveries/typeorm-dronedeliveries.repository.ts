@@ -69,40 +69,42 @@ export class TypeOrmDroneDeliveriesRepository implements DroneDeliveriesReposito
   }
 
   private tryDrone(droneId: string, deliveryId: string, plan: AssignmentPlan, previous: Assignment | undefined): Promise<Attempt> {
-    return this.dataSource.transaction(async (manager: EntityManager): Promise<Attempt> => {
-      const queries = new AssignmentQueries(manager);
-      const drone: Drone | null = await queries.lockDrone(droneId).getOne();
-      if (!drone || drone.maxPayloadKg < plan.packageWeightKg) return { kind: 'taken' };
-      if (await queries.overlappingAssignment(droneId, deliveryId, plan).getRawOne()) return { kind: 'taken' };
-      const now = new Date();
-      const row: Assignment = {
-        deliveryId,
-        droneId,
-        ownerId: plan.ownerId,
-        pickupTime: plan.pickupTime,
-        deadline: plan.deadline,
-        windowSeconds: windowSeconds(plan),
-        packageWeightKg: plan.packageWeightKg,
-        packageSize: plan.packageSize,
-        expedited: plan.expedited,
-        status: 'Assigned',
-        createdAt: previous?.createdAt ?? now,
-        updatedAt: now,
-        releasedAt: null,
-        completedAt: null,
-      };
-      if (previous) {
-        const result = await queries.replaceAssignment(row, previous.updatedAt).execute();
-        if ((result.affected ?? 0) === 0) return { kind: 'raced' };
-      } else {
-        // A racing request for the same delivery inserted first: the unique key fails the whole transaction.
-        await queries.insertAssignment(row).execute();
-      }
-      return { kind: 'assigned', assignment: row };
-    }).catch((error: unknown) => {
-      if (classifySqlError(error) === 'unique-violation') return { kind: 'raced' };
-      throw error;
-    });
+    return this.dataSource
+      .transaction(async (manager: EntityManager): Promise<Attempt> => {
+        const queries = new AssignmentQueries(manager);
+        const drone: Drone | null = await queries.lockDrone(droneId).getOne();
+        if (!drone || drone.maxPayloadKg < plan.packageWeightKg) return { kind: 'taken' };
+        if (await queries.overlappingAssignment(droneId, deliveryId, plan).getRawOne()) return { kind: 'taken' };
+        const now = new Date();
+        const row: Assignment = {
+          deliveryId,
+          droneId,
+          ownerId: plan.ownerId,
+          pickupTime: plan.pickupTime,
+          deadline: plan.deadline,
+          windowSeconds: windowSeconds(plan),
+          packageWeightKg: plan.packageWeightKg,
+          packageSize: plan.packageSize,
+          expedited: plan.expedited,
+          status: 'Assigned',
+          createdAt: previous?.createdAt ?? now,
+          updatedAt: now,
+          releasedAt: null,
+          completedAt: null,
+        };
+        if (previous) {
+          const result = await queries.replaceAssignment(row, previous.updatedAt).execute();
+          if ((result.affected ?? 0) === 0) return { kind: 'raced' };
+        } else {
+          // A racing request for the same delivery inserted first: the unique key fails the whole transaction.
+          await queries.insertAssignment(row).execute();
+        }
+        return { kind: 'assigned', assignment: row };
+      })
+      .catch((error: unknown) => {
+        if (classifySqlError(error) === 'unique-violation') return { kind: 'raced' };
+        throw error;
+      });
   }
 
   /** Deadlock victims and serialization failures are rolled back whole; running the attempt again is safe. */

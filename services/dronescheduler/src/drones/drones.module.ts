@@ -7,6 +7,8 @@ import { TypeOrmDronesRepository } from './typeorm-drones.repository';
 
 @Module({
   controllers: [DronesController],
-  providers: [{ provide: DRONES_REPOSITORY, inject: [DATA_SOURCE], useFactory: (dataSource: DataSource) => new TypeOrmDronesRepository(dataSource) }],
+  providers: [
+    { provide: DRONES_REPOSITORY, inject: [DATA_SOURCE], useFactory: (dataSource: DataSource) => new TypeOrmDronesRepository(dataSource) },
+  ],
 })
 export class DronesModule {}

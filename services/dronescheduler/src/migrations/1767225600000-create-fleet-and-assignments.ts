@@ -62,7 +62,9 @@ export class CreateFleetAndAssignments1767225600000 implements MigrationInterfac
           { name: 'CK_assignments_window', expression: 'deadline > pickup_time' },
           { name: 'CK_assignments_weight', expression: 'package_weight_kg > 0' },
         ],
-        foreignKeys: [{ name: 'FK_assignments_drone', columnNames: ['drone_id'], referencedTableName: 'drones', referencedColumnNames: ['id'] }],
+        foreignKeys: [
+          { name: 'FK_assignments_drone', columnNames: ['drone_id'], referencedTableName: 'drones', referencedColumnNames: ['id'] },
+        ],
         indices: [
           // The overlap check: a drone's active assignments by time.
           { name: 'IX_assignments_drone_status_pickup', columnNames: ['drone_id', 'status', 'pickup_time'] },

@@ -14,7 +14,7 @@ describe('authorisation rules', () => {
     expect(ownerForCreate(operator, undefined)).toBe('op');
   });
 
-  it('another owner\'s resource is indistinguishable from a missing one', () => {
+  it("another owner's resource is indistinguishable from a missing one", () => {
     const foreign = captured(() => assertVisible(alice, 'bob', 'Delivery d1'));
     const missing = captured(() => assertVisible(alice, undefined, 'Delivery d1'));
     expect(foreign).toEqual(missing);
@@ -37,11 +37,16 @@ describe('the load-test role', () => {
   it('acts for owners with the synthetic prefix and for itself, never for anyone else', () => {
     expect(ownerForCreate(loadGenerator, 'loadtest-7')).toBe('loadtest-7');
     expect(ownerForCreate(loadGenerator, undefined)).toBe('loadgen');
-    expect(captured(() => ownerForCreate(loadGenerator, 'alice'))).toMatchObject({ status: 403, detail: expect.stringContaining("'loadtest-'") });
+    expect(captured(() => ownerForCreate(loadGenerator, 'alice'))).toMatchObject({
+      status: 403,
+      detail: expect.stringContaining("'loadtest-'"),
+    });
     expect(captured(() => ownerForCreate(loadGenerator, 'loadtest-'))).toMatchObject({ status: 403 });
     expect(captured(() => ownerForCreate(loadGenerator, 'xloadtest-7'))).toMatchObject({ status: 403 });
     expect(() => assertVisible(loadGenerator, 'loadtest-7', 'x')).not.toThrow();
-    expect(captured(() => assertVisible(loadGenerator, 'alice', 'Delivery d1'))).toEqual(captured(() => assertVisible(loadGenerator, undefined, 'Delivery d1')));
+    expect(captured(() => assertVisible(loadGenerator, 'alice', 'Delivery d1'))).toEqual(
+      captured(() => assertVisible(loadGenerator, undefined, 'Delivery d1')),
+    );
     expect(() => assertMayQueryOwner(loadGenerator, 'loadtest-7')).not.toThrow();
     expect(captured(() => assertMayQueryOwner(loadGenerator, 'alice'))).toMatchObject({ status: 403 });
     expect(captured(() => assertOps(loadGenerator))).toMatchObject({ status: 403 });

@@ -37,7 +37,7 @@ export function assertVisible(caller: Principal, ownerId: string | undefined, wh
 
 /** For queries about an owner (summaries): the owner or ops; others learn nothing but "forbidden". */
 export function assertMayQueryOwner(caller: Principal, ownerId: string): void {
-  if (!mayActFor(caller, ownerId)) throw new ForbiddenProblem('Only the owner or the ops role may see this owner\'s data.');
+  if (!mayActFor(caller, ownerId)) throw new ForbiddenProblem("Only the owner or the ops role may see this owner's data.");
 }
 
 export function assertOps(caller: Principal): void {

@@ -36,18 +36,30 @@ describe('local mode', () => {
 
   it('tolerates the configured clock skew and no more', async () => {
     await expect(verifier().verify(await signLocalToken(keys, { ownerId: 'alice', ttlSeconds: -10 }))).resolves.toBeDefined();
-    await expect(verifier().verify(await signLocalToken(keys, { ownerId: 'alice', ttlSeconds: -60 }))).rejects.toThrow('The token has expired.');
+    await expect(verifier().verify(await signLocalToken(keys, { ownerId: 'alice', ttlSeconds: -60 }))).rejects.toThrow(
+      'The token has expired.',
+    );
   });
 
   it('refuses tokens without an expiry, for another audience, or naming an odd subject', async () => {
-    const noExp = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'ES256' }).setIssuer('dronedelivery-local').setAudience('dronedelivery-api').sign(keys.privateKey);
+    const noExp = await new SignJWT({ sub: 'alice' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer('dronedelivery-local')
+      .setAudience('dronedelivery-api')
+      .sign(keys.privateKey);
     await expect(verifier().verify(noExp)).rejects.toBeInstanceOf(InvalidTokenError);
     await expect(verifier().verify(await signLocalToken(keys, { ownerId: 'alice', claims: { aud: 'other-api' } }))).rejects.toThrow(/aud/);
     await expect(verifier().verify(await signLocalToken(keys, { ownerId: 'a:b' }))).rejects.toThrow(/valid subject/);
   });
 
   describe('remembering verified tokens', () => {
-    const options = { issuer: 'dronedelivery-local', audience: 'dronedelivery-api', algorithms: ['ES256'], clockToleranceSeconds: 30, opsRole: 'Ops' };
+    const options = {
+      issuer: 'dronedelivery-local',
+      audience: 'dronedelivery-api',
+      algorithms: ['ES256'],
+      clockToleranceSeconds: 30,
+      opsRole: 'Ops',
+    };
     let keyLookups = 0;
     const countingVerifier = (cache = { maxAgeMs: 60_000, maxEntries: 2 }) =>
       new TokenVerifier(
@@ -128,24 +140,46 @@ describe('entra mode (issuer, audience, JWKS over HTTP)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     jwksUri = `http://127.0.0.1:${(server.address() as { port: number }).port}/discovery/v2.0/keys`;
     sign = (claims) =>
-      new SignJWT({ iss: issuer, aud: audience, exp: Math.floor(Date.now() / 1000) + 600, ...claims }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(privateKey);
+      new SignJWT({ iss: issuer, aud: audience, exp: Math.floor(Date.now() / 1000) + 600, ...claims })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .sign(privateKey);
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const verifier = () => entraTokenVerifier({ issuer, audience, jwksUri, clockToleranceSeconds: 60, opsRole: 'Ops' });
 
   it('takes the owner from oid (not sub) and ops from the Ops app role', async () => {
-    expect(await verifier().verify(await sign({ oid: 'user-oid-1', sub: 'pairwise-sub', roles: ['Ops'] }))).toEqual({ ownerId: 'user-oid-1', ops: true });
+    expect(await verifier().verify(await sign({ oid: 'user-oid-1', sub: 'pairwise-sub', roles: ['Ops'] }))).toEqual({
+      ownerId: 'user-oid-1',
+      ops: true,
+    });
     expect(await verifier().verify(await sign({ sub: 'sub-only' }))).toEqual({ ownerId: 'sub-only', ops: false });
   });
 
   it('grants the load-test role from the roles claim only when its name matches exactly', async () => {
     const withLoadTest = () =>
-      entraTokenVerifier({ issuer, audience, jwksUri, clockToleranceSeconds: 60, opsRole: 'Ops', loadTest: { role: 'LoadTest', ownerPrefix: 'loadtest-' } });
-    expect(await withLoadTest().verify(await sign({ oid: 'generator-oid', roles: ['LoadTest'] }))).toEqual({ ownerId: 'generator-oid', ops: false, loadTestOwnerPrefix: 'loadtest-' });
-    expect(await withLoadTest().verify(await sign({ oid: 'generator-oid', roles: ['loadtest'], role: 'LoadTest' }))).toEqual({ ownerId: 'generator-oid', ops: false });
+      entraTokenVerifier({
+        issuer,
+        audience,
+        jwksUri,
+        clockToleranceSeconds: 60,
+        opsRole: 'Ops',
+        loadTest: { role: 'LoadTest', ownerPrefix: 'loadtest-' },
+      });
+    expect(await withLoadTest().verify(await sign({ oid: 'generator-oid', roles: ['LoadTest'] }))).toEqual({
+      ownerId: 'generator-oid',
+      ops: false,
+      loadTestOwnerPrefix: 'loadtest-',
+    });
+    expect(await withLoadTest().verify(await sign({ oid: 'generator-oid', roles: ['loadtest'], role: 'LoadTest' }))).toEqual({
+      ownerId: 'generator-oid',
+      ops: false,
+    });
     // A verifier configured without the role grants nothing for it.
-    expect(await verifier().verify(await sign({ oid: 'generator-oid', roles: ['LoadTest'] }))).toEqual({ ownerId: 'generator-oid', ops: false });
+    expect(await verifier().verify(await sign({ oid: 'generator-oid', roles: ['LoadTest'] }))).toEqual({
+      ownerId: 'generator-oid',
+      ops: false,
+    });
   });
 
   it('refuses another issuer or audience', async () => {

@@ -117,7 +117,10 @@ export function entraTokenVerifier(options: {
   return new TokenVerifier(keys, { ...options, algorithms: ['RS256'] });
 }
 
-export function localTokenVerifier(publicKey: CryptoKey, options: { clockToleranceSeconds: number; opsRole: string; loadTest?: LoadTestRole }): TokenVerifier {
+export function localTokenVerifier(
+  publicKey: CryptoKey,
+  options: { clockToleranceSeconds: number; opsRole: string; loadTest?: LoadTestRole },
+): TokenVerifier {
   return new TokenVerifier(publicKey, { ...options, issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: [LOCAL_ALGORITHM] });
 }
 

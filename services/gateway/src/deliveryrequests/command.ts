@@ -9,9 +9,28 @@ export type CommandType = 'create' | 'cancel' | 'reschedule' | 'confirm';
  * its W3C baggage, which always holds synthetic_request=true for a synthetic request (telemetry on or off).
  * Returned as the flat field/value list XADD takes.
  */
-export function commandEntry(type: CommandType, deliveryId: string, ownerId: string, payload: object, requestedAt: string): { commandId: string; fields: string[] } {
+export function commandEntry(
+  type: CommandType,
+  deliveryId: string,
+  ownerId: string,
+  payload: object,
+  requestedAt: string,
+): { commandId: string; fields: string[] } {
   const commandId = randomUUID();
-  const fields = ['type', type, 'commandId', commandId, 'deliveryId', deliveryId, 'ownerId', ownerId, 'payload', JSON.stringify(payload), 'requestedAt', requestedAt];
+  const fields = [
+    'type',
+    type,
+    'commandId',
+    commandId,
+    'deliveryId',
+    deliveryId,
+    'ownerId',
+    ownerId,
+    'payload',
+    JSON.stringify(payload),
+    'requestedAt',
+    requestedAt,
+  ];
   const trace = injectTraceContext();
   for (const name of ['traceparent', 'tracestate'] as const) {
     if (trace[name]) fields.push(name, trace[name]);

@@ -15,13 +15,24 @@ describe('request normalisation and fingerprint', () => {
     const normalised = normalizeRequest(input, 'owner-1');
     expect(normalised.pickupTime).toBe('2026-12-01T09:00:00.000Z');
     expect(Object.keys(normalised)).toEqual([
-      'ownerId', 'pickupLocation', 'dropOffLocation', 'pickupTime', 'deadline', 'expedited', 'confirmationRequired', 'packageInfo',
+      'ownerId',
+      'pickupLocation',
+      'dropOffLocation',
+      'pickupTime',
+      'deadline',
+      'expedited',
+      'confirmationRequired',
+      'packageInfo',
     ]);
   });
 
   it('gives the same fingerprint for the same instant in another offset and for reordered keys', () => {
     const { packageInfo: _packageInfo, ...rest } = input;
-    const reordered = { packageInfo: { tag: 'fragile', weight: 2.5, size: 'Small', packageId: 'pkg-1' }, ...rest, pickupTime: '2026-12-01T09:00:00.000Z' } as DeliveryRequestInput;
+    const reordered = {
+      packageInfo: { tag: 'fragile', weight: 2.5, size: 'Small', packageId: 'pkg-1' },
+      ...rest,
+      pickupTime: '2026-12-01T09:00:00.000Z',
+    } as DeliveryRequestInput;
     expect(fingerprintOf(normalizeRequest(reordered, 'owner-1'))).toBe(fingerprintOf(normalizeRequest(input, 'owner-1')));
   });
 

@@ -15,7 +15,13 @@ import type { FastifyReply } from 'fastify';
 import { Caller } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import type { AcceptedAnswer } from './delivery-request.model';
-import { CommandAcceptedView, ConfirmationDto, CreateDeliveryRequestDto, DeliveryRequestAcceptedView, RescheduleRequestDto } from './deliveryrequests.dto';
+import {
+  CommandAcceptedView,
+  ConfirmationDto,
+  CreateDeliveryRequestDto,
+  DeliveryRequestAcceptedView,
+  RescheduleRequestDto,
+} from './deliveryrequests.dto';
 import { type CommandAccepted, DeliveryRequestsService } from './deliveryrequests.service';
 
 const deliveryId = new ParseIdPipe('deliveryId');
@@ -23,7 +29,9 @@ const deliveryId = new ParseIdPipe('deliveryId');
 @ApiBearerAuth()
 @ApiTags('deliveryrequests')
 @ApiUnauthorizedResponse({ description: 'Missing, invalid or expired token.' })
-@ApiServiceUnavailableResponse({ description: 'Redis unreachable or replicas did not confirm; nothing was accepted. Retry (same Idempotency-Key).' })
+@ApiServiceUnavailableResponse({
+  description: 'Redis unreachable or replicas did not confirm; nothing was accepted. Retry (same Idempotency-Key).',
+})
 @Controller('api/deliveryrequests')
 export class DeliveryRequestsController {
   constructor(private readonly requests: DeliveryRequestsService) {}
@@ -57,7 +65,11 @@ export class DeliveryRequestsController {
   @HttpCode(202)
   @ApiAcceptedResponse({ type: CommandAcceptedView, description: 'Reschedule queued.' })
   @ApiNotFoundResponse()
-  reschedule(@Caller() caller: Principal, @Param('id', deliveryId) id: string, @Body() body: RescheduleRequestDto): Promise<CommandAccepted> {
+  reschedule(
+    @Caller() caller: Principal,
+    @Param('id', deliveryId) id: string,
+    @Body() body: RescheduleRequestDto,
+  ): Promise<CommandAccepted> {
     return this.requests.reschedule(caller, id, body);
   }
 }

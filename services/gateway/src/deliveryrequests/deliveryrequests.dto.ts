@@ -1,7 +1,22 @@
 import { ID_PATTERN } from '@dronedelivery/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsISO8601, IsNumber, IsObject, IsOptional, IsPositive, IsString, Length, Matches, Max, MaxLength, ValidateNested } from 'class-validator';
+import {
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsISO8601,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsPositive,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import {
   CONFIRMATION_TYPES,
   type ConfirmationType,

@@ -17,7 +17,8 @@ import { RedisDeliveryRequestsRepository } from './redis-deliveryrequests.reposi
     {
       provide: DELIVERY_REQUESTS_REPOSITORY,
       inject: [GATEWAY_REDIS, APP_CONFIG],
-      useFactory: (redis: Redis, config: GatewayConfig) => new RedisDeliveryRequestsRepository(redis, config.COMMAND_STREAM_KEY, config.REQUEST_RECORD_TTL_SECONDS),
+      useFactory: (redis: Redis, config: GatewayConfig) =>
+        new RedisDeliveryRequestsRepository(redis, config.COMMAND_STREAM_KEY, config.REQUEST_RECORD_TTL_SECONDS),
     },
   ],
   exports: [DeliveryRequestsService],

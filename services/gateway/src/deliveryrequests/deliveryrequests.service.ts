@@ -14,7 +14,14 @@ import type { Principal } from '../auth/principal';
 import type { GatewayConfig } from '../config';
 import { DELIVERY_CLIENT, answerOf } from '../downstreams/downstreams';
 import { type CommandType, commandEntry } from './command';
-import { type AcceptedAnswer, type DeliveryRequestInput, type RequestRecord, fingerprintOf, normalizeRequest, toUtcIso } from './delivery-request.model';
+import {
+  type AcceptedAnswer,
+  type DeliveryRequestInput,
+  type RequestRecord,
+  fingerprintOf,
+  normalizeRequest,
+  toUtcIso,
+} from './delivery-request.model';
 import type { ConfirmationDto, RescheduleRequestDto } from './deliveryrequests.dto';
 import { DELIVERY_REQUESTS_REPOSITORY, type DeliveryRequestsRepository } from './deliveryrequests.repository';
 
@@ -42,9 +49,15 @@ export class DeliveryRequestsService {
   ) {}
 
   /** Resolves only once the request is durably stored (see confirmDurability); every failure before leaves nothing. */
-  async create(caller: Principal, input: DeliveryRequestInput & { ownerId?: string }, idempotencyKey: string | undefined): Promise<AcceptedAnswer> {
+  async create(
+    caller: Principal,
+    input: DeliveryRequestInput & { ownerId?: string },
+    idempotencyKey: string | undefined,
+  ): Promise<AcceptedAnswer> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new ValidationProblem([{ field: 'Idempotency-Key', message: 'Idempotency-Key must be 1-255 printable ASCII characters without spaces' }]);
+      throw new ValidationProblem([
+        { field: 'Idempotency-Key', message: 'Idempotency-Key must be 1-255 printable ASCII characters without spaces' },
+      ]);
     }
     const ownerId = ownerForCreate(caller, input.ownerId);
     const request = normalizeRequest(input, ownerId);
@@ -66,7 +79,12 @@ export class DeliveryRequestsService {
       idempotency:
         idempotencyKey === undefined
           ? undefined
-          : { callerId: caller.ownerId, key: idempotencyKey, fingerprint: fingerprintOf(request), ttlSeconds: this.config.IDEMPOTENCY_TTL_SECONDS },
+          : {
+              callerId: caller.ownerId,
+              key: idempotencyKey,
+              fingerprint: fingerprintOf(request),
+              ttlSeconds: this.config.IDEMPOTENCY_TTL_SECONDS,
+            },
     });
     if (outcome.kind === 'key-reused') {
       throw new ProblemException({
@@ -94,7 +112,9 @@ export class DeliveryRequestsService {
     };
     const given = Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== undefined));
     if (Object.keys(given).length === 0) {
-      throw new ValidationProblem([{ field: '(body)', message: 'give at least one of pickupLocation, dropOffLocation, pickupTime, deadline' }]);
+      throw new ValidationProblem([
+        { field: '(body)', message: 'give at least one of pickupLocation, dropOffLocation, pickupTime, deadline' },
+      ]);
     }
     if (payload.pickupTime && payload.deadline && Date.parse(payload.deadline) < Date.parse(payload.pickupTime)) {
       throw new ValidationProblem([{ field: 'deadline', message: 'deadline must not be before pickupTime' }]);
@@ -154,7 +174,9 @@ export class DeliveryRequestsService {
     if (wanted === 0) return;
     const acknowledged = await this.repository.waitForReplicas(wanted, this.config.REDIS_WAIT_TIMEOUT_MS);
     if (acknowledged < wanted) {
-      throw new ServiceUnavailableProblem(`The request was stored but only ${acknowledged} of ${wanted} replicas confirmed it in time; retry.`);
+      throw new ServiceUnavailableProblem(
+        `The request was stored but only ${acknowledged} of ${wanted} replicas confirmed it in time; retry.`,
+      );
     }
   }
 }

@@ -97,7 +97,10 @@ export class RedisDeliveryRequestsRepository implements DeliveryRequestsReposito
   }
 
   async appendCommand(deliveryId: string, fields: string[], at: string): Promise<boolean> {
-    return (await guardRedis(() => this.appendScript(requestKey(deliveryId), this.streamKey, at, String(this.recordTtlSeconds), ...fields))) === 1;
+    return (
+      (await guardRedis(() => this.appendScript(requestKey(deliveryId), this.streamKey, at, String(this.recordTtlSeconds), ...fields))) ===
+      1
+    );
   }
 
   async appendCommandWithoutRecord(fields: string[]): Promise<void> {

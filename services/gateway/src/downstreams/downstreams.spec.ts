@@ -11,12 +11,12 @@ function problemOf(action: () => unknown): any {
   throw new Error('expected a problem');
 }
 
-describe('answerOf (a downstream answer as the gateway\'s)', () => {
+describe("answerOf (a downstream answer as the gateway's)", () => {
   it('returns 2xx bodies as they are', () => {
     expect(answerOf(response(200, { id: 'p1' }), 'Package p1')).toEqual({ id: 'p1' });
   });
 
-  it('turns a 404 into our own not-found, without the downstream\'s wording', () => {
+  it("turns a 404 into our own not-found, without the downstream's wording", () => {
     expect(problemOf(() => answerOf(response(404, { detail: 'cosmos said no' }), 'Package p1'))).toMatchObject({
       status: 404,
       type: expect.stringMatching(/not-found$/),
@@ -25,10 +25,25 @@ describe('answerOf (a downstream answer as the gateway\'s)', () => {
   });
 
   it('passes other 4xx through with status, problem type and field errors, dropping anything else', () => {
-    const conflict = { type: 'https://dronedelivery.dev/problems/illegal-transition', title: 'Illegal', status: 409, detail: 'd', stack: 'at x.ts:1' };
-    expect(problemOf(() => answerOf(response(409, conflict), 'x'))).toEqual({ type: conflict.type, title: 'Illegal', status: 409, detail: 'd' });
+    const conflict = {
+      type: 'https://dronedelivery.dev/problems/illegal-transition',
+      title: 'Illegal',
+      status: 409,
+      detail: 'd',
+      stack: 'at x.ts:1',
+    };
+    expect(problemOf(() => answerOf(response(409, conflict), 'x'))).toEqual({
+      type: conflict.type,
+      title: 'Illegal',
+      status: 409,
+      detail: 'd',
+    });
     const invalid = { type: 'https://dronedelivery.dev/problems/validation-error', errors: [{ field: 'year', message: 'bad' }] };
     expect(problemOf(() => answerOf(response(400, invalid), 'x'))).toMatchObject({ status: 400, errors: invalid.errors });
-    expect(problemOf(() => answerOf(response(410, 'gone'), 'x'))).toMatchObject({ status: 410, type: expect.stringMatching(/bad-request$/), title: 'Gone' });
+    expect(problemOf(() => answerOf(response(410, 'gone'), 'x'))).toMatchObject({
+      status: 410,
+      type: expect.stringMatching(/bad-request$/),
+      title: 'Gone',
+    });
   });
 });

@@ -1,4 +1,10 @@
-import { type DownstreamResponse, NotFoundProblem, ProblemException, downstreamClientProviders, problemType } from '@dronedelivery/platform';
+import {
+  type DownstreamResponse,
+  NotFoundProblem,
+  ProblemException,
+  downstreamClientProviders,
+  problemType,
+} from '@dronedelivery/platform';
 import { STATUS_CODES } from 'node:http';
 import type { GatewayConfig } from '../config';
 

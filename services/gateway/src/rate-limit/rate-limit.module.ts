@@ -12,7 +12,12 @@ import { GATEWAY_REDIS } from '../redis/gateway-redis.module';
 export class TooManyRequestsProblem extends ProblemException {
   constructor(retryAfterSeconds: number) {
     super(
-      { type: problemType('too-many-requests'), title: 'Too many requests', status: 429, detail: `Rate limit exceeded; retry in ${retryAfterSeconds}s.` },
+      {
+        type: problemType('too-many-requests'),
+        title: 'Too many requests',
+        status: 429,
+        detail: `Rate limit exceeded; retry in ${retryAfterSeconds}s.`,
+      },
       { 'retry-after': String(retryAfterSeconds) },
     );
   }

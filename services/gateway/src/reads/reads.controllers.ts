@@ -1,6 +1,14 @@
 import { ParseIdPipe, type ResilientHttpClient } from '@dronedelivery/platform';
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiAcceptedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiAcceptedResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Caller, OpsOnly } from '../auth/auth.decorators';
 import { assertMayQueryOwner, assertVisible } from '../auth/authorization';
 import type { Principal } from '../auth/principal';
@@ -29,7 +37,7 @@ export class DeliveryReadsController {
 
   @Get(':id')
   @ApiOkResponse({ description: 'The delivery, or the accepted request with status Requested while the saga runs.' })
-  @ApiNotFoundResponse({ description: 'Unknown, or another owner\'s.' })
+  @ApiNotFoundResponse({ description: "Unknown, or another owner's." })
   async get(@Caller() caller: Principal, @Param('id', deliveryIdPipe) id: string): Promise<unknown> {
     const { record } = await this.requests.visibleDelivery(caller, id);
     const response = await this.delivery.get(`/api/deliveries/${encodeURIComponent(id)}`);
@@ -41,7 +49,7 @@ export class DeliveryReadsController {
 
   @Get(':id/status')
   @ApiOkResponse({ type: RequestedStatusView })
-  @ApiNotFoundResponse({ description: 'Unknown, or another owner\'s.' })
+  @ApiNotFoundResponse({ description: "Unknown, or another owner's." })
   async status(@Caller() caller: Principal, @Param('id', deliveryIdPipe) id: string): Promise<unknown> {
     const { record } = await this.requests.visibleDelivery(caller, id);
     const response = await this.delivery.get(`/api/deliveries/${encodeURIComponent(id)}/status`);
@@ -59,8 +67,12 @@ export class PackageReadsController {
 
   @Get('summary/:ownerId')
   @ApiOkResponse({ type: PackageSummaryView })
-  @ApiForbiddenResponse({ description: 'Another owner\'s summary without the ops role.' })
-  async summary(@Caller() caller: Principal, @Param('ownerId', new ParseIdPipe('ownerId')) ownerId: string, @Query() query: MonthQueryDto): Promise<unknown> {
+  @ApiForbiddenResponse({ description: "Another owner's summary without the ops role." })
+  async summary(
+    @Caller() caller: Principal,
+    @Param('ownerId', new ParseIdPipe('ownerId')) ownerId: string,
+    @Query() query: MonthQueryDto,
+  ): Promise<unknown> {
     // Checked before calling: the package service is never asked about data the caller may not see.
     assertMayQueryOwner(caller, ownerId);
     const path = `/api/packages/summary/${encodeURIComponent(ownerId)}?year=${query.year}&month=${query.month}`;
@@ -69,7 +81,7 @@ export class PackageReadsController {
 
   @Get(':id')
   @ApiOkResponse({ description: 'The package.' })
-  @ApiNotFoundResponse({ description: 'Unknown, or another owner\'s.' })
+  @ApiNotFoundResponse({ description: "Unknown, or another owner's." })
   async get(@Caller() caller: Principal, @Param('id', new ParseIdPipe('packageId')) id: string): Promise<unknown> {
     const pkg = answerOf(await this.packages.get<{ ownerId?: string }>(`/api/packages/${encodeURIComponent(id)}`), `Package ${id}`);
     // The owner is only known from the package itself; another owner's package answers like a missing one.

@@ -1,4 +1,11 @@
-import { APP_CONFIG, STORE_PROBES, closeRedis, createCheckedRedisClient, redisProbe, type RedisRequirements } from '@dronedelivery/platform';
+import {
+  APP_CONFIG,
+  STORE_PROBES,
+  closeRedis,
+  createCheckedRedisClient,
+  redisProbe,
+  type RedisRequirements,
+} from '@dronedelivery/platform';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config';

@@ -34,7 +34,9 @@ async function main(argv: string[]): Promise<void> {
   const keys = await loadOrCreateLocalKeys(dir);
   const token = await signLocalToken(keys, { ownerId, ops, opsRole: process.env.AUTH_OPS_ROLE ?? 'Ops', roles, ttlSeconds });
   const granted = [...(ops ? ['ops'] : []), ...roles];
-  process.stdout.write(`# ${ownerId}${granted.length > 0 ? ` (${granted.join(', ')})` : ''}, valid ${ttlSeconds}s, key in ${dir}. Use: Authorization: Bearer <token>\n${token}\n`);
+  process.stdout.write(
+    `# ${ownerId}${granted.length > 0 ? ` (${granted.join(', ')})` : ''}, valid ${ttlSeconds}s, key in ${dir}. Use: Authorization: Bearer <token>\n${token}\n`,
+  );
 }
 
 void main(process.argv.slice(2));

@@ -71,7 +71,9 @@ export class CosmosPackagesRepository implements PackagesRepository {
       { name: '@to', value: to },
     ];
     const aggregate = async (select: string) => {
-      const { resources } = await guardCosmos(() => this.container.items.query<number>({ query: `${select} ${filter}`, parameters }, this.deadline()).fetchAll());
+      const { resources } = await guardCosmos(() =>
+        this.container.items.query<number>({ query: `${select} ${filter}`, parameters }, this.deadline()).fetchAll(),
+      );
       return resources[0] ?? 0;
     };
     const [count, totalWeight] = await Promise.all([aggregate('SELECT VALUE COUNT(1)'), aggregate('SELECT VALUE SUM(p.weight)')]);

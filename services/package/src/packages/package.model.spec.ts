@@ -15,9 +15,12 @@ describe('fingerprintOf (idempotency of PUT)', () => {
   it('is the same for the same body, whatever the property order', () => {
     expect(fingerprintOf({ tag: 't', weight: 1.5, size: 'Small', ownerId: 'o1' })).toBe(fingerprintOf(creation));
   });
-  it.each([{ ownerId: 'o2' }, { size: 'Large' as const }, { weight: 1.501 }, { tag: 'T' }])('differs when any field differs: %o', (change) => {
-    expect(fingerprintOf({ ...creation, ...change })).not.toBe(fingerprintOf(creation));
-  });
+  it.each([{ ownerId: 'o2' }, { size: 'Large' as const }, { weight: 1.501 }, { tag: 'T' }])(
+    'differs when any field differs: %o',
+    (change) => {
+      expect(fingerprintOf({ ...creation, ...change })).not.toBe(fingerprintOf(creation));
+    },
+  );
   it('cannot be fooled by field values that run into each other', () => {
     expect(fingerprintOf({ ...creation, ownerId: 'a', tag: 'b,c' })).not.toBe(fingerprintOf({ ...creation, ownerId: 'a,b', tag: 'c' }));
   });
@@ -25,7 +28,11 @@ describe('fingerprintOf (idempotency of PUT)', () => {
 
 describe('applyChanges', () => {
   it('applies given fields only, stamps updatedAt, keeps id, owner and createdAt', () => {
-    expect(applyChanges(base, { weight: 3 }, '2027-02-01T00:00:00.000Z')).toEqual({ ...base, weight: 3, updatedAt: '2027-02-01T00:00:00.000Z' });
+    expect(applyChanges(base, { weight: 3 }, '2027-02-01T00:00:00.000Z')).toEqual({
+      ...base,
+      weight: 3,
+      updatedAt: '2027-02-01T00:00:00.000Z',
+    });
   });
   it('returns undefined when nothing would change, so no write happens', () => {
     expect(applyChanges(base, {}, 'later')).toBeUndefined();

@@ -17,7 +17,9 @@ import { PackagesService, type PackageResult } from './packages.service';
 
 const packageId = new ParseIdPipe('packageId');
 const ownerId = new ParseIdPipe('ownerId');
-const ETAG_HEADER = { etag: { description: 'Version of the package; send it back in If-Match to update only that version.', schema: { type: 'string' } } };
+const ETAG_HEADER = {
+  etag: { description: 'Version of the package; send it back in If-Match to update only that version.', schema: { type: 'string' } },
+};
 
 @ApiTags('packages')
 @Controller('api/packages')
@@ -34,7 +36,11 @@ export class PackagesController {
   @ApiCreatedResponse({ type: PackageView, description: 'Created.', headers: ETAG_HEADER })
   @ApiOkResponse({ type: PackageView, description: 'Already existed with the same details (idempotent replay).', headers: ETAG_HEADER })
   @ApiConflictResponse({ description: 'Exists with different details.' })
-  async create(@Param('id', packageId) id: string, @Body() body: CreatePackageDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<Package> {
+  async create(
+    @Param('id', packageId) id: string,
+    @Body() body: CreatePackageDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Package> {
     const { created, ...outcome } = await this.packages.create(id, body);
     void reply.status(created ? 201 : 200);
     if (created) void reply.header('location', `/api/packages/${id}`);
@@ -49,7 +55,11 @@ export class PackagesController {
   }
 
   @Patch(':id')
-  @ApiHeader({ name: 'if-match', required: false, description: 'ETag from a previous read: update only if the package is still that version.' })
+  @ApiHeader({
+    name: 'if-match',
+    required: false,
+    description: 'ETag from a previous read: update only if the package is still that version.',
+  })
   @ApiOkResponse({ type: PackageView, headers: ETAG_HEADER })
   @ApiNotFoundResponse()
   @ApiPreconditionFailedResponse({ description: 'If-Match does not match the current ETag.' })

@@ -13,9 +13,14 @@ describe('endpointDiscovery', () => {
     'is on for the Azure account endpoint %s',
     (endpoint) => expect(endpointDiscovery(endpoint)).toBe(true),
   );
-  it.each(['https://cosmos:8081/', 'https://localhost:8081/', 'https://127.0.0.1:8081/', 'https://documents.azure.com.example.org/', 'https://acct.documents.azure.community/'])(
-    'is off for %s (an emulator, or anything that is not an Azure account)',
-    (endpoint) => expect(endpointDiscovery(endpoint)).toBe(false),
+  it.each([
+    'https://cosmos:8081/',
+    'https://localhost:8081/',
+    'https://127.0.0.1:8081/',
+    'https://documents.azure.com.example.org/',
+    'https://acct.documents.azure.community/',
+  ])('is off for %s (an emulator, or anything that is not an Azure account)', (endpoint) =>
+    expect(endpointDiscovery(endpoint)).toBe(false),
   );
 });
 
@@ -49,7 +54,14 @@ describe('the Cosmos client against an emulator that advertises the wrong endpoi
     proxy = createHttpsServer({ key: certificate.key, cert: certificate.cert }, (request, response) => {
       proxied += 1;
       const forwarded = httpsRequest(
-        { host: '127.0.0.1', port: emulator.port, method: request.method, path: request.url, headers: { ...request.headers, host: `127.0.0.1:${emulator.port}` }, agent: upstream },
+        {
+          host: '127.0.0.1',
+          port: emulator.port,
+          method: request.method,
+          path: request.url,
+          headers: { ...request.headers, host: `127.0.0.1:${emulator.port}` },
+          agent: upstream,
+        },
         (answer) => {
           if (request.method !== 'GET' || request.url !== '/') {
             response.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -60,7 +72,8 @@ describe('the Cosmos client against an emulator that advertises the wrong endpoi
           answer.on('data', (chunk: Buffer) => chunks.push(chunk));
           answer.on('end', () => {
             const account = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            for (const location of [...account.writableLocations, ...account.readableLocations]) location.databaseAccountEndpoint = `https://127.0.0.1:${decoyPort}/`;
+            for (const location of [...account.writableLocations, ...account.readableLocations])
+              location.databaseAccountEndpoint = `https://127.0.0.1:${decoyPort}/`;
             const body = JSON.stringify(account);
             const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(body)) };
             delete headers['transfer-encoding'];

@@ -67,17 +67,23 @@ export function cosmosProbe(provisioner: ContainerProvisioner, container: Contai
       provide: ContainerProvisioner,
       inject: [COSMOS, APP_CONFIG],
       useFactory: (client: CosmosClient, config: PackageConfig) =>
-        new ContainerProvisioner(client, { database: config.COSMOS_DATABASE, container: config.COSMOS_CONTAINER }, config.COSMOS_OPERATION_TIMEOUT_MS),
+        new ContainerProvisioner(
+          client,
+          { database: config.COSMOS_DATABASE, container: config.COSMOS_CONTAINER },
+          config.COSMOS_OPERATION_TIMEOUT_MS,
+        ),
     },
     {
       provide: CONTAINER,
       inject: [COSMOS, APP_CONFIG],
-      useFactory: (client: CosmosClient, config: PackageConfig) => client.database(config.COSMOS_DATABASE).container(config.COSMOS_CONTAINER),
+      useFactory: (client: CosmosClient, config: PackageConfig) =>
+        client.database(config.COSMOS_DATABASE).container(config.COSMOS_CONTAINER),
     },
     {
       provide: PACKAGES_REPOSITORY,
       inject: [CONTAINER, APP_CONFIG],
-      useFactory: (container: Container, config: PackageConfig) => new CosmosPackagesRepository(container, config.COSMOS_OPERATION_TIMEOUT_MS),
+      useFactory: (container: Container, config: PackageConfig) =>
+        new CosmosPackagesRepository(container, config.COSMOS_OPERATION_TIMEOUT_MS),
     },
     {
       provide: STORE_PROBES,

@@ -49,7 +49,8 @@ export class PackagesService {
     const stored = await this.repository.create(pkg, fingerprint);
     if (stored) return { created: true, ...result(stored) };
     const existing = await this.repository.get(id);
-    if (!existing) throw new ConflictProblem('concurrent-modification', 'Concurrent modification', `Package ${id} changed during creation; retry.`);
+    if (!existing)
+      throw new ConflictProblem('concurrent-modification', 'Concurrent modification', `Package ${id} changed during creation; retry.`);
     return this.replayedCreate(id, existing, fingerprint);
   }
 
@@ -65,7 +66,9 @@ export class PackagesService {
     for (let attempt = 0; attempt < this.config.PACKAGE_UPDATE_MAX_ATTEMPTS; attempt++) {
       const current = await this.load(id);
       if (ifMatch !== undefined && !ifMatchSatisfied(ifMatch, toHttpEtag(current.etag))) {
-        throw new PreconditionFailedProblem(`Package ${id} has changed since it was read (If-Match does not match its ETag); read it again.`);
+        throw new PreconditionFailedProblem(
+          `Package ${id} has changed since it was read (If-Match does not match its ETag); read it again.`,
+        );
       }
       const next = applyChanges(current.package, changes, new Date().toISOString());
       if (!next) return result(current);

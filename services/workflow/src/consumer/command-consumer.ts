@@ -44,7 +44,10 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
     metrics: MetricsRegistry,
   ) {
     this.reader = createRedisClient(redisSettings(config, config.CONSUMER_BLOCK_MS), 'workflow-reader');
-    this.outcomes = metrics.counter('workflow_commands_total', 'Commands processed, by type and outcome (ack, retry, dead_letter).', ['type', 'outcome']);
+    this.outcomes = metrics.counter('workflow_commands_total', 'Commands processed, by type and outcome (ack, retry, dead_letter).', [
+      'type',
+      'outcome',
+    ]);
   }
 
   onApplicationBootstrap(): void {
@@ -75,7 +78,18 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
         const free = await this.freeSlots();
         if (this.stopping) break;
         const count = Math.min(free, this.config.CONSUMER_BATCH_SIZE);
-        const reply = (await this.reader.xreadgroup('GROUP', group, name, 'COUNT', count, 'BLOCK', this.config.CONSUMER_BLOCK_MS, 'STREAMS', key, '>')) as StreamReply;
+        const reply = (await this.reader.xreadgroup(
+          'GROUP',
+          group,
+          name,
+          'COUNT',
+          count,
+          'BLOCK',
+          this.config.CONSUMER_BLOCK_MS,
+          'STREAMS',
+          key,
+          '>',
+        )) as StreamReply;
         failures = 0;
         for (const [id, flat] of reply?.[0]?.[1] ?? []) this.dispatch(id, fieldsOf(flat), 1);
       } catch (error) {
@@ -83,7 +97,9 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
         if (/NOGROUP/.test(String(error))) this.groupReady = false;
         failures++;
         if (failures === 1) this.logger.warn({ err: error }, 'reading the command stream failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** Math.min(failures, 5), this.config.REDIS_MAX_RECONNECT_DELAY_MS)));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(100 * 2 ** Math.min(failures, 5), this.config.REDIS_MAX_RECONNECT_DELAY_MS)),
+        );
       }
     }
   }
@@ -148,7 +164,11 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
           this.logger.warn({ ...log, reason: outcome.reason }, 'command will be retried');
           break;
         case 'dead-letter':
-          await this.store.deadLetter(command.deliveryId, { fields, messageId: id, reason: outcome.reason, attempts: deliveryCount }, outcome.status);
+          await this.store.deadLetter(
+            command.deliveryId,
+            { fields, messageId: id, reason: outcome.reason, attempts: deliveryCount },
+            outcome.status,
+          );
           this.logger.warn({ ...log, reason: outcome.reason }, 'command dead-lettered');
           break;
       }
@@ -166,7 +186,11 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
     if (this.reclaiming || this.stopping || !this.groupReady) return;
     this.reclaiming = true;
     const { COMMAND_STREAM_KEY: key, CONSUMER_GROUP: group, CONSUMER_NAME: name } = this.config;
-    const policy = { baseMs: this.config.RETRY_BASE_DELAY_MS, maxMs: this.config.RETRY_MAX_DELAY_MS, floorMs: this.config.CLAIM_MIN_IDLE_MS };
+    const policy = {
+      baseMs: this.config.RETRY_BASE_DELAY_MS,
+      maxMs: this.config.RETRY_MAX_DELAY_MS,
+      floorMs: this.config.CLAIM_MIN_IDLE_MS,
+    };
     try {
       let free = this.config.CONSUMER_CONCURRENCY - this.inFlight.size;
       if (free <= 0) return;

@@ -4,7 +4,14 @@ import { KeyedSerializer } from './keyed-serializer';
 function gate(log: string[], name: string) {
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
-  return { task: async () => { log.push(`start ${name}`); await done; log.push(`end ${name}`); }, finish };
+  return {
+    task: async () => {
+      log.push(`start ${name}`);
+      await done;
+      log.push(`end ${name}`);
+    },
+    finish,
+  };
 }
 
 describe('KeyedSerializer', () => {

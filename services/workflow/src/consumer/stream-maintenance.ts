@@ -71,7 +71,14 @@ export class StreamMaintenance implements OnApplicationBootstrap, OnModuleDestro
       this.pending.set(count);
       if (info.lag !== null) this.lag.set(info.lag);
       this.deadLetters.set(await this.redis.xlen(this.config.DEADLETTER_STREAM_KEY));
-      const removed = (await this.redis.eval(REMOVE_DEPARTED_CONSUMERS, 1, key, group, this.config.CONSUMER_NAME, this.config.CONSUMER_REMOVE_IDLE_MS)) as string[];
+      const removed = (await this.redis.eval(
+        REMOVE_DEPARTED_CONSUMERS,
+        1,
+        key,
+        group,
+        this.config.CONSUMER_NAME,
+        this.config.CONSUMER_REMOVE_IDLE_MS,
+      )) as string[];
       if (removed.length > 0) this.logger.log({ removed }, 'departed consumers removed from the group');
       return floor;
     } catch (error) {
@@ -87,7 +94,11 @@ export class StreamMaintenance implements OnApplicationBootstrap, OnModuleDestro
     for (const flat of groups) {
       const info: Record<string, string | number | null> = {};
       for (let i = 0; i + 1 < flat.length; i += 2) info[String(flat[i])] = flat[i + 1];
-      if (info.name === group) return { lastDeliveredId: String(info['last-delivered-id']), lag: info.lag === null || info.lag === undefined ? null : Number(info.lag) };
+      if (info.name === group)
+        return {
+          lastDeliveredId: String(info['last-delivered-id']),
+          lag: info.lag === null || info.lag === undefined ? null : Number(info.lag),
+        };
     }
     return undefined;
   }

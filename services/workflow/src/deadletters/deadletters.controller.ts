@@ -16,7 +16,13 @@ class ParseStreamIdPipe implements PipeTransform<string, string> {
 }
 
 export class DeadLetterListQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
   @ApiPropertyOptional({ description: 'Page after this dead-letter id (the last id of the previous page).' })
   @IsOptional()
   @Matches(STREAM_ID, { message: 'after must be a stream id' })
@@ -32,7 +38,10 @@ export class DeadLetterItem {
   @ApiProperty() attempts: number;
   @ApiProperty({ format: 'date-time' }) failedAt: string;
   @ApiProperty({ description: 'Id the command had on the command stream.' }) originalId: string;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'The original stream entry.' }) fields: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'The original stream entry.' }) fields: Record<
+    string,
+    string
+  >;
 }
 
 export class DeadLetterList {
@@ -59,7 +68,10 @@ export class DeadLettersController {
 
   @Post(':id/replay')
   @HttpCode(202)
-  @ApiAcceptedResponse({ type: ReplayAccepted, description: 'The original command (same commandId) is back on the command stream; the dead letter is gone.' })
+  @ApiAcceptedResponse({
+    type: ReplayAccepted,
+    description: 'The original command (same commandId) is back on the command stream; the dead letter is gone.',
+  })
   @ApiNotFoundResponse()
   replay(@Param('id', new ParseStreamIdPipe()) id: string): Promise<ReplayAccepted> {
     return this.deadLetters.replay(id);

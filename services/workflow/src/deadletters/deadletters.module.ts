@@ -14,7 +14,8 @@ import { DEAD_LETTERS_REPOSITORY, DeadLettersService } from './deadletters.servi
     {
       provide: DEAD_LETTERS_REPOSITORY,
       inject: [WORKFLOW_REDIS, APP_CONFIG],
-      useFactory: (redis: Redis, config: WorkflowConfig) => new DeadLettersRepository(redis, config.DEADLETTER_STREAM_KEY, config.COMMAND_STREAM_KEY),
+      useFactory: (redis: Redis, config: WorkflowConfig) =>
+        new DeadLettersRepository(redis, config.DEADLETTER_STREAM_KEY, config.COMMAND_STREAM_KEY),
     },
   ],
 })

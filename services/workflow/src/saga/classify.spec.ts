@@ -32,7 +32,9 @@ describe('classifyResponse', () => {
       kind: 'permanent',
       reason: 'package answered 409 package-exists: different body',
     });
-    expect(classifyResponse('delivery', answer(400, { type: 'https://dronedelivery.dev/problems/validation-error' })).kind).toBe('permanent');
+    expect(classifyResponse('delivery', answer(400, { type: 'https://dronedelivery.dev/problems/validation-error' })).kind).toBe(
+      'permanent',
+    );
     expect(classifyResponse('delivery', answer(422, 'plain text'))).toEqual({ kind: 'permanent', reason: 'delivery answered 422' });
   });
 });
@@ -40,7 +42,10 @@ describe('classifyResponse', () => {
 describe('classifyError', () => {
   it('treats an unreachable downstream (timeout, open breaker, full bulkhead, network) and our own Redis as transient', () => {
     for (const reason of ['timeout', 'open-circuit', 'bulkhead-full', 'network'] as const) {
-      expect(classifyError(new DownstreamUnavailableError('package', reason))).toEqual({ kind: 'transient', reason: `package unavailable: ${reason}` });
+      expect(classifyError(new DownstreamUnavailableError('package', reason))).toEqual({
+        kind: 'transient',
+        reason: `package unavailable: ${reason}`,
+      });
     }
     expect(classifyError(new StoreUnavailableError('redis', new Error('down'))).reason).toBe('workflow redis unavailable');
   });

@@ -8,11 +8,16 @@ import { DownstreamUnavailableError, type DownstreamResponse, StoreUnavailableEr
  * - permanent: retrying cannot help (validation 400, a conflicting resource, an illegal transition): compensate.
  * 404 is returned as its own kind because its meaning depends on the step.
  */
-export type StepVerdict = { kind: 'ok' } | { kind: 'not-found' } | { kind: 'transient'; reason: string } | { kind: 'permanent'; reason: string };
+export type StepVerdict =
+  { kind: 'ok' } | { kind: 'not-found' } | { kind: 'transient'; reason: string } | { kind: 'permanent'; reason: string };
 
 const TRANSIENT_STATUSES = new Set([408, 425, 429]);
 
-export function classifyResponse(downstream: string, response: DownstreamResponse, retryLaterConflicts: readonly string[] = []): StepVerdict {
+export function classifyResponse(
+  downstream: string,
+  response: DownstreamResponse,
+  retryLaterConflicts: readonly string[] = [],
+): StepVerdict {
   const { status } = response;
   if (status >= 200 && status < 300) return { kind: 'ok' };
   if (status === 404) return { kind: 'not-found' };

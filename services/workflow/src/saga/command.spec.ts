@@ -22,7 +22,10 @@ const entry = (overrides: Record<string, string> = {}) => ({
 
 describe('parseCommand', () => {
   it('parses the entry the gateway writes', () => {
-    expect(parseCommand(entry())).toEqual({ ok: true, command: { type: 'create', commandId: 'c1', deliveryId: 'd1', ownerId: 'o1', payload: create } });
+    expect(parseCommand(entry())).toEqual({
+      ok: true,
+      command: { type: 'create', commandId: 'c1', deliveryId: 'd1', ownerId: 'o1', payload: create },
+    });
     expect(parseCommand(entry({ type: 'cancel', payload: '{}' }))).toMatchObject({ ok: true, command: { type: 'cancel' } });
   });
 

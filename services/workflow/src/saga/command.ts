@@ -57,7 +57,8 @@ export type ParsedCommand = { ok: true; command: Command } | { ok: false; reason
 /** A malformed entry can never succeed, however often it is retried: the caller dead-letters it at once. */
 export function parseCommand(fields: StreamFields): ParsedCommand {
   const { type, commandId, deliveryId, ownerId, payload } = fields;
-  if (!commandId || !deliveryId || !ownerId) return { ok: false, reason: 'malformed command: commandId, deliveryId and ownerId are required' };
+  if (!commandId || !deliveryId || !ownerId)
+    return { ok: false, reason: 'malformed command: commandId, deliveryId and ownerId are required' };
   if (!(type in PAYLOADS)) return { ok: false, reason: `malformed command: unknown type ${JSON.stringify(type ?? null)}` };
   let json: unknown;
   try {
@@ -67,7 +68,10 @@ export function parseCommand(fields: StreamFields): ParsedCommand {
   }
   const parsed = PAYLOADS[type as keyof typeof PAYLOADS].safeParse(json);
   if (!parsed.success) {
-    return { ok: false, reason: `malformed command: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join('; ')}` };
+    return {
+      ok: false,
+      reason: `malformed command: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join('; ')}`,
+    };
   }
   return { ok: true, command: { type, commandId, deliveryId, ownerId, payload: parsed.data } as Command };
 }

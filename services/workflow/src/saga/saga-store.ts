@@ -87,7 +87,9 @@ export class SagaStore {
   }
 
   beginCreate(deliveryId: string, commandId: string): Promise<CreateGate> {
-    return guardRedis(() => this.scripts.beginCreate(sagaKey(deliveryId), tombstoneKey(deliveryId), commandId, String(this.settings.sagaTtlSeconds))) as Promise<CreateGate>;
+    return guardRedis(() =>
+      this.scripts.beginCreate(sagaKey(deliveryId), tombstoneKey(deliveryId), commandId, String(this.settings.sagaTtlSeconds)),
+    ) as Promise<CreateGate>;
   }
 
   cancelGate(deliveryId: string, commandId: string): Promise<CancelGate> {
@@ -107,15 +109,34 @@ export class SagaStore {
 
   /** Acknowledge and move to the dead-letter stream atomically: original fields + reason, attempts, failedAt, originalId. */
   async deadLetter(deliveryId: string, letter: DeadLetter, status?: SagaStatus): Promise<boolean> {
-    const extra: StreamFields = { reason: letter.reason, attempts: String(letter.attempts), failedAt: new Date().toISOString(), originalId: letter.messageId };
+    const extra: StreamFields = {
+      reason: letter.reason,
+      attempts: String(letter.attempts),
+      failedAt: new Date().toISOString(),
+      originalId: letter.messageId,
+    };
     const fields = Object.entries({ ...letter.fields, ...extra }).flat();
     return this.finish(letter.messageId, deliveryId, status, fields);
   }
 
-  private async finish(messageId: string, deliveryId: string, status: SagaStatus | undefined, deadLetterFields: string[]): Promise<boolean> {
+  private async finish(
+    messageId: string,
+    deliveryId: string,
+    status: SagaStatus | undefined,
+    deadLetterFields: string[],
+  ): Promise<boolean> {
     const { streamKey, deadLetterKey, group, sagaTtlSeconds } = this.settings;
     const acked = await guardRedis(() =>
-      this.scripts.finishCommand(streamKey, sagaKey(deliveryId), deadLetterKey, group, messageId, status ?? '', String(sagaTtlSeconds), ...deadLetterFields),
+      this.scripts.finishCommand(
+        streamKey,
+        sagaKey(deliveryId),
+        deadLetterKey,
+        group,
+        messageId,
+        status ?? '',
+        String(sagaTtlSeconds),
+        ...deadLetterFields,
+      ),
     );
     return acked === 1;
   }

@@ -56,16 +56,20 @@ export class SagaService {
     if (fields.baggage) carrier.baggage = fields.baggage;
     const parent = propagation.extract(ROOT_CONTEXT, carrier);
     return context.with(parent, () =>
-      this.tracer.startActiveSpan(`workflow ${command.type}`, { kind: SpanKind.CONSUMER, attributes: { 'delivery.id': command.deliveryId } }, async (span) => {
-        try {
-          const outcome = await this.dispatch(command, lastAttempt);
-          span.setAttribute('saga.outcome', outcome.kind);
-          if (outcome.kind !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
-          return outcome;
-        } finally {
-          span.end();
-        }
-      }),
+      this.tracer.startActiveSpan(
+        `workflow ${command.type}`,
+        { kind: SpanKind.CONSUMER, attributes: { 'delivery.id': command.deliveryId } },
+        async (span) => {
+          try {
+            const outcome = await this.dispatch(command, lastAttempt);
+            span.setAttribute('saga.outcome', outcome.kind);
+            if (outcome.kind !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
+            return outcome;
+          } finally {
+            span.end();
+          }
+        },
+      ),
     );
   }
 
@@ -126,7 +130,13 @@ export class SagaService {
    */
   private async ensurePackage(deliveryId: string, payload: CreatePayload): Promise<void> {
     const { packageId, size, weight, tag } = payload.packageInfo;
-    const response = await this.call(this.packages, 'PUT', packagePath(packageId), { ownerId: payload.ownerId, size, weight, tag, createdBy: deliveryId });
+    const response = await this.call(this.packages, 'PUT', packagePath(packageId), {
+      ownerId: payload.ownerId,
+      size,
+      weight,
+      tag,
+      createdBy: deliveryId,
+    });
     this.expectOk('package', response);
   }
 
@@ -146,7 +156,10 @@ export class SagaService {
 
   /** Step 3: idempotent create, status Scheduled. */
   private async createDelivery(deliveryId: string, payload: CreatePayload, droneId: string): Promise<void> {
-    const response = await this.call(this.deliveries, 'PUT', `/api/deliveries/${encodeURIComponent(deliveryId)}`, { ...deliveryDetails(payload), droneId });
+    const response = await this.call(this.deliveries, 'PUT', `/api/deliveries/${encodeURIComponent(deliveryId)}`, {
+      ...deliveryDetails(payload),
+      droneId,
+    });
     this.expectOk('delivery', response);
   }
 
@@ -172,7 +185,12 @@ export class SagaService {
   }
 
   /** Marks the delivery Failed/Cancelled, creating it in that status (without a drone) when it never got created. */
-  private async recordUnscheduled(deliveryId: string, payload: CreatePayload, status: 'Failed' | 'Cancelled', reason: string): Promise<void> {
+  private async recordUnscheduled(
+    deliveryId: string,
+    payload: CreatePayload,
+    status: 'Failed' | 'Cancelled',
+    reason: string,
+  ): Promise<void> {
     const response = await this.call(this.deliveries, 'PUT', `/api/deliveries/${encodeURIComponent(deliveryId)}/status`, {
       status,
       reason: reason.slice(0, MAX_REASON),
@@ -213,10 +231,21 @@ export class SagaService {
     if (Date.parse(pickupTime) !== Date.parse(current.body.pickupTime) || Date.parse(deadline) !== Date.parse(current.body.deadline)) {
       // Re-plan with the stored request's weight, size and owner; the scheduler keeps the drone if it still fits.
       const path = `/api/dronedeliveries/${encodeURIComponent(deliveryId)}`;
-      const assignment = await this.call<{ ownerId: string; packageWeight: number; packageSize: string; expedited: boolean }>(this.drones, 'GET', path);
+      const assignment = await this.call<{ ownerId: string; packageWeight: number; packageSize: string; expedited: boolean }>(
+        this.drones,
+        'GET',
+        path,
+      );
       this.expectOk('dronescheduler', assignment);
       const { ownerId, packageWeight, packageSize, expedited } = assignment.body;
-      const replanned = await this.call<{ droneId: string }>(this.drones, 'PUT', path, { ownerId, pickupTime, deadline, packageWeight, packageSize, expedited });
+      const replanned = await this.call<{ droneId: string }>(this.drones, 'PUT', path, {
+        ownerId,
+        pickupTime,
+        deadline,
+        packageWeight,
+        packageSize,
+        expedited,
+      });
       this.expectOk('dronescheduler', replanned, NO_DRONE);
       droneId = replanned.body.droneId;
     }
@@ -228,7 +257,12 @@ export class SagaService {
 
   private async confirm(deliveryId: string, confirmation: ConfirmPayload): Promise<SagaOutcome> {
     await this.requireCreated(deliveryId);
-    const confirmed = await this.call(this.deliveries, 'POST', `/api/deliveries/${encodeURIComponent(deliveryId)}/confirmations`, confirmation);
+    const confirmed = await this.call(
+      this.deliveries,
+      'POST',
+      `/api/deliveries/${encodeURIComponent(deliveryId)}/confirmations`,
+      confirmation,
+    );
     this.expectOk('delivery', confirmed);
     const completed = await this.call(this.drones, 'POST', `/api/dronedeliveries/${encodeURIComponent(deliveryId)}/completion`, {});
     this.expectOk('dronescheduler', completed);
@@ -250,11 +284,19 @@ export class SagaService {
     } catch (error) {
       const failure = asStepFailure(error);
       if (failure.kind === 'transient' && !lastAttempt) return { kind: 'retry', reason: failure.reason };
-      return { kind: 'dead-letter', reason: failure.kind === 'transient' ? `gave up after the last attempt: ${failure.reason}` : failure.reason };
+      return {
+        kind: 'dead-letter',
+        reason: failure.kind === 'transient' ? `gave up after the last attempt: ${failure.reason}` : failure.reason,
+      };
     }
   }
 
-  private async call<T = unknown>(client: ResilientHttpClient, method: HttpMethod, path: string, body?: unknown): Promise<DownstreamResponse<T>> {
+  private async call<T = unknown>(
+    client: ResilientHttpClient,
+    method: HttpMethod,
+    path: string,
+    body?: unknown,
+  ): Promise<DownstreamResponse<T>> {
     try {
       return await client.request<T>({ method, path, body });
     } catch (error) {
