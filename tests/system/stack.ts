@@ -50,21 +50,27 @@ export class LocalStack {
     return JSON.parse(readFileSync(join(this.dataDir, 'stack.json'), 'utf8')) as StackDescription;
   }
 
+  /** Where this stack's gateway keeps its development signing key (AUTH_LOCAL_KEY_DIR for `npm run token`). */
+  get authKeyDir(): string {
+    return join(this.dataDir, 'auth');
+  }
+
   get output(): string {
     return this.process.output;
   }
 
-  /** A token from `npm run token`, signed by this stack's development key; the token is the script's last line. */
+  /** A token from `npm run token`, signed by this stack's development key; the script prints only the token on stdout. */
   token(ownerId: string, ops = false): string {
     const output = execFileSync(
       process.execPath,
       [join(ROOT, 'services/gateway/dist/tools/token.js'), ownerId, ...(ops ? ['--ops'] : [])],
       {
         cwd: ROOT,
-        env: { ...process.env, AUTH_LOCAL_KEY_DIR: join(this.dataDir, 'auth') },
+        env: { ...process.env, AUTH_LOCAL_KEY_DIR: this.authKeyDir },
+        stdio: ['ignore', 'pipe', 'pipe'], // the script's note on stderr stays out of the test output
       },
     ).toString('utf8');
-    return output.trim().split('\n').at(-1) ?? '';
+    return output.trim();
   }
 
   async stop(): Promise<{ code: number | null }> {

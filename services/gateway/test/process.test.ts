@@ -39,16 +39,18 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
-it('the token script prints, as its last line, a token the running gateway accepts; --ops grants the ops role', async () => {
-  const { stdout } = await runTokenScript('alice');
-  const token = stdout.trim().split('\n').at(-1)!;
-  expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+it('the token script prints only a token the running gateway accepts on stdout, its note on stderr; --ops grants the ops role', async () => {
+  const { stdout, stderr } = await runTokenScript('alice');
+  // Only the token on stdout: the README's TOKEN=$(npm run --silent token -- owner-1) captures all of it.
+  expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  expect(stderr).toMatch(/^# alice, valid \d+s/);
+  const token = stdout.trim();
   const created = await call(gateway.url, 'POST', '/api/deliveryrequests', { token, body: deliveryRequest() });
   expect(created.status).toBe(202);
   expect(created.body.ownerId).toBe('alice');
   expect((await call(gateway.url, 'GET', '/api/deadletters', { token })).status).toBe(403);
 
-  const opsToken = (await runTokenScript('operator-1', '--ops')).stdout.trim().split('\n').at(-1)!;
+  const opsToken = (await runTokenScript('operator-1', '--ops')).stdout.trim();
   // Past the ops check; the workflow service is not running, so the proxy answers 503.
   expect((await call(gateway.url, 'GET', '/api/deadletters', { token: opsToken })).status).toBe(503);
   // The development key is readable by its owner only.
@@ -57,7 +59,7 @@ it('the token script prints, as its last line, a token the running gateway accep
 });
 
 it('logs JSON lines without the Redis password or bearer tokens, and exits 0 on SIGTERM', async () => {
-  const token = (await runTokenScript('bob')).stdout.trim().split('\n').at(-1)!;
+  const token = (await runTokenScript('bob')).stdout.trim();
   const response = await fetch(`${gateway.url}/api/deadletters`, {
     headers: { 'x-request-id': 'log-probe-1', authorization: `Bearer ${token}` },
   });

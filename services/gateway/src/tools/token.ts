@@ -1,5 +1,6 @@
 /**
- * Prints a development token for the gateway's local auth mode; the token is the last line of the output.
+ * Prints a development token for the gateway's local auth mode. Only the token goes to stdout, so
+ * `TOKEN=$(npm run --silent token -- owner-1)` captures exactly it; the note about it goes to stderr.
  *   node services/gateway/dist/tools/token.js <ownerId> [--ops] [--role <appRole>]... [--ttl <seconds>]
  * `--role LoadTest` gives the load-test app role (AUTH_LOADTEST_ROLE): the token may act for synthetic owners.
  * Uses (and on first use creates) the signing key in AUTH_LOCAL_KEY_DIR (default .local/auth, relative to the
@@ -34,9 +35,10 @@ async function main(argv: string[]): Promise<void> {
   const keys = await loadOrCreateLocalKeys(dir);
   const token = await signLocalToken(keys, { ownerId, ops, opsRole: process.env.AUTH_OPS_ROLE ?? 'Ops', roles, ttlSeconds });
   const granted = [...(ops ? ['ops'] : []), ...roles];
-  process.stdout.write(
-    `# ${ownerId}${granted.length > 0 ? ` (${granted.join(', ')})` : ''}, valid ${ttlSeconds}s, key in ${dir}. Use: Authorization: Bearer <token>\n${token}\n`,
+  process.stderr.write(
+    `# ${ownerId}${granted.length > 0 ? ` (${granted.join(', ')})` : ''}, valid ${ttlSeconds}s, key in ${dir}. Use: Authorization: Bearer <token>\n`,
   );
+  process.stdout.write(`${token}\n`);
 }
 
 void main(process.argv.slice(2));
