@@ -18,7 +18,7 @@ export function requestIdFor(request: IncomingMessage): string {
 export function loggerParams(serviceName: string, level: string): Params {
   return {
     // No per-request middleware: pino-http's child logger and context per request (run through Nest's middleware
-    // layer on Fastify) cost ~10 % of a request's CPU (docs/performance.md). Requests are logged once, on
+    // layer on Fastify) cost a measurable share of a request's CPU (docs/performance.md). Requests are logged once, on
     // completion, by logRequest; everything else logs through the root logger, which these options configure.
     forRoutes: [],
     pinoHttp: {

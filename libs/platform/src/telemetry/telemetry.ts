@@ -65,7 +65,8 @@ export function initTelemetry(options: TelemetryOptions): boolean {
     instrumentationOptions: { http: { enabled: true }, azureSdk: { enabled: true } },
     spanProcessors: [syntheticSpanProcessor as unknown as SpanProcessor],
   });
-  // fetch() runs on undici, which the distro's http instrumentation does not see.
+  // The resilient HTTP client calls undici's request API (the npm package), which bypasses node:http, so the distro's
+  // http instrumentation never sees it; this one follows undici's diagnostics channels (fetch() uses them too).
   registerInstrumentations({ instrumentations: [new UndiciInstrumentation()] });
   started = true;
   return true;

@@ -8,9 +8,9 @@ const inCandidateOrder = new TableIndex({ name: 'IX_drones_status_payload_id', c
 
 /**
  * The candidate search orders by (max_payload_kg, id). Without id in the index the engine had to evaluate the
- * overlap check for every available drone and sort them all before taking the first few: measured 2.3 ms per
- * search with 1,000 drones, growing with the fleet, and the largest CPU cost of the whole end-to-end path. With
- * the full order in the index the scan stops once it has found enough free drones.
+ * overlap check for every available drone and sort them all before taking the first few, a cost that grows with
+ * the fleet (measured in docs/performance.md). With the full order in the index the scan stops once it has found
+ * enough free drones.
  */
 export class CandidateOrderIndex1767312000000 implements MigrationInterface {
   name = 'CandidateOrderIndex1767312000000';

@@ -31,7 +31,7 @@ export interface VerifiedTokenCache {
 
 /**
  * A client sends the same token with every request for its whole lifetime, and checking an ES256/RS256 signature
- * was the gateway's largest CPU cost per request (docs/benchmarks.md). Remembering a verified token by its exact
+ * was the gateway's largest CPU cost per request (docs/performance.md, "Earlier session"). Remembering a verified token by its exact
  * text (signature included) answers the same as verifying again: only byte-identical tokens match, the entry ends
  * when the token expires (exp plus the clock tolerance, as jose judges it) and after maxAgeMs at the latest, which
  * stays below jose's own JWKS cache age (10 min), so a signing key withdrawn from the JWKS stops being accepted no
