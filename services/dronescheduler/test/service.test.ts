@@ -51,18 +51,19 @@ describe('the built service as its own process', () => {
     const child = ServiceProcess.spawn({
       args: [main],
       port: await freePort(),
-      env: { ...postgresEnv(postgres), DB_PASSWORD: password, LOG_LEVEL: 'info' },
+      env: { ...postgresEnv(postgres), DB_PASSWORD: password, LOG_LEVEL: 'debug' }, // debug: the full config too
     });
     try {
       await child.waitUntil('/health/ready');
       expect((await fetch(`${child.url}/api/drones`)).status).toBe(200);
       child.signal('SIGTERM');
       expect((await child.exited).code).toBe(0);
-      const startup = child.output
+      const records = child.output
         .split('\n')
-        .map((line) => JSON.parse(line) as Record<string, any>)
-        .find((record) => record.message === 'dronescheduler listening');
-      expect(startup?.config).toMatchObject({
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, any>);
+      expect(records.find((record) => record.message === 'dronescheduler listening')?.settings).toContain('DB_PASSWORD=[redacted]');
+      expect(records.find((record) => record.message === 'dronescheduler config')?.config).toMatchObject({
         DB_ENGINE: 'postgres',
         DB_PASSWORD: '[redacted]',
         DB_MIGRATIONS_RUN: true,

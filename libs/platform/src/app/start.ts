@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { type PlatformConfig, type SecretSetting, redactConfig, secretSettingName } from '../config/config';
 import { Lifecycle } from '../health/lifecycle';
+import { configSummary } from '../logging/config-summary';
 import { shutdownTelemetry } from '../telemetry/telemetry';
 import { createApp } from './create-app';
 
@@ -34,7 +35,10 @@ export async function startService(options: StartOptions): Promise<RunningServic
   const lifecycle = app.get(Lifecycle);
   lifecycle.markStarted();
   const url = await app.getUrl();
-  logger.info({ url, config: redactConfig(options.config, options.secrets.map(secretSettingName)) }, `${options.serviceName} listening`);
+  const config = redactConfig(options.config, options.secrets.map(secretSettingName));
+  // One line by default; the whole config (secrets still redacted) when LOG_LEVEL=debug.
+  logger.info({ url, settings: configSummary(config) }, `${options.serviceName} listening`);
+  logger.debug({ config }, `${options.serviceName} config`);
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason: string) => {
