@@ -1,4 +1,5 @@
-// The local stack: stores, the five services and NGINX as the ingress, in the foreground with prefixed logs.
+// The local stack: stores, the five services and NGINX as the ingress, in the foreground with prefixed logs:
+// pretty on a terminal, the services' JSON lines as they are otherwise or with LOG_FORMAT=json (log-format.mjs).
 // Ctrl-C or SIGTERM stops every process it started, by PID, services first, stores last. A service that dies on its
 // own is restarted, as Kubernetes would restart its container; stack.json then names its new PID.
 // Data lives under .local/ (git-ignored): Redis and PostgreSQL keep theirs across restarts; the Cosmos
@@ -8,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CosmosEmulator, PostgresServer, RedisServer, eventually, freePort } from '@dronedelivery/testing';
+import { chooseLogFormat, lineFormatter } from './log-format.mjs';
 import { ingressSettings, renderNginxConfig } from './nginx-config.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,6 +24,7 @@ const settings = {
 };
 /** The drone scheduler's runtime role: read/write on its tables, no DDL (granted by the migrate command). */
 const SCHEDULER_ROLE = 'dronescheduler_app';
+const formatLine = lineFormatter(chooseLogFormat(), { colorize: process.stdout.isTTY === true && !process.env.NO_COLOR });
 const processes = [];
 const stores = [];
 let stopping = false;
@@ -39,7 +42,7 @@ function spawnPrefixed(name, command, args, env) {
       buffered += chunk;
       const lines = buffered.split('\n');
       buffered = lines.pop();
-      for (const line of lines) process.stdout.write(`${prefix}${line}\n`);
+      for (const line of lines) for (const shown of formatLine(line)) process.stdout.write(`${prefix}${shown}\n`);
     });
   }
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
