@@ -6,6 +6,7 @@ export * from './ingestion-stub';
 export * from './key-vault-stub';
 export * from './ports';
 export * from './postgres-server';
+export * from './recording-server';
 export * from './redis-server';
 export * from './service-process';
 export * from './tls';
