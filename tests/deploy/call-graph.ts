@@ -1,6 +1,6 @@
 /**
- * Who calls whom, read from the services' code: every `downstreams.ts` under services/<service>/src declares
- * the HTTP clients of its service (`{ token, name: '<service>', url: (c) => c.<NAME>_URL }`). The charts'
+ * Who calls whom, read from the services' code: every `downstreams.module.ts` under services/<service>/src declares
+ * the HTTP clients of its service (`{ api, name: '<service>', url: (c) => c.<NAME>_URL }`). The charts'
  * NetworkPolicies and downstream URLs are checked against this, so a new call in the code without a matching
  * chart change fails the deploy tests.
  */
@@ -21,7 +21,7 @@ function filesNamed(dir: string, name: string): string[] {
 export function callGraph(): Record<Service, Service[]> {
   const graph = Object.fromEntries(SERVICES.map((service) => [service, [] as Service[]])) as Record<Service, Service[]>;
   for (const caller of SERVICES) {
-    for (const file of filesNamed(join(repoRoot, 'services', caller, 'src'), 'downstreams.ts')) {
+    for (const file of filesNamed(join(repoRoot, 'services', caller, 'src'), 'downstreams.module.ts')) {
       const source = readFileSync(file, 'utf8');
       for (const match of source.matchAll(/name:\s*'([a-z]+)',\s*url:\s*\(\w+(?::\s*\w+)?\)\s*=>\s*\w+\.([A-Z]+)_URL/g)) {
         const [, callee, setting] = match;

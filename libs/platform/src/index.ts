@@ -10,6 +10,7 @@ export * from './errors/validation';
 export * from './health/lifecycle';
 export * from './health/store-probe';
 export * from './http/downstream-clients';
+export { DownstreamClientsModule, type DownstreamApiClass } from './http/downstream-clients';
 export * from './http/resilient-http-client';
 export * from './logging/logging';
 export * from './metrics/metrics';

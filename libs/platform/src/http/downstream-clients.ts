@@ -1,4 +1,4 @@
-import type { Provider } from '@nestjs/common';
+import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '../app/tokens';
 import type { DownstreamPolicyConfig } from '../config/config';
 import { MetricsRegistry } from '../metrics/metrics';
@@ -19,17 +19,52 @@ export function downstreamPolicy(config: DownstreamPolicyConfig, baseUrl: string
   };
 }
 
+/** A service's typed client of one downstream: it owns the paths and payload types, the resilient client the policy. */
+export type DownstreamApiClass = new (http: ResilientHttpClient) => unknown;
+
+/**
+ * One downstream a service calls. `name` labels the metrics and errors; `url` reads its <NAME>_URL setting
+ * (tests/deploy reads these declarations to check the charts' NetworkPolicies against the code).
+ */
 export interface Downstream<C> {
-  token: symbol;
+  api: DownstreamApiClass;
   name: string;
   url: (config: C) => string;
 }
 
-/** One client (own breaker, bulkhead, retry budget) per downstream: one failing service cannot starve the others. */
-export function downstreamClientProviders<C extends DownstreamPolicyConfig>(downstreams: readonly Downstream<C>[]): Provider[] {
-  return downstreams.map(({ token, name, url }) => ({
-    provide: token,
-    inject: [APP_CONFIG, MetricsRegistry],
-    useFactory: (config: C, metrics: MetricsRegistry) => new ResilientHttpClient(name, downstreamPolicy(config, url(config)), metrics),
-  }));
+const HTTP_CLIENTS = Symbol('DOWNSTREAM_HTTP_CLIENTS');
+
+/**
+ * Provides each declared typed client (injected by its class) over its own ResilientHttpClient — own breaker,
+ * bulkhead and retry budget, so one failing service cannot starve the others — and stops every breaker's timers at
+ * shutdown, after the HTTP server and the consumers have finished their calls.
+ */
+@Module({})
+export class DownstreamClientsModule implements OnApplicationShutdown {
+  constructor(@Inject(HTTP_CLIENTS) private readonly clients: ResilientHttpClient[]) {}
+
+  static forRoot<C extends DownstreamPolicyConfig>(downstreams: readonly Downstream<C>[]): DynamicModule {
+    return {
+      module: DownstreamClientsModule,
+      providers: [
+        {
+          provide: HTTP_CLIENTS,
+          inject: [APP_CONFIG, MetricsRegistry],
+          useFactory: (config: C, metrics: MetricsRegistry) =>
+            downstreams.map(({ name, url }) => new ResilientHttpClient(name, downstreamPolicy(config, url(config)), metrics)),
+        },
+        ...downstreams.map(({ api }, index) => ({
+          provide: api,
+          inject: [HTTP_CLIENTS],
+          useFactory: (clients: ResilientHttpClient[]) => new api(clients[index]),
+        })),
+      ],
+      exports: downstreams.map(({ api }) => api),
+    };
+  }
+
+  /** Breaker timers would keep the process alive. */
+  onApplicationShutdown(): void {
+    for (const client of this.clients) client.shutdown();
+  }
 }

@@ -2,7 +2,6 @@ import {
   APP_CONFIG,
   NotFoundProblem,
   ProblemException,
-  type ResilientHttpClient,
   ServiceUnavailableProblem,
   ValidationProblem,
   problemType,
@@ -12,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { assertVisible, ownerForCreate } from '../auth/authorization';
 import type { Principal } from '../auth/principal';
 import type { GatewayConfig } from '../config';
-import { DELIVERY_CLIENT, answerOf } from '../downstreams/downstreams';
+import { answerOf } from '../downstreams/answer-of';
+import { DeliveryApi } from '../downstreams/delivery.api';
 import { type CommandType, commandEntry } from './command';
 import {
   type AcceptedAnswer,
@@ -45,7 +45,7 @@ export class DeliveryRequestsService {
   constructor(
     @Inject(DELIVERY_REQUESTS_REPOSITORY) private readonly repository: DeliveryRequestsRepository,
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
-    @Inject(DELIVERY_CLIENT) private readonly delivery: ResilientHttpClient,
+    private readonly delivery: DeliveryApi,
   ) {}
 
   /** Resolves only once the request is durably stored (see confirmDurability); every failure before leaves nothing. */
@@ -144,7 +144,7 @@ export class DeliveryRequestsService {
   }
 
   private async ownerFromDeliveryService(deliveryId: string): Promise<string | undefined> {
-    const response = await this.delivery.get<{ ownerId: string }>(`/api/deliveries/${encodeURIComponent(deliveryId)}/owner`);
+    const response = await this.delivery.owner(deliveryId);
     if (response.status === 404) return undefined;
     return answerOf(response, `Delivery ${deliveryId}`).ownerId;
   }

@@ -1,18 +1,21 @@
-import type { ResilientHttpClient } from '@dronedelivery/platform';
-import { Module, type OnApplicationShutdown } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { DOWNSTREAM_TOKENS, downstreamProviders } from './downstreams';
+import { DownstreamClientsModule } from '@dronedelivery/platform';
+import { Module } from '@nestjs/common';
+import type { GatewayConfig } from '../config';
+import { DeliveryApi } from './delivery.api';
+import { DroneSchedulerApi } from './dronescheduler.api';
+import { PackageApi } from './package.api';
+import { WorkflowApi } from './workflow.api';
 
-/** One resilient client (breaker, bulkhead, retries) per service the gateway calls, shared by every feature. */
+/** The services the gateway reads from, each through its typed client over its own resilient client. */
 @Module({
-  providers: downstreamProviders,
-  exports: DOWNSTREAM_TOKENS,
+  imports: [
+    DownstreamClientsModule.forRoot([
+      { api: DeliveryApi, name: 'delivery', url: (c: GatewayConfig) => c.DELIVERY_URL },
+      { api: PackageApi, name: 'package', url: (c: GatewayConfig) => c.PACKAGE_URL },
+      { api: DroneSchedulerApi, name: 'dronescheduler', url: (c: GatewayConfig) => c.DRONESCHEDULER_URL },
+      { api: WorkflowApi, name: 'workflow', url: (c: GatewayConfig) => c.WORKFLOW_URL },
+    ]),
+  ],
+  exports: [DownstreamClientsModule],
 })
-export class DownstreamsModule implements OnApplicationShutdown {
-  constructor(private readonly moduleRef: ModuleRef) {}
-
-  /** Stops the breakers' timers so the process can exit. */
-  onApplicationShutdown(): void {
-    for (const token of DOWNSTREAM_TOKENS) this.moduleRef.get<ResilientHttpClient>(token).shutdown();
-  }
-}
+export class DownstreamsModule {}

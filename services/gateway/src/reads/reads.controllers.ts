@@ -1,5 +1,5 @@
-import { ParseIdPipe, type ResilientHttpClient } from '@dronedelivery/platform';
-import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ParseIdPipe } from '@dronedelivery/platform';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiAcceptedResponse,
@@ -13,7 +13,11 @@ import { Caller, OpsOnly } from '../auth/auth.decorators';
 import { assertMayQueryOwner, assertVisible } from '../auth/authorization';
 import type { Principal } from '../auth/principal';
 import { DeliveryRequestsService } from '../deliveryrequests/deliveryrequests.service';
-import { DELIVERY_CLIENT, DRONESCHEDULER_CLIENT, PACKAGE_CLIENT, WORKFLOW_CLIENT, answerOf } from '../downstreams/downstreams';
+import { answerOf } from '../downstreams/answer-of';
+import { DeliveryApi } from '../downstreams/delivery.api';
+import { DroneSchedulerApi } from '../downstreams/dronescheduler.api';
+import { PackageApi } from '../downstreams/package.api';
+import { WorkflowApi } from '../downstreams/workflow.api';
 import { MonthQueryDto, PackageSummaryView, RequestedStatusView, UtilizationQueryDto } from './reads.dto';
 
 const deliveryIdPipe = new ParseIdPipe('deliveryId');
@@ -32,7 +36,7 @@ const UNAVAILABLE = { description: 'The owning service is down or its breaker is
 export class DeliveryReadsController {
   constructor(
     private readonly requests: DeliveryRequestsService,
-    @Inject(DELIVERY_CLIENT) private readonly delivery: ResilientHttpClient,
+    private readonly delivery: DeliveryApi,
   ) {}
 
   @Get(':id')
@@ -40,7 +44,7 @@ export class DeliveryReadsController {
   @ApiNotFoundResponse({ description: "Unknown, or another owner's." })
   async get(@Caller() caller: Principal, @Param('id', deliveryIdPipe) id: string): Promise<unknown> {
     const { record } = await this.requests.visibleDelivery(caller, id);
-    const response = await this.delivery.get(`/api/deliveries/${encodeURIComponent(id)}`);
+    const response = await this.delivery.get(id);
     if (response.status === 404 && record) {
       return { deliveryId: id, status: 'Requested', ...record.request, createdAt: record.createdAt, updatedAt: record.updatedAt };
     }
@@ -52,7 +56,7 @@ export class DeliveryReadsController {
   @ApiNotFoundResponse({ description: "Unknown, or another owner's." })
   async status(@Caller() caller: Principal, @Param('id', deliveryIdPipe) id: string): Promise<unknown> {
     const { record } = await this.requests.visibleDelivery(caller, id);
-    const response = await this.delivery.get(`/api/deliveries/${encodeURIComponent(id)}/status`);
+    const response = await this.delivery.status(id);
     if (response.status === 404 && record) return { deliveryId: id, status: 'Requested', updatedAt: record.updatedAt };
     return answerOf(response, `Delivery ${id}`);
   }
@@ -63,7 +67,7 @@ export class DeliveryReadsController {
 @ApiServiceUnavailableResponse(UNAVAILABLE)
 @Controller('api/packages')
 export class PackageReadsController {
-  constructor(@Inject(PACKAGE_CLIENT) private readonly packages: ResilientHttpClient) {}
+  constructor(private readonly packages: PackageApi) {}
 
   @Get('summary/:ownerId')
   @ApiOkResponse({ type: PackageSummaryView })
@@ -75,15 +79,14 @@ export class PackageReadsController {
   ): Promise<unknown> {
     // Checked before calling: the package service is never asked about data the caller may not see.
     assertMayQueryOwner(caller, ownerId);
-    const path = `/api/packages/summary/${encodeURIComponent(ownerId)}?year=${query.year}&month=${query.month}`;
-    return answerOf(await this.packages.get(path), `Summary for ${ownerId}`);
+    return answerOf(await this.packages.summary(ownerId, query.year, query.month), `Summary for ${ownerId}`);
   }
 
   @Get(':id')
   @ApiOkResponse({ description: 'The package.' })
   @ApiNotFoundResponse({ description: "Unknown, or another owner's." })
   async get(@Caller() caller: Principal, @Param('id', new ParseIdPipe('packageId')) id: string): Promise<unknown> {
-    const pkg = answerOf(await this.packages.get<{ ownerId?: string }>(`/api/packages/${encodeURIComponent(id)}`), `Package ${id}`);
+    const pkg = answerOf(await this.packages.get(id), `Package ${id}`);
     // The owner is only known from the package itself; another owner's package answers like a missing one.
     assertVisible(caller, pkg?.ownerId, `Package ${id}`);
     return pkg;
@@ -97,13 +100,12 @@ export class PackageReadsController {
 @OpsOnly()
 @Controller('api/dronedeliveries')
 export class DroneDeliveriesController {
-  constructor(@Inject(DRONESCHEDULER_CLIENT) private readonly scheduler: ResilientHttpClient) {}
+  constructor(private readonly scheduler: DroneSchedulerApi) {}
 
   @Get('utilization')
   @ApiOkResponse({ description: 'Drone utilization for the month.' })
   async utilization(@Query() query: UtilizationQueryDto): Promise<unknown> {
-    const params = new URLSearchParams({ ownerId: query.ownerId, year: String(query.year), month: String(query.month) });
-    return answerOf(await this.scheduler.get(`/api/dronedeliveries/utilization?${params}`), 'Utilization');
+    return answerOf(await this.scheduler.utilization(query), 'Utilization');
   }
 }
 
@@ -114,12 +116,12 @@ export class DroneDeliveriesController {
 @OpsOnly()
 @Controller('api/deadletters')
 export class DeadLettersController {
-  constructor(@Inject(WORKFLOW_CLIENT) private readonly workflow: ResilientHttpClient) {}
+  constructor(private readonly workflow: WorkflowApi) {}
 
   @Get()
   @ApiOkResponse({ description: 'Dead-lettered commands, from the workflow service.' })
   async list(): Promise<unknown> {
-    return answerOf(await this.workflow.get('/api/deadletters'), 'Dead letters');
+    return answerOf(await this.workflow.deadLetters(), 'Dead letters');
   }
 
   @Post(':id/replay')
@@ -127,6 +129,6 @@ export class DeadLettersController {
   @ApiAcceptedResponse({ description: 'The dead letter is back on the command stream.' })
   @ApiNotFoundResponse()
   async replay(@Param('id', new ParseIdPipe('deadLetterId')) id: string): Promise<unknown> {
-    return answerOf(await this.workflow.post(`/api/deadletters/${encodeURIComponent(id)}/replay`, {}), `Dead letter ${id}`);
+    return answerOf(await this.workflow.replayDeadLetter(id), `Dead letter ${id}`);
   }
 }

@@ -5,8 +5,8 @@ import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
 import { WORKFLOW_REDIS } from '../redis/workflow-redis.module';
 import { fieldsOf, parseCommand, type StreamFields } from '../saga/command';
-import type { SagaStore } from '../saga/saga-store';
-import { SAGA_STORE, SagaService } from '../saga/saga.service';
+import { SAGA_STORE, type SagaStore } from '../saga/saga-store';
+import { SagaService } from '../saga/saga.service';
 import { claimMinIdleMs } from './backoff';
 import { KeyedSerializer } from './keyed-serializer';
 

@@ -68,6 +68,8 @@ export interface DeadLetter {
   attempts: number;
 }
 
+export const SAGA_STORE = Symbol('SAGA_STORE');
+
 export class SagaStore {
   private readonly scripts: Record<'beginCreate' | 'cancelGate' | 'finishCommand', Script>;
 

@@ -1,12 +1,12 @@
-import type { DownstreamResponse, HttpMethod, ResilientHttpClient } from '@dronedelivery/platform';
+import type { DownstreamResponse } from '@dronedelivery/platform';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace } from '@opentelemetry/api';
+import { DeliveryApi, type UnscheduledDelivery } from '../downstreams/delivery.api';
+import { DroneSchedulerApi } from '../downstreams/dronescheduler.api';
+import { PackageApi } from '../downstreams/package.api';
 import { classifyError, classifyResponse, type StepVerdict } from './classify';
 import type { Command, ConfirmPayload, CreatePayload, ReschedulePayload, StreamFields } from './command';
-import { DELIVERY_CLIENT, DRONESCHEDULER_CLIENT, PACKAGE_CLIENT } from './downstreams';
-import type { SagaStatus, SagaStore } from './saga-store';
-
-export const SAGA_STORE = Symbol('SAGA_STORE');
+import { SAGA_STORE, type SagaStatus, type SagaStore } from './saga-store';
 
 /** What the consumer does with the stream entry afterwards. */
 export type SagaOutcome =
@@ -39,9 +39,9 @@ export class SagaService {
 
   constructor(
     @Inject(SAGA_STORE) private readonly store: SagaStore,
-    @Inject(PACKAGE_CLIENT) private readonly packages: ResilientHttpClient,
-    @Inject(DRONESCHEDULER_CLIENT) private readonly drones: ResilientHttpClient,
-    @Inject(DELIVERY_CLIENT) private readonly deliveries: ResilientHttpClient,
+    private readonly packages: PackageApi,
+    private readonly drones: DroneSchedulerApi,
+    private readonly deliveries: DeliveryApi,
   ) {}
 
   /**
@@ -130,46 +130,41 @@ export class SagaService {
    */
   private async ensurePackage(deliveryId: string, payload: CreatePayload): Promise<void> {
     const { packageId, size, weight, tag } = payload.packageInfo;
-    const response = await this.call(this.packages, 'PUT', packagePath(packageId), {
-      ownerId: payload.ownerId,
-      size,
-      weight,
-      tag,
-      createdBy: deliveryId,
-    });
+    const response = await this.call(
+      this.packages.upsert(packageId, { ownerId: payload.ownerId, size, weight, tag, createdBy: deliveryId }),
+    );
     this.expectOk('package', response);
   }
 
   /** Step 2: idempotent assignment; "no drone available" is transient (one may free up), not a failure. */
   private async assignDrone(deliveryId: string, payload: CreatePayload): Promise<string> {
-    const response = await this.call<{ droneId: string }>(this.drones, 'PUT', `/api/dronedeliveries/${encodeURIComponent(deliveryId)}`, {
-      ownerId: payload.ownerId,
-      pickupTime: payload.pickupTime,
-      deadline: payload.deadline,
-      packageWeight: payload.packageInfo.weight,
-      packageSize: payload.packageInfo.size,
-      expedited: payload.expedited,
-    });
+    const response = await this.call(
+      this.drones.assign(deliveryId, {
+        ownerId: payload.ownerId,
+        pickupTime: payload.pickupTime,
+        deadline: payload.deadline,
+        packageWeight: payload.packageInfo.weight,
+        packageSize: payload.packageInfo.size,
+        expedited: payload.expedited,
+      }),
+    );
     this.expectOk('dronescheduler', response, NO_DRONE);
     return response.body.droneId;
   }
 
   /** Step 3: idempotent create, status Scheduled. */
   private async createDelivery(deliveryId: string, payload: CreatePayload, droneId: string): Promise<void> {
-    const response = await this.call(this.deliveries, 'PUT', `/api/deliveries/${encodeURIComponent(deliveryId)}`, {
-      ...deliveryDetails(payload),
-      droneId,
-    });
+    const response = await this.call(this.deliveries.upsert(deliveryId, { ...deliveryDetails(payload), droneId }));
     this.expectOk('delivery', response);
   }
 
   /** Undo in reverse: release the drone, delete the package only if this delivery created it, mark Failed. */
   private async compensate(deliveryId: string, payload: CreatePayload, reason: string): Promise<void> {
     this.logger.warn({ deliveryId, reason }, 'compensating create');
-    const release = await this.call(this.drones, 'DELETE', `/api/dronedeliveries/${encodeURIComponent(deliveryId)}`);
+    const release = await this.call(this.drones.release(deliveryId));
     this.expectOk('dronescheduler', release);
     if (await this.createdPackage(deliveryId, payload.packageInfo.packageId)) {
-      const removed = await this.call(this.packages, 'DELETE', packagePath(payload.packageInfo.packageId));
+      const removed = await this.call(this.packages.delete(payload.packageInfo.packageId));
       this.expectOk('package', removed);
     }
     await this.recordUnscheduled(deliveryId, payload, 'Failed', reason);
@@ -177,7 +172,7 @@ export class SagaService {
 
   /** Whether this delivery's saga created the package (a package that existed before it is someone else's). */
   private async createdPackage(deliveryId: string, packageId: string): Promise<boolean> {
-    const response = await this.call<{ createdBy?: string }>(this.packages, 'GET', packagePath(packageId));
+    const response = await this.call(this.packages.get(packageId));
     const verdict = this.verdict('package', response);
     if (verdict.kind === 'not-found') return false;
     if (verdict.kind !== 'ok') throw new StepFailed(verdict.kind, verdict.reason);
@@ -191,11 +186,9 @@ export class SagaService {
     status: 'Failed' | 'Cancelled',
     reason: string,
   ): Promise<void> {
-    const response = await this.call(this.deliveries, 'PUT', `/api/deliveries/${encodeURIComponent(deliveryId)}/status`, {
-      status,
-      reason: reason.slice(0, MAX_REASON),
-      delivery: deliveryDetails(payload),
-    });
+    const response = await this.call(
+      this.deliveries.setStatus(deliveryId, { status, reason: reason.slice(0, MAX_REASON), delivery: deliveryDetails(payload) }),
+    );
     // 409: it is already in a final state (e.g. Failed before a tombstoned replay): nothing left to record.
     if (response.status === 409) return;
     this.expectOk('delivery', response);
@@ -209,20 +202,16 @@ export class SagaService {
     if (gate === 'cancelled') return { kind: 'ack', result: 'duplicate (already cancelled)' };
     if (gate === 'started') throw new StepFailed('transient', 'the create of this delivery is still running');
     if (gate === 'delivered') throw new StepFailed('permanent', 'cannot cancel: the delivery was already delivered');
-    const cancelled = await this.call(this.deliveries, 'DELETE', `/api/deliveries/${encodeURIComponent(deliveryId)}`);
+    const cancelled = await this.call(this.deliveries.cancel(deliveryId));
     if (cancelled.status !== 404) this.expectOk('delivery', cancelled);
-    const released = await this.call(this.drones, 'DELETE', `/api/dronedeliveries/${encodeURIComponent(deliveryId)}`);
+    const released = await this.call(this.drones.release(deliveryId));
     this.expectOk('dronescheduler', released);
     return { kind: 'ack', result: 'cancelled', status: 'cancelled' };
   }
 
   private async reschedule(deliveryId: string, changes: ReschedulePayload): Promise<SagaOutcome> {
     await this.requireCreated(deliveryId);
-    const current = await this.call<{ status: string; pickupTime: string; deadline: string; droneId?: string }>(
-      this.deliveries,
-      'GET',
-      `/api/deliveries/${encodeURIComponent(deliveryId)}`,
-    );
+    const current = await this.call(this.deliveries.get(deliveryId));
     this.expectOk('delivery', current);
     if (current.body.status !== 'Scheduled') throw new StepFailed('permanent', `cannot reschedule: the delivery is ${current.body.status}`);
     const pickupTime = changes.pickupTime ?? current.body.pickupTime;
@@ -230,41 +219,26 @@ export class SagaService {
     let droneId = current.body.droneId;
     if (Date.parse(pickupTime) !== Date.parse(current.body.pickupTime) || Date.parse(deadline) !== Date.parse(current.body.deadline)) {
       // Re-plan with the stored request's weight, size and owner; the scheduler keeps the drone if it still fits.
-      const path = `/api/dronedeliveries/${encodeURIComponent(deliveryId)}`;
-      const assignment = await this.call<{ ownerId: string; packageWeight: number; packageSize: string; expedited: boolean }>(
-        this.drones,
-        'GET',
-        path,
-      );
+      const assignment = await this.call(this.drones.get(deliveryId));
       this.expectOk('dronescheduler', assignment);
       const { ownerId, packageWeight, packageSize, expedited } = assignment.body;
-      const replanned = await this.call<{ droneId: string }>(this.drones, 'PUT', path, {
-        ownerId,
-        pickupTime,
-        deadline,
-        packageWeight,
-        packageSize,
-        expedited,
-      });
+      const replanned = await this.call(
+        this.drones.assign(deliveryId, { ownerId, pickupTime, deadline, packageWeight, packageSize, expedited }),
+      );
       this.expectOk('dronescheduler', replanned, NO_DRONE);
       droneId = replanned.body.droneId;
     }
     const patch = { ...changes, ...(droneId && droneId !== current.body.droneId ? { droneId } : {}) };
-    const patched = await this.call(this.deliveries, 'PATCH', `/api/deliveries/${encodeURIComponent(deliveryId)}`, patch);
+    const patched = await this.call(this.deliveries.reschedule(deliveryId, patch));
     this.expectOk('delivery', patched);
     return { kind: 'ack', result: 'rescheduled' };
   }
 
   private async confirm(deliveryId: string, confirmation: ConfirmPayload): Promise<SagaOutcome> {
     await this.requireCreated(deliveryId);
-    const confirmed = await this.call(
-      this.deliveries,
-      'POST',
-      `/api/deliveries/${encodeURIComponent(deliveryId)}/confirmations`,
-      confirmation,
-    );
+    const confirmed = await this.call(this.deliveries.confirm(deliveryId, confirmation));
     this.expectOk('delivery', confirmed);
-    const completed = await this.call(this.drones, 'POST', `/api/dronedeliveries/${encodeURIComponent(deliveryId)}/completion`, {});
+    const completed = await this.call(this.drones.complete(deliveryId));
     this.expectOk('dronescheduler', completed);
     return { kind: 'ack', result: 'delivered', status: 'delivered' };
   }
@@ -291,14 +265,10 @@ export class SagaService {
     }
   }
 
-  private async call<T = unknown>(
-    client: ResilientHttpClient,
-    method: HttpMethod,
-    path: string,
-    body?: unknown,
-  ): Promise<DownstreamResponse<T>> {
+  /** A call that got no answer (breaker open, timeout, 5xx after retries...) is a transient step failure. */
+  private async call<T>(request: Promise<DownstreamResponse<T>>): Promise<DownstreamResponse<T>> {
     try {
-      return await client.request<T>({ method, path, body });
+      return await request;
     } catch (error) {
       throw new StepFailed('transient', classifyError(error).reason);
     }
@@ -320,11 +290,7 @@ function asStepFailure(error: unknown): StepFailed {
   return error instanceof StepFailed ? error : new StepFailed('transient', classifyError(error).reason);
 }
 
-function packagePath(packageId: string): string {
-  return `/api/packages/${encodeURIComponent(packageId)}`;
-}
-
-function deliveryDetails(payload: CreatePayload) {
+function deliveryDetails(payload: CreatePayload): UnscheduledDelivery {
   return {
     ownerId: payload.ownerId,
     pickupLocation: payload.pickupLocation,

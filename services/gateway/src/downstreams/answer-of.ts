@@ -1,28 +1,5 @@
-import {
-  type DownstreamResponse,
-  NotFoundProblem,
-  ProblemException,
-  downstreamClientProviders,
-  problemType,
-} from '@dronedelivery/platform';
+import { type DownstreamResponse, NotFoundProblem, ProblemException, problemType } from '@dronedelivery/platform';
 import { STATUS_CODES } from 'node:http';
-import type { GatewayConfig } from '../config';
-
-export const DELIVERY_CLIENT = Symbol('DELIVERY_CLIENT');
-export const PACKAGE_CLIENT = Symbol('PACKAGE_CLIENT');
-export const DRONESCHEDULER_CLIENT = Symbol('DRONESCHEDULER_CLIENT');
-export const WORKFLOW_CLIENT = Symbol('WORKFLOW_CLIENT');
-
-const DOWNSTREAMS = [
-  { token: DELIVERY_CLIENT, name: 'delivery', url: (c: GatewayConfig) => c.DELIVERY_URL },
-  { token: PACKAGE_CLIENT, name: 'package', url: (c: GatewayConfig) => c.PACKAGE_URL },
-  { token: DRONESCHEDULER_CLIENT, name: 'dronescheduler', url: (c: GatewayConfig) => c.DRONESCHEDULER_URL },
-  { token: WORKFLOW_CLIENT, name: 'workflow', url: (c: GatewayConfig) => c.WORKFLOW_URL },
-] as const;
-
-export const DOWNSTREAM_TOKENS = DOWNSTREAMS.map((d) => d.token);
-
-export const downstreamProviders = downstreamClientProviders(DOWNSTREAMS);
 
 /**
  * A downstream's 2xx body is the answer. Its 404 is ours. Other 4xx mean the gateway let through something the

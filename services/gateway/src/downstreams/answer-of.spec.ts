@@ -1,4 +1,4 @@
-import { answerOf } from './downstreams';
+import { answerOf } from './answer-of';
 
 const response = (status: number, body: unknown) => ({ status, headers: {}, body });
 

@@ -1,0 +1,48 @@
+import type { DownstreamResponse, ResilientHttpClient } from '@dronedelivery/platform';
+
+/** PUT /api/dronedeliveries/{deliveryId}: assigns a drone, or re-plans an existing assignment. */
+export interface DroneAssignmentRequest {
+  ownerId: string;
+  pickupTime: string;
+  deadline: string;
+  packageWeight: number;
+  packageSize: string;
+  expedited: boolean;
+}
+
+export interface DroneAssigned {
+  droneId: string;
+}
+
+/** The part of an assignment the saga reads back to re-plan it. */
+export interface DroneAssignment {
+  ownerId: string;
+  packageWeight: number;
+  packageSize: string;
+  expedited: boolean;
+}
+
+/** The dronescheduler's routes the saga calls. Answers come back as they are; the saga classifies them. */
+export class DroneSchedulerApi {
+  constructor(private readonly http: ResilientHttpClient) {}
+
+  assign(deliveryId: string, body: DroneAssignmentRequest): Promise<DownstreamResponse<DroneAssigned>> {
+    return this.http.put(assignmentPath(deliveryId), body);
+  }
+
+  get(deliveryId: string): Promise<DownstreamResponse<DroneAssignment>> {
+    return this.http.get(assignmentPath(deliveryId));
+  }
+
+  release(deliveryId: string): Promise<DownstreamResponse> {
+    return this.http.delete(assignmentPath(deliveryId));
+  }
+
+  complete(deliveryId: string): Promise<DownstreamResponse> {
+    return this.http.post(`${assignmentPath(deliveryId)}/completion`, {});
+  }
+}
+
+function assignmentPath(deliveryId: string): string {
+  return `/api/dronedeliveries/${encodeURIComponent(deliveryId)}`;
+}

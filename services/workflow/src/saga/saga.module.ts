@@ -1,0 +1,29 @@
+import { APP_CONFIG } from '@dronedelivery/platform';
+import { Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { WorkflowConfig } from '../config';
+import { DownstreamsModule } from '../downstreams/downstreams.module';
+import { WORKFLOW_REDIS } from '../redis/workflow-redis.module';
+import { SAGA_STORE, SagaStore } from './saga-store';
+import { SagaService } from './saga.service';
+
+@Module({
+  imports: [DownstreamsModule],
+  providers: [
+    SagaService,
+    {
+      provide: SAGA_STORE,
+      inject: [WORKFLOW_REDIS, APP_CONFIG],
+      useFactory: (redis: Redis, config: WorkflowConfig) =>
+        new SagaStore(redis, {
+          streamKey: config.COMMAND_STREAM_KEY,
+          deadLetterKey: config.DEADLETTER_STREAM_KEY,
+          group: config.CONSUMER_GROUP,
+          tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
+          sagaTtlSeconds: config.SAGA_STATE_TTL_SECONDS,
+        }),
+    },
+  ],
+  exports: [SagaService, SAGA_STORE],
+})
+export class SagaModule {}
