@@ -4,8 +4,9 @@ import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
 import { WORKFLOW_REDIS } from '../redis/workflow-redis.module';
 import { DeadLettersController } from './deadletters.controller';
-import { DeadLettersRepository } from './deadletters.repository';
-import { DEAD_LETTERS_REPOSITORY, DeadLettersService } from './deadletters.service';
+import { DEAD_LETTERS_REPOSITORY } from './deadletters.repository';
+import { DeadLettersService } from './deadletters.service';
+import { RedisDeadLettersRepository } from './redis-deadletters.repository';
 
 @Module({
   controllers: [DeadLettersController],
@@ -15,7 +16,7 @@ import { DEAD_LETTERS_REPOSITORY, DeadLettersService } from './deadletters.servi
       provide: DEAD_LETTERS_REPOSITORY,
       inject: [WORKFLOW_REDIS, APP_CONFIG],
       useFactory: (redis: Redis, config: WorkflowConfig) =>
-        new DeadLettersRepository(redis, config.DEADLETTER_STREAM_KEY, config.COMMAND_STREAM_KEY),
+        new RedisDeadLettersRepository(redis, config.DEADLETTER_STREAM_KEY, config.COMMAND_STREAM_KEY),
     },
   ],
 })

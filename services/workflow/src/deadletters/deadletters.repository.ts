@@ -1,68 +1,25 @@
-import { guardRedis } from '@dronedelivery/platform';
-import type { Redis } from 'ioredis';
-import { fieldsOf, type StreamFields } from '../saga/command';
+import type { StreamFields } from '../saga/command';
 
 /** Fields the workflow adds when it dead-letters a command; everything else is the original entry. */
 export const DEAD_LETTER_FIELDS = ['reason', 'attempts', 'failedAt', 'originalId'] as const;
-
-/**
- * Re-appends the original command (same fields, so the same commandId and trace context) and removes the dead
- * letter, in one script: a replay can neither be lost nor happen twice.
- * KEYS: deadletters, commands. ARGV: dead-letter id. Returns the new stream id, or nil when there is no such letter.
- */
-const REPLAY = `
-local entries = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
-if #entries == 0 then return false end
-local flat = entries[1][2]
-local fields = {}
-for i = 1, #flat, 2 do
-  local name = flat[i]
-  if name ~= 'reason' and name ~= 'attempts' and name ~= 'failedAt' and name ~= 'originalId' then
-    table.insert(fields, name)
-    table.insert(fields, flat[i + 1])
-  end
-end
-local id = redis.call('XADD', KEYS[2], '*', unpack(fields))
-redis.call('XDEL', KEYS[1], ARGV[1])
-return id
-`;
 
 export interface StoredDeadLetter {
   id: string;
   fields: StreamFields;
 }
 
-type ReplayScript = (deadLetters: string, commands: string, id: string) => Promise<string | null>;
-
-export class DeadLettersRepository {
-  private readonly replayScript: ReplayScript;
-
-  constructor(
-    private readonly redis: Redis,
-    private readonly deadLetterKey: string,
-    private readonly commandKey: string,
-  ) {
-    redis.defineCommand('replayDeadLetter', { numberOfKeys: 2, lua: REPLAY });
-    this.replayScript = (redis as unknown as { replayDeadLetter: ReplayScript }).replayDeadLetter.bind(redis);
-  }
-
-  async list(limit: number, after?: string): Promise<StoredDeadLetter[]> {
-    const start = after ? `(${after}` : '-';
-    const entries = await guardRedis(() => this.redis.xrange(this.deadLetterKey, start, '+', 'COUNT', limit));
-    return entries.map(([id, flat]) => ({ id, fields: fieldsOf(flat) }));
-  }
-
-  count(): Promise<number> {
-    return guardRedis(() => this.redis.xlen(this.deadLetterKey));
-  }
-
-  async get(id: string): Promise<StoredDeadLetter | undefined> {
-    const [entry] = await guardRedis(() => this.redis.xrange(this.deadLetterKey, id, id));
-    return entry ? { id: entry[0], fields: fieldsOf(entry[1]) } : undefined;
-  }
-
-  /** Returns the id of the re-appended command, or undefined when the dead letter does not exist (any more). */
-  async replay(id: string): Promise<string | undefined> {
-    return (await guardRedis(() => this.replayScript(this.deadLetterKey, this.commandKey, id))) ?? undefined;
-  }
+/** Storage port of the dead letters; the Redis adapter is one implementation. */
+export interface DeadLettersRepository {
+  /** Oldest first, after the given id (exclusive) when one is given. */
+  list(limit: number, after?: string): Promise<StoredDeadLetter[]>;
+  count(): Promise<number>;
+  get(id: string): Promise<StoredDeadLetter | undefined>;
+  /**
+   * Puts the original command (same fields, so the same commandId and trace context) back on the command stream and
+   * removes the dead letter, atomically. Returns the new stream id, or undefined when the dead letter does not exist
+   * (any more).
+   */
+  replay(id: string): Promise<string | undefined>;
 }
+
+export const DEAD_LETTERS_REPOSITORY = Symbol('DEAD_LETTERS_REPOSITORY');

@@ -1,9 +1,7 @@
 import { NotFoundProblem } from '@dronedelivery/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { StreamFields } from '../saga/command';
-import { DEAD_LETTER_FIELDS, type DeadLettersRepository, type StoredDeadLetter } from './deadletters.repository';
-
-export const DEAD_LETTERS_REPOSITORY = Symbol('DEAD_LETTERS_REPOSITORY');
+import { DEAD_LETTER_FIELDS, DEAD_LETTERS_REPOSITORY, type DeadLettersRepository, type StoredDeadLetter } from './deadletters.repository';
 
 export interface DeadLetterView {
   id: string;
