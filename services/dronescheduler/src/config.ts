@@ -1,5 +1,5 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { envFlag as flag, platformConfigSchema } from '@dronedelivery/platform/config';
+import { envFlag as flag, platformConfigSchema, positiveInt } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 export const DB_ENGINES = ['mssql', 'postgres'] as const;
@@ -27,10 +27,10 @@ export const droneSchedulerConfigSchema = platformConfigSchema
     /** TLS to SQL Server; Azure SQL requires it. */
     DB_ENCRYPT: flag(true),
     DB_TRUST_SERVER_CERTIFICATE: flag(false),
-    DB_POOL_SIZE: z.coerce.number().int().positive().max(500).default(10),
-    DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+    DB_POOL_SIZE: positiveInt().max(500).default(10),
+    DB_CONNECT_TIMEOUT_MS: positiveInt().default(5_000),
     /** Per statement; a statement not answered in time fails (503) instead of hanging the request. */
-    DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+    DB_STATEMENT_TIMEOUT_MS: positiveInt().default(5_000),
     /**
      * How long boot waits for the database (retrying with backoff) before exiting. Keep it below the startup
      * probe's budget (period × failureThreshold), so a database that comes up late does not cost a restart.
@@ -39,12 +39,12 @@ export const droneSchedulerConfigSchema = platformConfigSchema
     /** Apply pending migrations at startup. Turn off when a release job runs `migrate` before the rollout. */
     DB_MIGRATIONS_RUN: flag(true),
     /** How many best-fitting free drones one attempt reads; it tries one of them at random, so concurrent requests spread out. */
-    ASSIGNMENT_CANDIDATES: z.coerce.number().int().positive().max(1000).default(32),
+    ASSIGNMENT_CANDIDATES: positiveInt().max(1000).default(32),
     /**
      * Drones one request tries, re-reading candidates after each one a concurrent request took first, before answering
      * no-drone-available. Each loss means another assignment succeeded, so this only bounds a request's latency.
      */
-    ASSIGNMENT_MAX_ROUNDS: z.coerce.number().int().positive().default(50),
+    ASSIGNMENT_MAX_ROUNDS: positiveInt().default(50),
     /** Retries of one attempt after a deadlock, serialization failure or a lost insert race. */
     ASSIGNMENT_MAX_RETRIES: z.coerce.number().int().min(0).default(5),
   })

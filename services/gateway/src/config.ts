@@ -4,10 +4,10 @@ import {
   downstreamPolicySettings,
   platformConfigSchema,
   redisConnectionSettings,
+  positiveInt,
 } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
-const positiveInt = () => z.coerce.number().int().positive();
 const serviceUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
 export const gatewayConfigSchema = platformConfigSchema

@@ -1,5 +1,5 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { platformConfigSchema } from '@dronedelivery/platform/config';
+import { platformConfigSchema, positiveInt } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 export const packageConfigSchema = platformConfigSchema
@@ -13,12 +13,12 @@ export const packageConfigSchema = platformConfigSchema
     COSMOS_DATABASE: z.string().min(1).max(255).default('dronedelivery'),
     COSMOS_CONTAINER: z.string().min(1).max(255).default('packages'),
     /** Per attempt of one request; a request not answered in time fails (503) instead of hanging. */
-    COSMOS_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+    COSMOS_REQUEST_TIMEOUT_MS: positiveInt().default(5_000),
     /**
      * Deadline for one store operation including every SDK retry (throttling, and read/query retries after a
      * timeout, which the SDK repeats up to 120 times on a hung endpoint). Keep it below the callers' timeouts.
      */
-    COSMOS_OPERATION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    COSMOS_OPERATION_TIMEOUT_MS: positiveInt().default(10_000),
     /** The SDK retries throttled (429) requests itself, at most this often and this long, then we answer 503. */
     COSMOS_THROTTLE_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
     COSMOS_THROTTLE_MAX_WAIT_SECONDS: z.coerce.number().int().min(0).default(5),
@@ -28,7 +28,7 @@ export const packageConfigSchema = platformConfigSchema
      */
     COSMOS_TLS_CA_PATH: z.string().min(1).optional(),
     /** Optimistic-concurrency attempts for a PATCH without If-Match before answering 409. */
-    PACKAGE_UPDATE_MAX_ATTEMPTS: z.coerce.number().int().positive().default(20),
+    PACKAGE_UPDATE_MAX_ATTEMPTS: positiveInt().default(20),
   })
   .refine((config) => config.COSMOS_AUTH !== 'key' || config.COSMOS_KEY !== undefined, {
     path: ['COSMOS_KEY'],

@@ -4,11 +4,11 @@ import {
   downstreamPolicySettings,
   platformConfigSchema,
   redisConnectionSettings,
+  positiveInt,
 } from '@dronedelivery/platform/config';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
-const positiveInt = () => z.coerce.number().int().positive();
 const serviceUrl = () => z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
 export const workflowConfigSchema = platformConfigSchema

@@ -1,74 +1,31 @@
+/**
+ * The Nest-free entry point `@dronedelivery/platform/config`: everything a service's config.ts needs, importable
+ * before telemetry starts. Each module's settings live beside its code (redis/, http/); they are composed here.
+ */
 import type { TokenCredential } from '@azure/core-auth';
 import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import { z } from 'zod';
+import { ConfigError } from './config-error';
+import { envFlag, positiveInt, type SecretSetting, secretSettingName } from './settings';
 
-/** A boolean setting spelled "true"/"false" (z.coerce.boolean would read the string "false" as true). */
-export function envFlag(fallback: boolean) {
-  return z
-    .enum(['true', 'false'], { error: 'must be true or false' })
-    .default(fallback ? 'true' : 'false')
-    .transform((value) => value === 'true');
-}
-
-/** Connection settings of a service's own Redis; REDIS_PASSWORD belongs in the service's secrets list. */
-export function redisConnectionSettings() {
-  const positiveInt = () => z.coerce.number().int().positive();
-  return {
-    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
-    /**
-     * password: REDIS_PASSWORD (or none). entra: Microsoft Entra ID tokens for Azure Managed Redis, from
-     * DefaultAzureCredential (workload identity on AKS), user = the identity's object id, renewed before expiry.
-     */
-    REDIS_AUTH: z.enum(['password', 'entra']).default('password'),
-    /** entra only: client id of the user-assigned identity, when the pod's environment does not name it. */
-    REDIS_ENTRA_CLIENT_ID: z.string().min(1).optional(),
-    REDIS_PASSWORD: z.string().min(1).optional(),
-    REDIS_COMMAND_TIMEOUT_MS: positiveInt().default(1_000),
-    REDIS_CONNECT_TIMEOUT_MS: positiveInt().default(2_000),
-    REDIS_MAX_RECONNECT_DELAY_MS: positiveInt().default(2_000),
-  };
-}
-
-export type RedisConnectionConfig = z.infer<z.ZodObject<ReturnType<typeof redisConnectionSettings>>>;
-
-/**
- * The resilience policy settings of a service that calls other services (DownstreamPolicy, one breaker, bulkhead
- * and retry budget per downstream). Spread into the service's schema; defaults differ by caller.
- */
-export function downstreamPolicySettings(defaults: { timeoutMs?: number; retryMaxDelayMs?: number } = {}) {
-  const positiveInt = () => z.coerce.number().int().positive();
-  return {
-    DOWNSTREAM_TIMEOUT_MS: positiveInt().default(defaults.timeoutMs ?? 2_000),
-    DOWNSTREAM_CAPACITY: positiveInt().default(50),
-    DOWNSTREAM_ERROR_THRESHOLD_PERCENTAGE: z.coerce.number().int().min(1).max(100).default(50),
-    DOWNSTREAM_VOLUME_THRESHOLD: positiveInt().default(10),
-    DOWNSTREAM_ROLLING_WINDOW_MS: positiveInt().default(10_000),
-    DOWNSTREAM_RESET_TIMEOUT_MS: positiveInt().default(5_000),
-    DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
-    DOWNSTREAM_RETRY_BASE_DELAY_MS: positiveInt().default(100),
-    DOWNSTREAM_RETRY_MAX_DELAY_MS: positiveInt().default(defaults.retryMaxDelayMs ?? 2_000),
-  };
-}
-
-export type DownstreamPolicyConfig = z.infer<z.ZodObject<ReturnType<typeof downstreamPolicySettings>>>;
+export { ConfigError } from './config-error';
+export { envFlag, positiveInt, type SecretSetting, secretSettingName } from './settings';
+export { REDIS_PASSWORD_SECRET, type RedisConnectionConfig, redisConnectionSettings } from '../redis/redis-settings';
+export { type DownstreamPolicyConfig, downstreamPolicySettings } from '../http/downstream-settings';
 
 /** Settings every service shares; a service extends this with its own. */
 export const platformConfigSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BODY_LIMIT_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(64 * 1024),
+  BODY_LIMIT_BYTES: positiveInt().default(64 * 1024),
   /** Behind an ingress, take the client address from X-Forwarded-For (for per-IP limits and logs). */
   TRUST_PROXY: envFlag(false),
   /** Time to keep serving after SIGTERM while readiness reports 503, so load balancers stop routing first. */
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   /** Hard limit for in-flight work to finish after SIGTERM; beyond it the process exits non-zero. */
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(25_000),
-  HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().positive().default(1_000),
+  SHUTDOWN_GRACE_MS: positiveInt().default(25_000),
+  HEALTH_CHECK_TIMEOUT_MS: positiveInt().default(1_000),
   KEYVAULT_URI: z.url({ protocol: /^https$/ }).optional(),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
   /** Fraction of traces kept by Application Insights (1 = all). */
@@ -76,33 +33,6 @@ export const platformConfigSchema = z.object({
 });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
-
-export class ConfigError extends Error {
-  constructor(
-    readonly serviceName: string,
-    readonly problems: readonly string[],
-  ) {
-    super(`${serviceName}: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/**
- * A setting that is a secret: read from Key Vault when KEYVAULT_URI is set, never logged. With `neededWhen`, it is
- * read only when the environment selects the auth mode that uses it: an identity granted only the secrets its mode
- * needs must not fail on one it has no access to.
- */
-export type SecretSetting<K extends string = string> = K | { setting: K; neededWhen: (env: NodeJS.ProcessEnv) => boolean };
-
-export function secretSettingName(secret: SecretSetting): string {
-  return typeof secret === 'string' ? secret : secret.setting;
-}
-
-/** REDIS_PASSWORD is read only with password auth (REDIS_AUTH's default). */
-export const REDIS_PASSWORD_SECRET: SecretSetting<'REDIS_PASSWORD'> = {
-  setting: 'REDIS_PASSWORD',
-  neededWhen: (env) => (env.REDIS_AUTH ?? 'password') === 'password',
-};
 
 export interface LoadConfigOptions<S extends z.ZodObject> {
   serviceName: string;

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
-import { ConfigError } from './config';
+import { ConfigError } from './config-error';
 
 export interface KeyVaultLoadOptions {
   serviceName: string;

@@ -1,6 +1,6 @@
 import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '../app/tokens';
-import type { DownstreamPolicyConfig } from '../config/config';
+import type { DownstreamPolicyConfig } from './downstream-settings';
 import { MetricsRegistry } from '../metrics/metrics';
 import { type DownstreamPolicy, ResilientHttpClient } from './resilient-http-client';
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisConnectionConfig } from '../config/config';
+import type { RedisConnectionConfig } from './redis-settings';
 import { createRedisClient, redisSettings } from './redis';
 
 /** What a service needs of its Redis server; checked on every connection, so a too-old server is refused at once. */

@@ -1,7 +1,7 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../errors/problem';
-import type { RedisConnectionConfig } from '../config/config';
+import type { RedisConnectionConfig } from './redis-settings';
 import type { StoreProbe } from '../health/store-probe';
 
 /** The Entra ID scope of Azure Cache for Redis (and Azure Managed Redis) data access. */

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { positiveInt } from '../config/settings';
+
+/**
+ * The resilience policy settings of a service that calls other services (DownstreamPolicy, one breaker, bulkhead
+ * and retry budget per downstream). Spread into the service's schema; defaults differ by caller.
+ */
+export function downstreamPolicySettings(defaults: { timeoutMs?: number; retryMaxDelayMs?: number } = {}) {
+  return {
+    DOWNSTREAM_TIMEOUT_MS: positiveInt().default(defaults.timeoutMs ?? 2_000),
+    DOWNSTREAM_CAPACITY: positiveInt().default(50),
+    DOWNSTREAM_ERROR_THRESHOLD_PERCENTAGE: z.coerce.number().int().min(1).max(100).default(50),
+    DOWNSTREAM_VOLUME_THRESHOLD: positiveInt().default(10),
+    DOWNSTREAM_ROLLING_WINDOW_MS: positiveInt().default(10_000),
+    DOWNSTREAM_RESET_TIMEOUT_MS: positiveInt().default(5_000),
+    DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    DOWNSTREAM_RETRY_BASE_DELAY_MS: positiveInt().default(100),
+    DOWNSTREAM_RETRY_MAX_DELAY_MS: positiveInt().default(defaults.retryMaxDelayMs ?? 2_000),
+  };
+}
+
+export type DownstreamPolicyConfig = z.infer<z.ZodObject<ReturnType<typeof downstreamPolicySettings>>>;
