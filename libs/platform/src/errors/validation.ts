@@ -1,4 +1,5 @@
 import { PipeTransform, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ID_PATTERN } from '../contract/formats';
 import { type FieldError, ValidationProblem } from './problem';
 
 /** Strict body validation: unknown fields are rejected, every failing field is listed. */
@@ -23,9 +24,6 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
-
-/** Resource ids: URL-safe, bounded, so they can be used as store keys without escaping. */
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export class ParseIdPipe implements PipeTransform<string, string> {
   constructor(private readonly field = 'id') {}

@@ -1,10 +1,9 @@
-import { ParseIdPipe } from '@dronedelivery/platform';
+import { ConfirmationDto, ParseIdPipe } from '@dronedelivery/platform';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Delivery, DeliveryEvent, DeliverySummary } from './delivery.model';
 import {
-  ConfirmationDto,
   CreateDeliveryDto,
   DeliveryEventView,
   DeliveryOwnerView,

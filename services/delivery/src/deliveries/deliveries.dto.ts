@@ -1,32 +1,23 @@
-import { ID_PATTERN } from '@dronedelivery/platform';
+import {
+  CONFIRMATION_TYPES,
+  type ConfirmationType,
+  ID_MESSAGE,
+  ID_PATTERN,
+  MAX_LOCATION_LENGTH,
+  STRICT_ISO_8601,
+} from '@dronedelivery/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateNested,
-} from 'class-validator';
-import { CONFIRMATION_TYPES, DELIVERY_STATUSES, EVENT_TYPES, type ConfirmationType, type DeliveryStatus } from './delivery.model';
-
-const ID_MESSAGE = { message: '$property must be 1-64 letters, digits, - or _' };
-const ISO = { strict: true, strictSeparator: true };
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { DELIVERY_STATUSES, EVENT_TYPES, type DeliveryStatus } from './delivery.model';
 
 /** The delivery's details without a drone: what the saga knows when it must record a delivery it never scheduled. */
 export class UnscheduledDeliveryDto {
   @ApiProperty({ example: 'owner-1' }) @Matches(ID_PATTERN, ID_MESSAGE) ownerId: string;
-  @ApiProperty({ example: '1 Main St' }) @IsString() @Length(1, 256) pickupLocation: string;
-  @ApiProperty({ example: '9 Side Rd' }) @IsString() @Length(1, 256) dropOffLocation: string;
-  @ApiProperty({ format: 'date-time' }) @IsISO8601(ISO) pickupTime: string;
-  @ApiProperty({ format: 'date-time' }) @IsISO8601(ISO) deadline: string;
+  @ApiProperty({ example: '1 Main St' }) @IsString() @Length(1, MAX_LOCATION_LENGTH) pickupLocation: string;
+  @ApiProperty({ example: '9 Side Rd' }) @IsString() @Length(1, MAX_LOCATION_LENGTH) dropOffLocation: string;
+  @ApiProperty({ format: 'date-time' }) @IsISO8601(STRICT_ISO_8601) pickupTime: string;
+  @ApiProperty({ format: 'date-time' }) @IsISO8601(STRICT_ISO_8601) deadline: string;
   @ApiProperty() @IsBoolean() expedited: boolean;
   @ApiProperty({ enum: CONFIRMATION_TYPES }) @IsIn(CONFIRMATION_TYPES) confirmationRequired: ConfirmationType;
   @ApiProperty() @Matches(ID_PATTERN, ID_MESSAGE) packageId: string;
@@ -37,24 +28,14 @@ export class CreateDeliveryDto extends UnscheduledDeliveryDto {
 }
 
 export class RescheduleDeliveryDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 256) pickupLocation?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 256) dropOffLocation?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(ISO) pickupTime?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(ISO) deadline?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_LOCATION_LENGTH) pickupLocation?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_LOCATION_LENGTH) dropOffLocation?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(STRICT_ISO_8601) pickupTime?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(STRICT_ISO_8601) deadline?: string;
   @ApiPropertyOptional({ description: 'Set by the saga when the drone scheduler re-planned onto another drone.' })
   @IsOptional()
   @Matches(ID_PATTERN, ID_MESSAGE)
   droneId?: string;
-}
-
-export class ConfirmationDto {
-  @ApiProperty({ format: 'date-time' }) @IsISO8601(ISO) dateTime: string;
-  @ApiProperty({ enum: CONFIRMATION_TYPES }) @IsIn(CONFIRMATION_TYPES) confirmationType: ConfirmationType;
-  @ApiPropertyOptional({ description: 'Reference to the stored proof (photo, voice, fingerprint).' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2048)
-  confirmationBlob?: string;
 }
 
 export class SetStatusDto {

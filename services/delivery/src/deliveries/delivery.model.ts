@@ -1,8 +1,7 @@
+import type { ConfirmationType } from '@dronedelivery/platform';
+
 export const DELIVERY_STATUSES = ['Scheduled', 'Delivered', 'Cancelled', 'Failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-export const CONFIRMATION_TYPES = ['FingerPrint', 'Picture', 'Voice', 'None'] as const;
-export type ConfirmationType = (typeof CONFIRMATION_TYPES)[number];
 
 export const EVENT_TYPES = ['Created', 'Rescheduled', 'Cancelled', 'Delivered', 'Failed'] as const;
 export type DeliveryEventType = (typeof EVENT_TYPES)[number];

@@ -1,4 +1,5 @@
-import type { AssignmentStatus, PackageSize } from '../entities/assignment.entity';
+import type { PackageSize } from '@dronedelivery/platform';
+import type { AssignmentStatus } from '../entities/assignment.entity';
 
 /** What the saga asks for; times are ISO instants. */
 export interface AssignmentRequest {

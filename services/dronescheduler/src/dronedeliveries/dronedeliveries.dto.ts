@@ -1,22 +1,19 @@
-import { ID_PATTERN } from '@dronedelivery/platform';
+import { ID_MESSAGE, ID_PATTERN, MAX_WEIGHT_KG, PACKAGE_SIZES, type PackageSize, STRICT_ISO_8601 } from '@dronedelivery/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, Matches, Max, Min } from 'class-validator';
-import { ASSIGNMENT_STATUSES, type AssignmentStatus, PACKAGE_SIZES, type PackageSize } from '../entities/assignment.entity';
-
-const ID_MESSAGE = { message: '$property must be 1-64 letters, digits, - or _' };
-const ISO = { strict: true, strictSeparator: true };
+import { ASSIGNMENT_STATUSES, type AssignmentStatus } from '../entities/assignment.entity';
 
 export class AssignDroneDto {
   @ApiProperty({ example: 'owner-1' }) @Matches(ID_PATTERN, ID_MESSAGE) ownerId: string;
-  @ApiProperty({ format: 'date-time' }) @IsISO8601(ISO) pickupTime: string;
+  @ApiProperty({ format: 'date-time' }) @IsISO8601(STRICT_ISO_8601) pickupTime: string;
   @ApiProperty({ format: 'date-time', description: 'After pickupTime; the drone is booked for [pickupTime, deadline).' })
-  @IsISO8601(ISO)
+  @IsISO8601(STRICT_ISO_8601)
   deadline: string;
-  @ApiProperty({ description: 'Kilograms.', minimum: 0, exclusiveMinimum: true, maximum: 1000, example: 2.5 })
+  @ApiProperty({ description: 'Kilograms.', minimum: 0, exclusiveMinimum: true, maximum: MAX_WEIGHT_KG, example: 2.5 })
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0.001)
-  @Max(1000)
+  @Max(MAX_WEIGHT_KG)
   packageWeight: number;
   @ApiProperty({ enum: PACKAGE_SIZES }) @IsIn(PACKAGE_SIZES) packageSize: PackageSize;
   @ApiProperty() @IsBoolean() expedited: boolean;

@@ -1,10 +1,8 @@
+import type { PackageSize } from '@dronedelivery/platform';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export const ASSIGNMENT_STATUSES = ['Assigned', 'Released', 'Completed'] as const;
 export type AssignmentStatus = (typeof ASSIGNMENT_STATUSES)[number];
-
-export const PACKAGE_SIZES = ['Small', 'Medium', 'Large'] as const;
-export type PackageSize = (typeof PACKAGE_SIZES)[number];
 
 /**
  * One row per delivery (the primary key is the delivery id, which makes assignment idempotent even when two

@@ -1,14 +1,5 @@
+import type { ConfirmationType, PackageSize } from '@dronedelivery/platform';
 import { createHash } from 'node:crypto';
-
-export const CONFIRMATION_TYPES = ['FingerPrint', 'Picture', 'Voice', 'None'] as const;
-export type ConfirmationType = (typeof CONFIRMATION_TYPES)[number];
-export const PACKAGE_SIZES = ['Small', 'Medium', 'Large'] as const;
-export type PackageSize = (typeof PACKAGE_SIZES)[number];
-/** Same bounds as the package service, so a request the gateway accepts never fails validation in the saga. */
-export const MAX_WEIGHT_KG = 1_000;
-export const WEIGHT_DECIMALS = 3;
-export const MAX_TAG_LENGTH = 128;
-export const MAX_LOCATION_LENGTH = 256;
 
 export interface PackageInfo {
   packageId: string;

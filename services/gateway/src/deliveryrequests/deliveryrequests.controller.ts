@@ -1,4 +1,4 @@
-import { ParseIdPipe } from '@dronedelivery/platform';
+import { ConfirmationDto, ParseIdPipe } from '@dronedelivery/platform';
 import { Body, Controller, Delete, Headers, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -15,13 +15,7 @@ import type { FastifyReply } from 'fastify';
 import { Caller } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import type { AcceptedAnswer } from './delivery-request.model';
-import {
-  CommandAcceptedView,
-  ConfirmationDto,
-  CreateDeliveryRequestDto,
-  DeliveryRequestAcceptedView,
-  RescheduleRequestDto,
-} from './deliveryrequests.dto';
+import { CommandAcceptedView, CreateDeliveryRequestDto, DeliveryRequestAcceptedView, RescheduleRequestDto } from './deliveryrequests.dto';
 import { type CommandAccepted, DeliveryRequestsService } from './deliveryrequests.service';
 
 const deliveryId = new ParseIdPipe('deliveryId');

@@ -1,4 +1,16 @@
-import { ID_PATTERN } from '@dronedelivery/platform';
+import {
+  CONFIRMATION_TYPES,
+  type ConfirmationType,
+  ID_MESSAGE,
+  ID_PATTERN,
+  MAX_LOCATION_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_WEIGHT_KG,
+  PACKAGE_SIZES,
+  type PackageSize,
+  STRICT_ISO_8601,
+  WEIGHT_DECIMALS,
+} from '@dronedelivery/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -14,22 +26,9 @@ import {
   Length,
   Matches,
   Max,
-  MaxLength,
   ValidateNested,
 } from 'class-validator';
-import {
-  CONFIRMATION_TYPES,
-  type ConfirmationType,
-  MAX_LOCATION_LENGTH,
-  MAX_TAG_LENGTH,
-  MAX_WEIGHT_KG,
-  PACKAGE_SIZES,
-  type PackageSize,
-  WEIGHT_DECIMALS,
-} from './delivery-request.model';
 
-const ID_MESSAGE = { message: '$property must be 1-64 letters, digits, - or _' };
-const ISO = { strict: true, strictSeparator: true };
 const WEIGHT = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: WEIGHT_DECIMALS };
 
 export class PackageInfoDto {
@@ -50,8 +49,8 @@ export class CreateDeliveryRequestDto {
   ownerId?: string;
   @ApiProperty({ example: '1 Main St' }) @IsString() @Length(1, MAX_LOCATION_LENGTH) pickupLocation: string;
   @ApiProperty({ example: '9 Side Rd' }) @IsString() @Length(1, MAX_LOCATION_LENGTH) dropOffLocation: string;
-  @ApiProperty({ format: 'date-time' }) @IsISO8601(ISO) pickupTime: string;
-  @ApiProperty({ format: 'date-time', description: 'Not before pickupTime.' }) @IsISO8601(ISO) deadline: string;
+  @ApiProperty({ format: 'date-time' }) @IsISO8601(STRICT_ISO_8601) pickupTime: string;
+  @ApiProperty({ format: 'date-time', description: 'Not before pickupTime.' }) @IsISO8601(STRICT_ISO_8601) deadline: string;
   @ApiProperty() @IsBoolean() expedited: boolean;
   @ApiProperty({ enum: CONFIRMATION_TYPES }) @IsIn(CONFIRMATION_TYPES) confirmationRequired: ConfirmationType;
   @ApiProperty({ type: PackageInfoDto })
@@ -65,18 +64,8 @@ export class CreateDeliveryRequestDto {
 export class RescheduleRequestDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_LOCATION_LENGTH) pickupLocation?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_LOCATION_LENGTH) dropOffLocation?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(ISO) pickupTime?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(ISO) deadline?: string;
-}
-
-export class ConfirmationDto {
-  @ApiProperty({ format: 'date-time' }) @IsISO8601(ISO) dateTime: string;
-  @ApiProperty({ enum: CONFIRMATION_TYPES }) @IsIn(CONFIRMATION_TYPES) confirmationType: ConfirmationType;
-  @ApiPropertyOptional({ description: 'Reference to the stored proof (photo, voice, fingerprint).' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2048)
-  confirmationBlob?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(STRICT_ISO_8601) pickupTime?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(STRICT_ISO_8601) deadline?: string;
 }
 
 export class PackageInfoView extends PackageInfoDto {}

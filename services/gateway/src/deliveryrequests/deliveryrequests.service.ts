@@ -1,5 +1,6 @@
 import {
   APP_CONFIG,
+  type ConfirmationDto,
   NotFoundProblem,
   ProblemException,
   ServiceUnavailableProblem,
@@ -22,7 +23,7 @@ import {
   normalizeRequest,
   toUtcIso,
 } from './delivery-request.model';
-import type { ConfirmationDto, RescheduleRequestDto } from './deliveryrequests.dto';
+import type { RescheduleRequestDto } from './deliveryrequests.dto';
 import { DELIVERY_REQUESTS_REPOSITORY, type DeliveryRequestsRepository } from './deliveryrequests.repository';
 
 /** Printable ASCII without spaces, bounded: UUIDs, ULIDs and the like all fit. */

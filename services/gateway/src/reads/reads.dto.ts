@@ -1,9 +1,7 @@
-import { ID_PATTERN } from '@dronedelivery/platform';
+import { ID_MESSAGE, ID_PATTERN } from '@dronedelivery/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, Matches, Max, Min } from 'class-validator';
-
-const ID_MESSAGE = { message: '$property must be 1-64 letters, digits, - or _' };
 
 export class MonthQueryDto {
   @ApiProperty({ minimum: 2000, maximum: 2100 }) @Type(() => Number) @IsInt() @Min(2000) @Max(2100) year: number;

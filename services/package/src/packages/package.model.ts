@@ -1,12 +1,5 @@
+import { type PackageSize, WEIGHT_DECIMALS } from '@dronedelivery/platform';
 import { createHash } from 'node:crypto';
-
-export const PACKAGE_SIZES = ['Small', 'Medium', 'Large'] as const;
-export type PackageSize = (typeof PACKAGE_SIZES)[number];
-
-/** Kilograms; at most three decimals (grams), so sums are exact after rounding to grams. */
-export const MAX_WEIGHT_KG = 1_000;
-export const WEIGHT_DECIMALS = 3;
-export const MAX_TAG_LENGTH = 128;
 
 /** What the saga sends to create a package; its fingerprint makes creation idempotent. */
 export interface PackageCreation {

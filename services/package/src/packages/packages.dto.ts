@@ -1,10 +1,16 @@
-import { ID_PATTERN } from '@dronedelivery/platform';
+import {
+  ID_MESSAGE,
+  ID_PATTERN,
+  MAX_TAG_LENGTH,
+  MAX_WEIGHT_KG,
+  PACKAGE_SIZES,
+  type PackageSize,
+  WEIGHT_DECIMALS,
+} from '@dronedelivery/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsPositive, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { MAX_TAG_LENGTH, MAX_WEIGHT_KG, PACKAGE_SIZES, type PackageSize, WEIGHT_DECIMALS } from './package.model';
 
-const ID_MESSAGE = { message: '$property must be 1-64 letters, digits, - or _' };
 const WEIGHT = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: WEIGHT_DECIMALS };
 
 export class CreatePackageDto {
