@@ -1,24 +1,56 @@
-export * from './app/create-app';
-export * from './app/platform.module';
-export * from './app/start';
-export * from './app/tokens';
-export * from './config/config';
-export * from './contract/confirmation.dto';
-export * from './contract/deliveries';
-export * from './contract/formats';
-export * from './contract/packages';
-export * from './errors/problem';
-export * from './errors/problem.filter';
-export * from './errors/to-problem';
-export * from './errors/validation';
-export * from './health/lifecycle';
-export * from './health/store-probe';
-export * from './http/downstream-clients';
-export { DownstreamClientsModule, type DownstreamApiClass } from './http/downstream-clients';
-export * from './http/resilient-http-client';
-export * from './logging/logging';
-export * from './metrics/metrics';
-export * from './redis/redis';
-export * from './redis/redis-capabilities';
-export * from './telemetry/synthetic';
-export * from './telemetry/trace-context';
+/**
+ * The platform's public surface: what a service imports by name. Everything else in libs/platform is internal.
+ * Two more entry points: `@dronedelivery/platform/run` (runService, for main.ts) and `@dronedelivery/platform/config`
+ * (the Nest-free config schema and loader, for config.ts), both loaded before telemetry starts.
+ */
+
+// Bootstrap: the Nest application with every platform behaviour, started and shut down gracefully.
+export { createApp } from './app/create-app';
+export { PlatformModule } from './app/platform.module';
+export { type RunningService, startService } from './app/start';
+export { APP_CONFIG } from './app/tokens';
+
+// Config: the secret declarations a service passes to startService (schema and loader are in ./config).
+export { secretSettingName } from './config/settings';
+
+// Contract: values the public API fixes for every service (id format, package sizes, weight limits, confirmation).
+export { ConfirmationDto } from './contract/confirmation.dto';
+export { CONFIRMATION_TYPES, type ConfirmationType, MAX_LOCATION_LENGTH } from './contract/deliveries';
+export { ID_MESSAGE, ID_PATTERN, STRICT_ISO_8601 } from './contract/formats';
+export { MAX_TAG_LENGTH, MAX_WEIGHT_KG, PACKAGE_SIZES, type PackageSize, WEIGHT_DECIMALS } from './contract/packages';
+
+// Errors: domain outcomes as problem+json, and store outages as 503 with Retry-After.
+export {
+  ConflictProblem,
+  NotFoundProblem,
+  ProblemException,
+  problemType,
+  ServiceUnavailableProblem,
+  StoreUnavailableError,
+  ValidationProblem,
+} from './errors/problem';
+export { ParseIdPipe } from './errors/validation';
+
+// Health: the lifecycle the probes report, and the readiness checks of a service's own stores.
+export { Lifecycle } from './health/lifecycle';
+export { STORE_PROBES, type StoreProbe } from './health/store-probe';
+
+// HTTP: the resilient client (breaker, bulkhead, retries), one per downstream from the DOWNSTREAM_* settings.
+export { DownstreamClientsModule } from './http/downstream-clients';
+export {
+  DEFAULT_DOWNSTREAM_POLICY,
+  type DownstreamResponse,
+  DownstreamUnavailableError,
+  ResilientHttpClient,
+} from './http/resilient-http-client';
+
+// Metrics: the per-application Prometheus registry behind /metrics.
+export { MetricsRegistry } from './metrics/metrics';
+
+// Redis: a service's own Redis client from the REDIS_* settings, refused when the server lacks what it needs.
+export { closeRedis, createRedisClient, guardRedis, redisProbe, redisSettings } from './redis/redis';
+export { createCheckedRedisClient, type RedisRequirements } from './redis/redis-capabilities';
+
+// Telemetry: synthetic-request marking and W3C trace context for carriers other than HTTP.
+export { baggageIsSynthetic, isSynthetic, runMarked, SYNTHETIC_BAGGAGE } from './telemetry/synthetic';
+export { injectTraceContext } from './telemetry/trace-context';

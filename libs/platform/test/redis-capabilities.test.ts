@@ -1,6 +1,7 @@
 import { RedisServer, eventually, freePort } from '@dronedelivery/testing';
 import { Redis } from 'ioredis';
-import { RedisCapabilityError, checkRedisCapabilities, compareVersions, createRedisClient, requireRedisCapabilities } from '../src';
+import { createRedisClient } from '../src/redis/redis';
+import { RedisCapabilityError, checkRedisCapabilities, compareVersions, requireRedisCapabilities } from '../src/redis/redis-capabilities';
 
 const streams = { minVersion: '6.2.0', versionReason: 'XTRIM … MINID', commands: ['xtrim', 'xpending'] };
 const settings = (url: string) => ({ url, commandTimeoutMs: 1000, connectTimeoutMs: 1000, maxReconnectDelayMs: 50 });
