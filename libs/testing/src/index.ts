@@ -4,6 +4,7 @@ export * from './eventually';
 export * from './http';
 export * from './ingestion-stub';
 export * from './key-vault-stub';
+export * from './platform-contract';
 export * from './ports';
 export * from './postgres-server';
 export * from './recording-server';
