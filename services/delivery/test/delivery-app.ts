@@ -1,5 +1,6 @@
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { untilOk } from '@dronedelivery/testing';
+import { type PlatformContractOptions, RedisServer, callJson, untilOk } from '@dronedelivery/testing';
+import { Redis } from 'ioredis';
 import { AppModule } from '../src/app.module';
 import { DELIVERY_SECRETS, deliveryConfigSchema } from '../src/config';
 
@@ -45,3 +46,32 @@ export function creation(overrides: Record<string, unknown> = {}) {
 
 /** JSON over real HTTP to the running service (shared with every service's tests). */
 export { callJson as call } from '@dronedelivery/testing';
+
+/** The delivery service on a Redis of its own, for the platform contract (libs/testing). */
+export const contract: PlatformContractOptions = {
+  async start(settings) {
+    const redis = await RedisServer.start();
+    const client = new Redis(redis.url);
+    const service = await startDeliveryService(redis.url, settings).catch(async (error: unknown) => {
+      client.disconnect();
+      await redis.dispose();
+      throw error;
+    });
+    return {
+      url: service.url,
+      async assertUntouched() {
+        expect(await client.keys('*')).toEqual([]);
+        expect((await callJson(service.url, 'GET', '/api/deliveries/contract-probe')).status).toBe(404);
+      },
+      async close() {
+        await service.shutdown('test end');
+        client.disconnect();
+        await redis.dispose();
+      },
+    };
+  },
+  operations: ['PUT /api/deliveries/{id}', 'GET /api/deliveries/{id}'],
+  bodyRoute: { method: 'PUT', path: '/api/deliveries/contract-probe', body: creation() },
+  metricsProbe: { method: 'GET', path: '/api/deliveries/metrics-probe', route: '/api/deliveries/:id', status: 404 },
+  readinessChecks: ['redis'],
+};
