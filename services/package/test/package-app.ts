@@ -1,6 +1,6 @@
 import { type Container, CosmosClient } from '@azure/cosmos';
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { type CosmosEmulator, untilOk } from '@dronedelivery/testing';
+import { CosmosEmulator, type PlatformContractOptions, callJson, untilOk } from '@dronedelivery/testing';
 import { Agent } from 'node:https';
 import { AppModule } from '../src/app.module';
 import { PACKAGE_SECRETS, packageConfigSchema } from '../src/config';
@@ -59,3 +59,32 @@ export function creation(overrides: Record<string, unknown> = {}) {
 
 /** JSON over real HTTP to the running service (shared with every service's tests). */
 export { callJson as call } from '@dronedelivery/testing';
+
+/** The package service on an emulator of its own, for the platform contract (libs/testing). */
+export const contract: PlatformContractOptions = {
+  async start(settings) {
+    const emulator = await CosmosEmulator.start();
+    const inspect = inspectContainer(emulator);
+    const service = await startPackageService(emulator, settings).catch(async (error: unknown) => {
+      inspect.client.dispose();
+      await emulator.dispose();
+      throw error;
+    });
+    return {
+      url: service.url,
+      async assertUntouched() {
+        expect(await storedIds(inspect.container)).toEqual([]);
+        expect((await callJson(service.url, 'GET', '/api/packages/contract-probe')).status).toBe(404);
+      },
+      async close() {
+        await service.shutdown('test end');
+        inspect.client.dispose();
+        await emulator.dispose();
+      },
+    };
+  },
+  operations: ['PUT /api/packages/{id}', 'GET /api/packages/{id}', 'GET /api/packages/summary/{ownerId}'],
+  bodyRoute: { method: 'PUT', path: '/api/packages/contract-probe', body: creation() },
+  metricsProbe: { method: 'GET', path: '/api/packages/metrics-probe', route: '/api/packages/:id', status: 404 },
+  readinessChecks: ['cosmos'],
+};

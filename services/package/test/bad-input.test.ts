@@ -1,12 +1,10 @@
 import type { Container, CosmosClient } from '@azure/cosmos';
 import type { RunningService } from '@dronedelivery/platform';
 import { CosmosEmulator } from '@dronedelivery/testing';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { toHttpEtag } from '../src/packages/etag';
 import { call, creation, inspectContainer, startPackageService, storedIds } from './package-app';
 
-/** Bad input, metrics and OpenAPI over real HTTP, with the container inspected through the SDK directly. */
+/** Bad input over real HTTP, with the container inspected through the SDK directly; platform-wide errors: platform-contract.test.ts. */
 let emulator: CosmosEmulator;
 let service: RunningService;
 let base: string;
@@ -14,7 +12,7 @@ let inspect: { client: CosmosClient; container: Container };
 
 beforeAll(async () => {
   emulator = await CosmosEmulator.start();
-  service = await startPackageService(emulator, { BODY_LIMIT_BYTES: '2048' });
+  service = await startPackageService(emulator);
   base = service.url;
   inspect = inspectContainer(emulator);
 });
@@ -93,22 +91,12 @@ describe('bad input is a typed problem and writes nothing', () => {
   });
 
   it.each([
-    ['malformed JSON', '{"ownerId": ', 'malformed-json'],
     ['an array', '[]', 'validation-error'],
     ['a bare number', '42', 'validation-error'],
   ])('%s is a 400 problem', async (_case, raw, slug) => {
     const response = await call(base, 'PUT', `/api/packages/${id}`, raw);
     expect(response.status).toBe(400);
     expect(response.body.type).toMatch(new RegExp(`/${slug}$`));
-  });
-
-  it('a non-JSON body is 415, an oversized one 413', async () => {
-    const text = await call(base, 'PUT', `/api/packages/${id}`, 'ownerId=o', { 'content-type': 'text/plain' });
-    expect(text.status).toBe(415);
-    expect(text.body.type).toMatch(/\/unsupported-media-type$/);
-    const big = await call(base, 'PUT', `/api/packages/${id}`, creation({ tag: 'x'.repeat(4096) }));
-    expect(big.status).toBe(413);
-    expect(big.body.type).toMatch(/\/payload-too-large$/);
   });
 
   it.each([['a'.repeat(65)], ['has%20space'], ['-leading-dash'], ['semi%3Bcolon'], ['dotted.id']])(
@@ -126,29 +114,4 @@ describe('bad input is a typed problem and writes nothing', () => {
       }
     },
   );
-});
-
-describe('metrics', () => {
-  it('exposes request duration by route template and status', async () => {
-    await call(base, 'GET', '/api/packages/metrics-probe');
-    const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toMatch(
-      /http_server_request_duration_seconds_count\{[^}]*method="GET",route="\/api\/packages\/:id",status_code="404"\} [1-9]/,
-    );
-    expect(text).toMatch(/process_cpu_user_seconds_total\{service="package"\}/);
-  });
-});
-
-describe('OpenAPI', () => {
-  const committed = join(__dirname, '../../../docs/openapi/package.json');
-
-  it('serves the document generated from the code, identical to docs/openapi/package.json', async () => {
-    const served: any = await (await fetch(`${base}/openapi.json`)).json();
-    expect(served.paths['/api/packages/{id}'].put).toBeDefined();
-    expect(served.paths['/api/packages/summary/{ownerId}'].get).toBeDefined();
-    const text = `${JSON.stringify(served, null, 2)}\n`;
-    // Regenerate after an API change with: UPDATE_OPENAPI=1 npx vitest run --project package
-    if (process.env.UPDATE_OPENAPI === '1') writeFileSync(committed, text);
-    expect(text).toBe(readFileSync(committed, 'utf8'));
-  });
 });
