@@ -267,7 +267,6 @@ describe('bad input: typed 4xx problems, nothing stored', () => {
     ['not ISO time', 'PUT', '/api/dronedeliveries/bad-7', assignment({ pickupTime: 'tomorrow' }), 400, /validation-error$/],
     ['unknown property', 'PUT', '/api/dronedeliveries/bad-8', assignment({ droneId: 'drone-00001' }), 400, /validation-error$/],
     ['bad delivery id', 'PUT', '/api/dronedeliveries/bad%20id', assignment(), 400, /validation-error$/],
-    ['malformed JSON', 'PUT', '/api/dronedeliveries/bad-9', '{"ownerId":', 400, /malformed-json$/],
     ['utilization month 13', 'GET', '/api/dronedeliveries/utilization?ownerId=o&year=2026&month=13', undefined, 400, /validation-error$/],
     ['utilization without owner', 'GET', '/api/dronedeliveries/utilization?year=2026&month=1', undefined, 400, /validation-error$/],
     ['drones limit 0', 'GET', '/api/drones?limit=0', undefined, 400, /validation-error$/],
@@ -280,11 +279,5 @@ describe('bad input: typed 4xx problems, nothing stored', () => {
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(response.body.type).toMatch(type);
     expect(await rowCount()).toBe(before);
-  });
-
-  it('text/plain bodies get 415', async () => {
-    const response = await call(base, 'PUT', '/api/dronedeliveries/bad-10', 'hello', { 'content-type': 'text/plain' });
-    expect(response.status).toBe(415);
-    expect((await call(base, 'GET', '/api/dronedeliveries/bad-10')).status).toBe(404);
   });
 });

@@ -1,5 +1,5 @@
 import { type RunningService, secretSettingName, startService } from '@dronedelivery/platform';
-import { type PostgresServer, untilOk } from '@dronedelivery/testing';
+import { type PlatformContractOptions, PostgresServer, callJson, untilOk } from '@dronedelivery/testing';
 import { AppModule } from '../src/app.module';
 import { DRONESCHEDULER_SECRETS, type DroneSchedulerConfig, droneSchedulerConfigSchema } from '../src/config';
 import { openDataSource } from '../src/database/data-source';
@@ -85,3 +85,29 @@ export async function doubleBookings(postgres: PostgresServer): Promise<number> 
 export async function sql<T = any>(postgres: PostgresServer, text: string, values: unknown[] = []): Promise<T[]> {
   return (await postgres.admin((client) => client.query(text, values), postgres.database)).rows as T[];
 }
+
+/** The dronescheduler on a PostgreSQL of its own, for the platform contract (libs/testing). */
+export const contract: PlatformContractOptions = {
+  async start(settings) {
+    const postgres = await PostgresServer.start();
+    const service = await startDroneScheduler(postgres, settings).catch(async (error: unknown) => {
+      await postgres.dispose();
+      throw error;
+    });
+    return {
+      url: service.url,
+      async assertUntouched() {
+        expect(await sql(postgres, 'SELECT delivery_id FROM assignments')).toEqual([]);
+        expect((await callJson(service.url, 'GET', '/api/dronedeliveries/contract-probe')).status).toBe(404);
+      },
+      async close() {
+        await service.shutdown('test end');
+        await postgres.dispose();
+      },
+    };
+  },
+  operations: ['PUT /api/dronedeliveries/{deliveryId}', 'GET /api/dronedeliveries/{deliveryId}', 'GET /api/drones'],
+  bodyRoute: { method: 'PUT', path: '/api/dronedeliveries/contract-probe', body: assignment() },
+  metricsProbe: { method: 'GET', path: '/api/dronedeliveries/metrics-probe', route: '/api/dronedeliveries/:deliveryId', status: 404 },
+  readinessChecks: ['sql'],
+};

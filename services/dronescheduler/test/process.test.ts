@@ -1,45 +1,16 @@
-import type { RunningService } from '@dronedelivery/platform';
 import { PostgresServer, ServiceProcess, freePort } from '@dronedelivery/testing';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { call, postgresEnv, startDroneScheduler } from './dronescheduler-app';
+import { postgresEnv } from './dronescheduler-app';
 
-/** Platform behaviour as the dronescheduler inherits it: OpenAPI, metrics, the built process, config refusal. */
+/** The built service as its own process, as it runs in a container: settings, logs, secrets, signals, config refusal. */
 let postgres: PostgresServer;
-let service: RunningService;
-let base: string;
 
 beforeAll(async () => {
   postgres = await PostgresServer.start();
-  service = await startDroneScheduler(postgres);
-  base = service.url;
 });
 
 afterAll(async () => {
-  await service?.shutdown('test end');
   await postgres?.dispose();
-});
-
-describe('OpenAPI', () => {
-  const committed = join(__dirname, '../../../docs/openapi/dronescheduler.json');
-
-  it('serves the document generated from the code, identical to docs/openapi/dronescheduler.json', async () => {
-    const served: any = await (await fetch(`${base}/openapi.json`)).json();
-    expect(served.paths['/api/dronedeliveries/{deliveryId}'].put).toBeDefined();
-    expect(served.paths['/api/drones'].get).toBeDefined();
-    const text = `${JSON.stringify(served, null, 2)}\n`;
-    // Regenerate after an API change with: UPDATE_OPENAPI=1 npx vitest run --project dronescheduler
-    if (process.env.UPDATE_OPENAPI === '1') writeFileSync(committed, text);
-    expect(text).toBe(readFileSync(committed, 'utf8'));
-  });
-});
-
-it('metrics carry request durations by route template', async () => {
-  await call(base, 'GET', '/api/dronedeliveries/metrics-probe');
-  const text = await (await fetch(`${base}/metrics`)).text();
-  expect(text).toMatch(
-    /http_server_request_duration_seconds_count\{[^}]*method="GET",route="\/api\/dronedeliveries\/:deliveryId",status_code="404"\} [1-9]/,
-  );
 });
 
 describe('the built service as its own process', () => {
