@@ -1,5 +1,6 @@
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { callApi, untilOk } from '@dronedelivery/testing';
+import { type PlatformContractOptions, RedisServer, callApi, untilOk } from '@dronedelivery/testing';
+import { Redis } from 'ioredis';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,3 +62,35 @@ export function deliveryRequest(overrides: Record<string, unknown> = {}) {
 
 /** JSON over real HTTP; `token` becomes the bearer header. */
 export const call = callApi;
+
+/** The gateway on a Redis of its own, for the platform contract (libs/testing); its API routes need a token. */
+export const contract: PlatformContractOptions = {
+  async start(settings) {
+    const redis = await RedisServer.start();
+    const client = new Redis(redis.url);
+    const gateway = await startGateway(redis.url, settings).catch(async (error: unknown) => {
+      client.disconnect();
+      await redis.dispose();
+      throw error;
+    });
+    return {
+      url: gateway.url,
+      headers: { authorization: `Bearer ${await gateway.token('alice')}` },
+      async assertUntouched() {
+        // Rate-limit counters are the only keys a rejected request may leave.
+        expect((await client.keys('*')).filter((key) => !key.startsWith('gateway:ratelimit:'))).toEqual([]);
+        expect(await client.xlen('dronedelivery:commands')).toBe(0);
+      },
+      async close() {
+        await gateway.service.shutdown('test end');
+        client.disconnect();
+        await redis.dispose();
+      },
+    };
+  },
+  operations: ['POST /api/deliveryrequests', 'DELETE /api/deliveryrequests/{id}', 'GET /api/deliveries/{id}'],
+  bodyRoute: { method: 'POST', path: '/api/deliveryrequests', body: deliveryRequest(), headers: { 'idempotency-key': 'contract-probe' } },
+  // Unauthenticated: the 401 still counts under the route template, and no downstream is called.
+  metricsProbe: { method: 'GET', path: '/api/deliveries/metrics-probe', route: '/api/deliveries/:id', status: 401 },
+  readinessChecks: ['redis'],
+};
