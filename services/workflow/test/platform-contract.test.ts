@@ -1,0 +1,4 @@
+import { platformContract } from '@dronedelivery/testing';
+import { contract } from './workflow-app';
+
+platformContract('workflow', contract);
