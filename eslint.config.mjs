@@ -3,6 +3,13 @@ import globals from 'globals';
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import { readdirSync } from 'node:fs';
+
+/** Every folder under services/ is a service; a new one needs no entry here. */
+const SERVICES = readdirSync(new URL('./services/', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.nx/**', '.local/**', 'coverage/**'] },
@@ -29,11 +36,8 @@ export default tseslint.config(
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
             // The load generator (tools/loadgen) is a client of the public API only: it imports nothing of ours.
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'] },
-            { sourceTag: 'scope:workflow', onlyDependOnLibsWithTags: ['scope:workflow', 'scope:shared'] },
-            { sourceTag: 'scope:delivery', onlyDependOnLibsWithTags: ['scope:delivery', 'scope:shared'] },
-            { sourceTag: 'scope:package', onlyDependOnLibsWithTags: ['scope:package', 'scope:shared'] },
-            { sourceTag: 'scope:dronescheduler', onlyDependOnLibsWithTags: ['scope:dronescheduler', 'scope:shared'] },
+            // One scope per service (services/<name>, tag scope:<name>): a service depends on itself and shared code only.
+            ...SERVICES.map((name) => ({ sourceTag: `scope:${name}`, onlyDependOnLibsWithTags: [`scope:${name}`, 'scope:shared'] })),
           ],
         },
       ],

@@ -1,5 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import { readdirSync } from 'node:fs';
 import { project } from './vitest.shared';
+
+/** Every folder under services/ is a service with its own project; a new one needs no entry here. */
+const SERVICES = readdirSync(`${__dirname}/services`, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
 
 /** One Vitest project per workspace project; `vitest run --project <name>` runs one. */
 export default defineConfig({
@@ -7,11 +14,7 @@ export default defineConfig({
     globalSetup: ['tools/vitest-build.ts'],
     projects: [
       project('platform', 'libs/platform'),
-      project('gateway', 'services/gateway'),
-      project('workflow', 'services/workflow'),
-      project('delivery', 'services/delivery'),
-      project('package', 'services/package'),
-      project('dronescheduler', 'services/dronescheduler'),
+      ...SERVICES.map((name) => project(name, `services/${name}`)),
       project('loadgen', 'tools/loadgen'),
       project('architecture', 'tests/architecture', ['**/*.test.ts']),
       project('system', 'tests/system', ['**/*.test.ts']),

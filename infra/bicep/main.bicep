@@ -154,7 +154,7 @@ var allTags = union(tags, {
   environment: environmentName
 })
 
-// The five services; each gets one user-assigned identity and one federated credential for its service account.
+// The services; each gets one user-assigned identity and one federated credential for its service account.
 var services = [
   'gateway'
   'workflow'
@@ -175,8 +175,9 @@ var workloadNames = concat(services, [
   'dronescheduler-migrate'
   'keda'
 ])
-var migrate = 5
-var keda = 6
+// Right after the services in workloadNames.
+var migrate = length(services)
+var keda = length(services) + 1
 var identityNames = [for workload in workloadNames: 'id-${workload}-${baseName}-${shortToken}']
 // Who exchanges which service account's token: the services and the migration Job in the app namespace, KEDA's
 // operator in kube-system (the AKS add-on's service account).

@@ -30,12 +30,12 @@ import {
   stringValue,
   syntaxFindings,
 } from './bicep-lint';
+import { SERVICES } from './services';
 
 const MAIN = join(BICEP_DIR, 'main.bicep');
 const MODULES = join(BICEP_DIR, 'modules');
 const PARAMETER_FILES = ['main.dev.parameters.json', 'main.prod.parameters.json'].map((f) => join(BICEP_DIR, f));
 const DEPLOY_DOC = join(ROOT, 'docs/deploy-aks.md');
-const SERVICES = ['gateway', 'workflow', 'package', 'dronescheduler', 'delivery'];
 const NAMESPACE = 'dronedelivery';
 
 let parser: BicepParser;
@@ -252,7 +252,8 @@ describe('contracts with the services, the charts and the walkthrough', () => {
 
   it('least privilege: each identity gets only the data-plane access its service uses', () => {
     // Principal ids are read off main.bicep's principalIds.<service> references.
-    const principals = (node: ReturnType<typeof passed>) => [...node.text.matchAll(/principalIds\.(\w+)/g)].map((m) => m[1]).sort();
+    const principals = (node: ReturnType<typeof passed>) =>
+      [...node.text.matchAll(/principalIds(?:\.(\w+)|\['([\w-]+)'\])/g)].map((m) => m[1] ?? m[2]).sort();
     // Cosmos DB Built-in Data Contributor: the package service only, on its database.
     expect(principals(passed('cosmos', 'dataContributorPrincipalIds'))).toEqual(['package']);
     const roleScope = getPath(

@@ -5,17 +5,12 @@
  * service does not know (a typo, a removed setting) fails `helm install` before any pod starts, and a setting
  * added to a service shows up in its chart schema.
  */
-import { type SecretSetting, secretSettingName } from '@dronedelivery/platform/config';
+import { secretSettingName } from '@dronedelivery/platform/config';
 import { z } from 'zod';
-import { DELIVERY_SECRETS, deliveryConfigSchema } from '../../services/delivery/src/config';
-import { DRONESCHEDULER_SECRETS, droneSchedulerConfigSchema } from '../../services/dronescheduler/src/config';
 import { RUNTIME_USER_PATTERN } from '../../services/dronescheduler/src/database/runtime-grants';
-import { GATEWAY_SECRETS, gatewayConfigSchema } from '../../services/gateway/src/config';
-import { PACKAGE_SECRETS, packageConfigSchema } from '../../services/package/src/config';
-import { WORKFLOW_SECRETS, workflowConfigSchema } from '../../services/workflow/src/config';
+import { SERVICES, SERVICE_CONFIG, type Service } from './services';
 
-export const SERVICES = ['gateway', 'workflow', 'package', 'dronescheduler', 'delivery'] as const;
-export type Service = (typeof SERVICES)[number];
+export { SERVICES, type Service };
 /** Charts that are not a service (no Deployment, no config schema): the load generator Job. */
 export const TOOL_CHARTS = ['loadgenerator'] as const;
 export type ToolChart = (typeof TOOL_CHARTS)[number];
@@ -23,14 +18,6 @@ export const CHARTS = ['dronedelivery-lib', ...SERVICES, ...TOOL_CHARTS, 'droned
 export type Chart = (typeof CHARTS)[number];
 
 type Schema = Record<string, unknown>;
-
-const SERVICE_CONFIG: Record<Service, { schema: z.ZodObject; secrets: readonly SecretSetting[] }> = {
-  gateway: { schema: gatewayConfigSchema, secrets: GATEWAY_SECRETS },
-  workflow: { schema: workflowConfigSchema, secrets: WORKFLOW_SECRETS },
-  package: { schema: packageConfigSchema, secrets: PACKAGE_SECRETS },
-  dronescheduler: { schema: droneSchedulerConfigSchema, secrets: DRONESCHEDULER_SECRETS },
-  delivery: { schema: deliveryConfigSchema, secrets: DELIVERY_SECRETS },
-};
 
 /**
  * Settings the chart sets itself, because other parts of the chart depend on them (see

@@ -8,6 +8,7 @@ import Ajv2019 from 'ajv/dist/2019';
 import { parse, stringify } from 'yaml';
 import { composeNginxConfig, composeNginxConfigPath } from '../../tools/compose/nginx-config.mjs';
 import { renderNginxConfig } from '../../tools/local/nginx-config.mjs';
+import { SERVICES } from './services';
 
 /**
  * docker-compose.yml, checked offline: Debian's docker-compose (1.29) must accept it (`config -q`), the Compose
@@ -18,7 +19,6 @@ import { renderNginxConfig } from '../../tools/local/nginx-config.mjs';
 const ROOT = join(__dirname, '../..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 const OVERRIDE_FILE = join(ROOT, 'tools/compose/docker-compose.override-local.yml');
-const SERVICES = ['gateway', 'workflow', 'package', 'dronescheduler', 'delivery'];
 const execFileAsync = promisify(execFile);
 
 interface ComposeService {

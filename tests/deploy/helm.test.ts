@@ -15,28 +15,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { z } from 'zod';
-import { deliveryConfigSchema } from '../../services/delivery/src/config';
-import { droneSchedulerConfigSchema } from '../../services/dronescheduler/src/config';
 import { migrateConfigSchema } from '../../services/dronescheduler/src/migrate-config';
-import { gatewayConfigSchema } from '../../services/gateway/src/config';
-import { packageConfigSchema } from '../../services/package/src/config';
-import { workflowConfigSchema } from '../../services/workflow/src/config';
 import { callGraph, callersOf } from './call-graph';
 import { CHARTS, type Chart, SERVICES, type Service, TOOL_CHARTS, chartSchemaText, configSettings } from './chart-schemas';
 import { Helm, copyCharts, helmBinary, minimalSet, quantity, repoRoot, setArgs } from './helm';
+import { SERVICE_CONFIG } from './services';
 import { type K8sObject, kindKey, parseManifests, validateObject } from './k8s-validate';
 import { ingressSettings, renderNginxConfig } from '../../tools/local/nginx-config.mjs';
 
 const UPDATE = process.env.UPDATE_CHARTS === '1';
 const NAMESPACE = 'dronedelivery';
 const EXAMPLES = ['values-dev.yaml', 'values-prod.yaml'];
-const SERVICE_SCHEMAS: Record<Service, z.ZodType> = {
-  gateway: gatewayConfigSchema,
-  workflow: workflowConfigSchema,
-  package: packageConfigSchema,
-  dronescheduler: droneSchedulerConfigSchema,
-  delivery: deliveryConfigSchema,
-};
+/** The services the umbrella installs by default; a generated one starts off (`<name>.enabled=true` turns it on). */
+const INSTALLED = SERVICES.filter(
+  (service) =>
+    (parse(readFileSync(join(repoRoot, 'charts/dronedelivery/values.yaml'), 'utf8')) as Record<string, { enabled?: boolean }>)[service]
+      ?.enabled,
+);
+const SERVICE_SCHEMAS = Object.fromEntries(SERVICES.map((service) => [service, SERVICE_CONFIG[service].schema])) as Record<
+  Service,
+  z.ZodType
+>;
 const LABELS = [
   'app.kubernetes.io/name',
   'app.kubernetes.io/instance',
@@ -872,11 +871,11 @@ describe('gateway Ingress', () => {
 
 describe('umbrella chart', () => {
   it.each(['defaults + the README minimal --set', ...EXAMPLES])(
-    'renders all five services and the namespace policies (%s)',
+    'renders every service it installs by default and the namespace policies (%s)',
     async (name) => {
       const { args } = valueSets('dronedelivery').find((set) => set.name === name) ?? { args: [] };
       const objects = await render('dronedelivery', args);
-      for (const service of SERVICES) {
+      for (const service of INSTALLED) {
         checkService(
           objects.filter((object) => object.metadata.labels?.['app.kubernetes.io/name'] === service),
           service,
@@ -886,13 +885,13 @@ describe('umbrella chart', () => {
         findAll(objects, 'Deployment')
           .map((d) => d.metadata.name)
           .sort(),
-      ).toEqual([...SERVICES].sort());
+      ).toEqual([...INSTALLED].sort());
       // Plus the migration Job's own (a pre-install/pre-upgrade hook).
       expect(
         findAll(objects, 'ServiceAccount')
           .map((d) => d.metadata.name)
           .sort(),
-      ).toEqual([...SERVICES, 'dronescheduler-migrate'].sort());
+      ).toEqual([...INSTALLED, 'dronescheduler-migrate'].sort());
       find(objects, 'ResourceQuota', 'dronedelivery');
       find(objects, 'LimitRange', 'dronedelivery');
       const deny = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'default-deny');
@@ -910,7 +909,7 @@ describe('umbrella chart', () => {
       // NetworkPolicies against the call graph read from the code.
       const graph = callGraph();
       const callers = callersOf(graph);
-      for (const service of SERVICES) {
+      for (const service of INSTALLED) {
         const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', service);
         const from = policy.spec.ingress?.flatMap((rule) => rule.from ?? []) ?? [];
         expect(podNames(from), `who may call ${service}`).toEqual([...callers[service]].sort());
@@ -1024,7 +1023,7 @@ describe('umbrella chart', () => {
       findAll(objects, 'Deployment')
         .map((d) => d.metadata.name)
         .sort(),
-    ).toEqual(SERVICES.filter((s) => s !== 'dronescheduler').sort());
+    ).toEqual(INSTALLED.filter((s) => s !== 'dronescheduler').sort());
   });
 });
 

@@ -4,7 +4,7 @@
  * cache/config/data homes under a temporary directory, never the user's, and at most two at a time.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -100,7 +100,14 @@ export function copyCharts(): { dir: string; cleanup: () => void } {
 }
 
 /** The charts that vendor the library chart (the services and the load generator); the umbrella vendors them. */
-const SERVICE_CHARTS = ['gateway', 'workflow', 'package', 'dronescheduler', 'delivery', 'loadgenerator'];
+export function libraryCharts(): string[] {
+  return readdirSync(join(repoRoot, 'charts'))
+    .filter((chart) => existsSync(join(repoRoot, 'charts', chart, 'Chart.yaml')) && chart !== 'dronedelivery')
+    .filter((chart) =>
+      /repository: file:\/\/\.\.\/dronedelivery-lib/.test(readFileSync(join(repoRoot, 'charts', chart, 'Chart.yaml'), 'utf8')),
+    )
+    .sort();
+}
 
 /**
  * A helm with its own home and a scratch copy of charts/ whose dependencies are built, ready for `helm template`
@@ -110,7 +117,7 @@ export async function preparedCharts(): Promise<{ helm: Helm; dir: string; clean
   const home = mkdtempSync(join(tmpdir(), 'dronedelivery-helm-'));
   const helm = new Helm(helmBinary(), join(home, 'home'));
   const { dir, cleanup } = copyCharts();
-  await Promise.all(SERVICE_CHARTS.map((chart) => helm.ok(['dependency', 'build', chart], dir)));
+  await Promise.all(libraryCharts().map((chart) => helm.ok(['dependency', 'build', chart], dir)));
   await helm.ok(['dependency', 'build', 'dronedelivery'], dir);
   return {
     helm,

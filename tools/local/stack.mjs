@@ -1,11 +1,12 @@
-// The local stack: stores, the five services and NGINX as the ingress, in the foreground with prefixed logs:
-// pretty on a terminal, the services' JSON lines as they are otherwise or with LOG_FORMAT=json (log-format.mjs).
+// The local stack: stores, the services (the five and any made by `npm run new-service`) and NGINX as the ingress,
+// in the foreground with prefixed logs: pretty on a terminal, the services' JSON lines as they are otherwise or
+// with LOG_FORMAT=json (log-format.mjs).
 // Ctrl-C or SIGTERM stops every process it started, by PID, services first, stores last. A service that dies on its
 // own is restarted, as Kubernetes would restart its container; stack.json then names its new PID.
 // Data lives under .local/ (git-ignored): Redis and PostgreSQL keep theirs across restarts; the Cosmos
 // emulator is in memory, so packages start empty each time.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CosmosEmulator, PostgresServer, RedisServer, eventually, freePort } from '@dronedelivery/testing';
@@ -131,6 +132,46 @@ function writeNginxConfig(prefix, gatewayPort) {
   writeFileSync(join(prefix, 'nginx.conf'), config);
 }
 
+/**
+ * Services made by `npm run new-service`: every folder under services/ that is not wired above, with the kind of
+ * store its package.json names ("dronedelivery": { "store": "redis" | "cosmos" | "sql" | "none" }).
+ */
+function generatedServices(wired) {
+  return readdirSync(join(root, 'services'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !wired.includes(entry.name))
+    .map((entry) => {
+      const manifest = JSON.parse(readFileSync(join(root, 'services', entry.name, 'package.json'), 'utf8'));
+      return { name: entry.name, store: manifest.dronedelivery?.store ?? 'none' };
+    });
+}
+
+/** A generated service's own store on the stack's servers: a Redis of its own, a database on PostgreSQL or the emulator. */
+async function storeFor(name, store, { postgres, cosmos }) {
+  switch (store) {
+    case 'redis': {
+      const redis = await RedisServer.start({ dir: join(local, `redis-${name}`) });
+      stores.push({ name: `redis (${name})`, store: redis });
+      log(`store up: redis ${redis.port} (${name})`);
+      return { REDIS_URL: redis.url };
+    }
+    case 'cosmos':
+      return {
+        COSMOS_ENDPOINT: cosmos.endpoint,
+        COSMOS_AUTH: 'key',
+        COSMOS_KEY: cosmos.key,
+        COSMOS_TLS_CA_PATH: cosmos.caPath,
+        COSMOS_DATABASE: name,
+      };
+    case 'sql': {
+      const exists = await postgres.admin((client) => client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]));
+      if (exists.rowCount === 0) await postgres.admin((client) => client.query(`CREATE DATABASE "${name}"`));
+      return { DB_ENGINE: 'postgres', DB_HOST: '127.0.0.1', DB_PORT: String(postgres.port), DB_NAME: name, DB_USER: postgres.user };
+    }
+    default:
+      return {};
+  }
+}
+
 async function main() {
   log('starting stores…');
   const [commandsRedis, deliveryRedis, postgres, cosmos] = await Promise.all([
@@ -206,6 +247,9 @@ async function main() {
       },
     },
   };
+  for (const { name, store } of generatedServices(Object.keys(services))) {
+    services[name] = { port: await freePort(), env: await storeFor(name, store, { postgres, cosmos }) };
+  }
   for (const [name, { port, env }] of Object.entries(services)) {
     run(name, process.execPath, [`services/${name}/dist/main.js`], { ...common, ...env, PORT: String(port) }, { restart: true });
   }
