@@ -16,6 +16,8 @@ export default defineConfig({
       project('platform', 'libs/platform'),
       ...SERVICES.map((name) => project(name, `services/${name}`)),
       project('loadgen', 'tools/loadgen'),
+      project('generators', 'tools/generators'),
+      project('generator-e2e', 'tests/generator', ['**/*.test.ts']),
       project('architecture', 'tests/architecture', ['**/*.test.ts']),
       project('system', 'tests/system', ['**/*.test.ts']),
       project('deploy', 'tests/deploy', ['**/*.test.ts']),

@@ -37,6 +37,7 @@ const MODULES = join(BICEP_DIR, 'modules');
 const PARAMETER_FILES = ['main.dev.parameters.json', 'main.prod.parameters.json'].map((f) => join(BICEP_DIR, f));
 const DEPLOY_DOC = join(ROOT, 'docs/deploy-aks.md');
 const NAMESPACE = 'dronedelivery';
+const bicepKey = (service: string) => service.replace(/-([a-z0-9])/g, (_, next: string) => next.toUpperCase());
 
 let parser: BicepParser;
 const parsed = new Map<string, BicepFile>();
@@ -252,8 +253,7 @@ describe('contracts with the services, the charts and the walkthrough', () => {
 
   it('least privilege: each identity gets only the data-plane access its service uses', () => {
     // Principal ids are read off main.bicep's principalIds.<service> references.
-    const principals = (node: ReturnType<typeof passed>) =>
-      [...node.text.matchAll(/principalIds(?:\.(\w+)|\['([\w-]+)'\])/g)].map((m) => m[1] ?? m[2]).sort();
+    const principals = (node: ReturnType<typeof passed>) => [...node.text.matchAll(/principalIds\.(\w+)/g)].map((m) => m[1]).sort();
     // Cosmos DB Built-in Data Contributor: the package service only, on its database.
     expect(principals(passed('cosmos', 'dataContributorPrincipalIds'))).toEqual(['package']);
     const roleScope = getPath(
@@ -269,7 +269,8 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     expect(passed('redis', 'accessKeysEnabled').text).toBe('true');
     expect(passed('deliveryRedis', 'accessKeysEnabled').text).toBe('false');
     // Every service reads the Application Insights connection string (telemetry), and nothing else through Key Vault.
-    expect(principals(passed('secrets', 'appInsightsSecretReaderPrincipalIds'))).toEqual([...SERVICES].sort());
+    // Keyed by the service name in camelCase (a Bicep identifier): parcel-lockers → parcelLockers.
+    expect(principals(passed('secrets', 'appInsightsSecretReaderPrincipalIds'))).toEqual(SERVICES.map(bicepKey).sort());
     expect(
       literal(
         load(join(MODULES, 'keyvault-secrets.bicep'))

@@ -298,11 +298,12 @@ export function registerUmbrella(tree: Tree, { name }: ServiceNames, generated: 
 
 // ---- infra/bicep: the identity and its federated credential ----
 
-export function registerBicep(tree: Tree, { name }: ServiceNames): ManualStep[] {
+export function registerBicep(tree: Tree, { name, propertyName }: ServiceNames): ManualStep[] {
   const file = 'infra/bicep/main.bicep';
   let source = read(tree, file);
-  const key = /^[a-z][a-z0-9]*$/.test(name) ? name : `'${name}'`;
-  const access = key === name ? `principalIds.${name}` : `principalIds['${name}']`;
+  // Keys of the Bicep maps are identifiers: parcel-lockers → parcelLockers (the service account keeps the name).
+  const key = propertyName;
+  const access = `principalIds.${key}`;
   const steps: ManualStep[] = [];
   if (!source) return [manual(file, `add '${name}' to \`var services\``)];
   const block = (variable: string) => new RegExp(`^var ${variable} = [[{]\\n([\\s\\S]*?)^[\\]}]`, 'm');
@@ -313,7 +314,7 @@ export function registerBicep(tree: Tree, { name }: ServiceNames): ManualStep[] 
   const svc = block('svc').exec(source);
   if (svc) source = source.replace(block('svc'), (whole) => whole.replace(/\n\}$/, `\n  ${key}: ${index}\n}`));
   else steps.push(manual(file, `add \`${key}: ${index}\` to \`var svc\``));
-  const principal = `  ${key}: identities.outputs.identities[svc${key === name ? `.${name}` : `['${name}']`}].principalId`;
+  const principal = `  ${key}: identities.outputs.identities[svc.${key}].principalId`;
   const next = insertAt(source, /^ {2}keda: identities\.outputs\.identities\[keda\]\.principalId$/, principal);
   if (next) source = next;
   else steps.push(manual(file, `add \`${principal.trim()}\` to \`var principalIds\``));
