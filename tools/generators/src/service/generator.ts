@@ -102,6 +102,7 @@ export async function serviceGenerator(tree: Tree, options: ServiceGeneratorOpti
   generateFiles(tree, join(__dirname, 'files/service'), `services/${name}`, variables);
   generateFiles(tree, join(__dirname, `files/store-${store}`), `services/${name}`, variables);
   tree.write(`services/${name}/package.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+  generateFiles(tree, join(__dirname, 'files/docs'), 'docs/services', variables);
   generateFiles(tree, join(__dirname, 'files/chart'), `charts/${name}`, variables);
   const generated = new Date().toISOString();
   tree.write(

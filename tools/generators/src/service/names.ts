@@ -92,7 +92,7 @@ export function nameProblems(tree: Tree, name: unknown): string[] {
   if (name.endsWith('-redis') || name.endsWith('-migrate') || name.endsWith('-seed')) {
     problems.push(`"${name}" ends like a store or job container of another service (-redis, -migrate, -seed)`);
   }
-  for (const taken of [`services/${name}`, `charts/${name}`, `docs/openapi/${name}.json`]) {
+  for (const taken of [`services/${name}`, `charts/${name}`, `docs/openapi/${name}.json`, `docs/services/${name}.md`]) {
     if (tree.exists(taken)) problems.push(`"${name}" is taken: ${taken} exists`);
   }
   return problems;
