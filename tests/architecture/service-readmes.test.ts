@@ -1,12 +1,8 @@
-import { type SecretSetting, platformConfigSchema, secretSettingName } from '@dronedelivery/platform/config';
+import { platformConfigSchema, secretSettingName } from '@dronedelivery/platform/config';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { DELIVERY_SECRETS, deliveryConfigSchema } from '../../services/delivery/src/config';
-import { DRONESCHEDULER_SECRETS, droneSchedulerConfigSchema } from '../../services/dronescheduler/src/config';
-import { GATEWAY_SECRETS, gatewayConfigSchema } from '../../services/gateway/src/config';
-import { PACKAGE_SECRETS, packageConfigSchema } from '../../services/package/src/config';
-import { WORKFLOW_SECRETS, workflowConfigSchema } from '../../services/workflow/src/config';
+import { SERVICE_CONFIG } from '../deploy/services';
 
 /**
  * The service READMEs share one shape (the sections a generated service gets too), and each one's settings table
@@ -16,13 +12,8 @@ import { WORKFLOW_SECRETS, workflowConfigSchema } from '../../services/workflow/
 const ROOT = join(__dirname, '../..');
 const SECTIONS = ['Purpose', 'API', 'Store design', 'Settings', 'Run alone'];
 
-const services: Record<string, { schema: z.ZodObject; secrets: readonly SecretSetting[] }> = {
-  gateway: { schema: gatewayConfigSchema, secrets: GATEWAY_SECRETS },
-  workflow: { schema: workflowConfigSchema, secrets: WORKFLOW_SECRETS },
-  delivery: { schema: deliveryConfigSchema, secrets: DELIVERY_SECRETS },
-  package: { schema: packageConfigSchema, secrets: PACKAGE_SECRETS },
-  dronescheduler: { schema: droneSchedulerConfigSchema, secrets: DRONESCHEDULER_SECRETS },
-};
+/** Every service, generated ones included (tests/deploy/services.ts lists them with their config schemas). */
+const services = SERVICE_CONFIG;
 
 const shared = Object.keys(platformConfigSchema.shape);
 

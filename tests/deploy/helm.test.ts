@@ -34,10 +34,9 @@ const INSTALLED = SERVICES.filter(
     (parse(readFileSync(join(repoRoot, 'charts/dronedelivery/values.yaml'), 'utf8')) as Record<string, { enabled?: boolean }>)[service]
       ?.enabled,
 );
-const SERVICE_SCHEMAS = Object.fromEntries(SERVICES.map((service) => [service, SERVICE_CONFIG[service].schema])) as Record<
-  Service,
-  z.ZodType
->;
+const SERVICE_SCHEMAS: Record<Service, z.ZodType> = Object.fromEntries(
+  SERVICES.map((service) => [service, SERVICE_CONFIG[service].schema]),
+) as never;
 const LABELS = [
   'app.kubernetes.io/name',
   'app.kubernetes.io/instance',

@@ -43,7 +43,7 @@ describe.each(STORES)('store %s', (store) => {
       'src/main.ts',
       'src/config.ts',
       'src/app.module.ts',
-      'src/downstreams/downstreams.ts',
+      'src/downstreams/downstreams.module.ts',
       'src/parcel-lockers/parcel-lockers.controller.ts',
       'src/parcel-lockers/parcel-lockers.repository.ts',
       'src/parcel-lockers/parcel-lockers.model.spec.ts',

@@ -91,8 +91,9 @@ export function registerPackageLock(tree: Tree, { name }: ServiceNames, manifest
 
 export function registerDockerfile(tree: Tree, { name }: ServiceNames): ManualStep[] {
   const file = 'Dockerfile';
-  let source = read(tree, file);
-  if (!source) return [manual(file, `add services/${name} to the manifests, build and runtime stages`)];
+  const original = read(tree, file);
+  if (!original) return [manual(file, `add services/${name} to the manifests, build and runtime stages`)];
+  let source: string = original;
   const steps: ManualStep[] = [];
   const edits: [RegExp, (text: string) => string | undefined, string][] = [
     [
@@ -129,7 +130,7 @@ export function registerDockerfile(tree: Tree, { name }: ServiceNames): ManualSt
     ],
   ];
   for (const [present, edit, step] of edits) {
-    const next = present.test(source) ? edit(source) : undefined;
+    const next: string | undefined = present.test(source) ? edit(source) : undefined;
     if (next === undefined) steps.push(manual(file, step));
     else source = next;
   }
