@@ -145,6 +145,7 @@ describe.each(STORES)('store %s', (store) => {
         'charts/dronedelivery/Chart.yaml',
         'charts/dronedelivery/values.yaml',
         'docker-compose.yml',
+        'docs/services/parcel-lockers.md',
         'infra/bicep/main.bicep',
         'package-lock.json',
         'tests/deploy/services.ts',
