@@ -51,6 +51,10 @@ export { MetricsRegistry } from './metrics/metrics';
 export { closeRedis, createRedisClient, guardRedis, redisProbe, redisSettings } from './redis/redis';
 export { createCheckedRedisClient, type RedisRequirements } from './redis/redis-capabilities';
 
+// Store: a service's store module (client under its token, readiness probe, boot hook, close after HTTP).
+export { type RedisStoreOptions, redisStore } from './store/redis-store';
+export { type StoreDefinition, storeModule } from './store/store.module';
+
 // Telemetry: synthetic-request marking and W3C trace context for carriers other than HTTP.
 export { baggageIsSynthetic, isSynthetic, runMarked, SYNTHETIC_BAGGAGE } from './telemetry/synthetic';
 export { injectTraceContext } from './telemetry/trace-context';
