@@ -5,21 +5,14 @@ import type { GatewayConfig } from './config';
 import { DeliveryRequestsModule } from './deliveryrequests/deliveryrequests.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { ReadsModule } from './reads/reads.module';
-import { GatewayRedisModule } from './redis/gateway-redis.module';
+import { StoreModule } from './store/store.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        PlatformModule.forRoot('gateway', config),
-        GatewayRedisModule,
-        AuthModule,
-        RateLimitModule,
-        DeliveryRequestsModule,
-        ReadsModule,
-      ],
+      imports: [PlatformModule.forRoot('gateway', config), StoreModule, AuthModule, RateLimitModule, DeliveryRequestsModule, ReadsModule],
     };
   }
 }

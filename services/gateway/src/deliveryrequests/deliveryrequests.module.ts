@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config';
 import { DownstreamsModule } from '../downstreams/downstreams.module';
-import { GATEWAY_REDIS } from '../redis/gateway-redis.module';
+import { GATEWAY_REDIS } from '../store/store.module';
 import { DeliveryConfirmationsController, DeliveryRequestsController } from './deliveryrequests.controller';
 import { DELIVERY_REQUESTS_REPOSITORY } from './deliveryrequests.repository';
 import { DeliveryRequestsService } from './deliveryrequests.service';

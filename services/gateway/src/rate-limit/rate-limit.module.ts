@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { isApiRoute } from '../auth/auth.guard';
 import { AUTHENTICATOR, type Authenticator } from '../auth/authenticator';
 import type { GatewayConfig } from '../config';
-import { GATEWAY_REDIS } from '../redis/gateway-redis.module';
+import { GATEWAY_REDIS } from '../store/store.module';
 
 export class TooManyRequestsProblem extends ProblemException {
   constructor(retryAfterSeconds: number) {
