@@ -3,14 +3,14 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { WorkflowConfig } from './config';
 import { ConsumerModule } from './consumer/consumer.module';
 import { DeadLettersModule } from './deadletters/deadletters.module';
-import { WorkflowRedisModule } from './redis/workflow-redis.module';
+import { StoreModule } from './store/store.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: WorkflowConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot('workflow', config), WorkflowRedisModule, DeadLettersModule, ConsumerModule],
+      imports: [PlatformModule.forRoot('workflow', config), StoreModule, DeadLettersModule, ConsumerModule],
     };
   }
 }

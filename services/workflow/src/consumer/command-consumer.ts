@@ -3,7 +3,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import type { Counter } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
-import { WORKFLOW_REDIS } from '../redis/workflow-redis.module';
+import { WORKFLOW_REDIS } from '../store/store.module';
 import { fieldsOf, parseCommand, type StreamFields } from '../saga/command';
 import { SAGA_STORE, type SagaStore } from '../saga/saga-store';
 import { SagaService } from '../saga/saga.service';

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import type { Redis } from 'ioredis';
 import type { Gauge } from 'prom-client';
 import type { WorkflowConfig } from '../config';
-import { WORKFLOW_REDIS } from '../redis/workflow-redis.module';
+import { WORKFLOW_REDIS } from '../store/store.module';
 
 /**
  * Removes consumers that have gone: nothing pending, idle at least ARGV[3] ms, not this process (ARGV[2]). One

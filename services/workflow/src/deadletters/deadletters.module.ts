@@ -2,7 +2,7 @@ import { APP_CONFIG } from '@dronedelivery/platform';
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
-import { WORKFLOW_REDIS } from '../redis/workflow-redis.module';
+import { WORKFLOW_REDIS } from '../store/store.module';
 import { DeadLettersController } from './deadletters.controller';
 import { DEAD_LETTERS_REPOSITORY } from './deadletters.repository';
 import { DeadLettersService } from './deadletters.service';

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
 import { DownstreamsModule } from '../downstreams/downstreams.module';
-import { WORKFLOW_REDIS } from '../redis/workflow-redis.module';
+import { WORKFLOW_REDIS } from '../store/store.module';
 import { SAGA_STORE, SagaStore } from './saga-store';
 import { SagaService } from './saga.service';
 
