@@ -1,16 +1,16 @@
 import { PlatformModule } from '@dronedelivery/platform';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { DroneSchedulerConfig } from './config';
-import { DatabaseModule } from './database/database.module';
 import { DroneDeliveriesModule } from './dronedeliveries/dronedeliveries.module';
 import { DronesModule } from './drones/drones.module';
+import { StoreModule } from './store/store.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: DroneSchedulerConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot('dronescheduler', config), DatabaseModule, DroneDeliveriesModule, DronesModule],
+      imports: [PlatformModule.forRoot('dronescheduler', config), StoreModule, DroneDeliveriesModule, DronesModule],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { DRONESCHEDULER_SECRETS, databaseAuth, droneSchedulerConfigSchema } from './config';
-import { dataSourceOptions } from './database/data-source';
+import { dataSourceOptions } from './store/data-source';
 
 const base = { DB_HOST: 'sql.example', DB_USER: 'app' };
 const parse = (env: Record<string, string>) => droneSchedulerConfigSchema.safeParse({ ...base, ...env });

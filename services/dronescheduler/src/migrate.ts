@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { ConfigError } from '@dronedelivery/platform/config';
 import { commandConfig, fail } from './cli';
-import { openDataSource } from './database/data-source';
+import { openDataSource } from './store/data-source';
 import { grantRuntimeUser } from './database/runtime-grants';
 import { parseMigrateConfig } from './migrate-config';
 

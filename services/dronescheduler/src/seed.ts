@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { commandConfig, fail } from './cli';
-import { openDataSource, requireMigrated } from './database/data-source';
+import { openDataSource, requireMigrated } from './store/data-source';
 import { seedFleet } from './drones/fleet';
 
 async function main(): Promise<void> {

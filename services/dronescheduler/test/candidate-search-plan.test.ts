@@ -1,6 +1,6 @@
 import { PostgresServer } from '@dronedelivery/testing';
 import type { DataSource } from 'typeorm';
-import { openDataSource } from '../src/database/data-source';
+import { openDataSource } from '../src/store/data-source';
 import { AssignmentQueries } from '../src/dronedeliveries/assignment.queries';
 import { planOf } from '../src/dronedeliveries/assignment.model';
 import { seedFleet } from '../src/drones/fleet';

@@ -2,7 +2,7 @@ import { type RunningService, secretSettingName, startService } from '@dronedeli
 import { type PlatformContractOptions, PostgresServer, callJson, untilOk } from '@dronedelivery/testing';
 import { AppModule } from '../src/app.module';
 import { DRONESCHEDULER_SECRETS, type DroneSchedulerConfig, droneSchedulerConfigSchema } from '../src/config';
-import { openDataSource } from '../src/database/data-source';
+import { openDataSource } from '../src/store/data-source';
 import { seedFleet } from '../src/drones/fleet';
 
 /** Settings pointing the service at a test PostgreSQL; short timeouts so outages show within a test. */

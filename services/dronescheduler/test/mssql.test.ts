@@ -3,7 +3,7 @@ import { eventually } from '@dronedelivery/testing';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../src/app.module';
 import { DRONESCHEDULER_SECRETS, droneSchedulerConfigSchema } from '../src/config';
-import { openDataSource } from '../src/database/data-source';
+import { openDataSource } from '../src/store/data-source';
 import { seedFleet } from '../src/drones/fleet';
 import { assignment, call } from './dronescheduler-app';
 

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { ENTITIES } from '../src/database/data-source';
+import { ENTITIES } from '../src/store/data-source';
 import { AssignmentQueries } from '../src/dronedeliveries/assignment.queries';
 import type { AssignmentPlan } from '../src/dronedeliveries/assignment.model';
 import { FleetQueries } from '../src/drones/fleet.queries';

@@ -1,6 +1,6 @@
 import { Parser } from 'node-sql-parser';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { ENTITIES } from '../src/database/data-source';
+import { ENTITIES } from '../src/store/data-source';
 
 /**
  * A DataSource for the SQL Server dialect that never connects: TypeORM renders query builders and (in sql-memory

@@ -2,7 +2,7 @@ import { APP_CONFIG } from '@dronedelivery/platform';
 import { Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { DroneSchedulerConfig } from '../config';
-import { DATA_SOURCE } from '../database/database.module';
+import { DATA_SOURCE } from '../store/store.module';
 import { DroneDeliveriesController } from './dronedeliveries.controller';
 import { DRONEDELIVERIES_REPOSITORY } from './dronedeliveries.repository';
 import { DroneDeliveriesService } from './dronedeliveries.service';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '../database/database.module';
+import { DATA_SOURCE } from '../store/store.module';
 import { DronesController } from './drones.controller';
 import { DRONES_REPOSITORY } from './drones.repository';
 import { TypeOrmDronesRepository } from './typeorm-drones.repository';
