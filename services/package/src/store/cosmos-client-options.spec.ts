@@ -6,7 +6,7 @@ import { createServer as createTcpServer, type Server as TcpServer } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageConfigSchema } from '../config';
-import { cosmosClientOptions, endpointDiscovery } from './packages.module';
+import { cosmosClientOptions, endpointDiscovery } from './cosmos-client-options';
 
 describe('endpointDiscovery', () => {
   it.each(['https://acct.documents.azure.com:443/', 'https://acct.documents.azure.us/', 'https://ACCT.documents.azure.cn:443/'])(
