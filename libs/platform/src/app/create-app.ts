@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { PlatformConfig } from '../config/config';
 import { createValidationPipe } from '../errors/validation';
+import { quietBootChatter } from '../logging/boot-chatter';
 import { logRequest, requestIdFor } from '../logging/logging';
 import { MetricsRegistry } from '../metrics/metrics';
 import { trace } from '@opentelemetry/api';
@@ -43,8 +44,7 @@ export async function createApp(rootModule: DynamicModule | Type, options: Creat
     // Rethrow a provider that fails at boot, so run() reports it in one line and exits 1 (Nest would abort()).
     abortOnError: false,
   });
-  const logger = app.get(Logger);
-  app.useLogger(logger);
+  app.useLogger(quietBootChatter(app.get(Logger)));
   app.useGlobalPipes(createValidationPipe());
   // No app.enableShutdownHooks(): signals are handled by startService, which drains before closing, and app.close()
   // runs the shutdown hooks anyway. Nest reads an empty signal list as "all signals": its own handler would close
