@@ -23,6 +23,33 @@ return removed
 `;
 
 /**
+ * Trims the command stream below the oldest entry the group still needs, in one script: the pending summary, the
+ * group's last-delivered-id and the XTRIM are one atomic step, so no entry can be delivered (become pending) between
+ * reading the trim point and trimming to it. Separate calls could see "nothing pending", then — after entries were
+ * delivered — a newer last-delivered-id, and trim the first of those entries while it is pending.
+ * KEYS: stream. ARGV: group. Returns false without the group, else {floor, pending, lag (-1 when unknown)}.
+ */
+export const TRIM_BELOW_PENDING = `
+local groups = redis.pcall('XINFO', 'GROUPS', KEYS[1])
+if type(groups) ~= 'table' or groups.err then return false end
+local info
+for _, flat in ipairs(groups) do
+  local fields = {}
+  for i = 1, #flat, 2 do fields[flat[i]] = flat[i + 1] end
+  if fields.name == ARGV[1] then info = fields end
+end
+if not info then return false end
+local summary = redis.call('XPENDING', KEYS[1], ARGV[1])
+local count = summary[1]
+local floor = info['last-delivered-id']
+if count > 0 then floor = summary[2] end
+if floor ~= '0-0' then redis.call('XTRIM', KEYS[1], 'MINID', floor) end
+local lag = info.lag
+if type(lag) ~= 'number' then lag = -1 end
+return {floor, count, lag}
+`;
+
+/**
  * Trims the command stream below the oldest entry the group still needs and publishes the stream gauges.
  * Never a length cap: XTRIM MINID <oldest pending id>, or <last delivered id> when nothing is pending, so an
  * entry that is pending (being worked on, or waiting for a retry) or not yet delivered is never removed. Also
@@ -62,14 +89,11 @@ export class StreamMaintenance implements OnApplicationBootstrap, OnModuleDestro
     this.running = true;
     const { COMMAND_STREAM_KEY: key, CONSUMER_GROUP: group } = this.config;
     try {
-      const [count, oldestPending] = (await this.redis.xpending(key, group)) as [number, string | null];
-      const info = await this.groupInfo(key, group);
-      if (!info) return undefined;
-      // Pending ids are all below last-delivered-id, and new deliveries only get ids above it: safe without a lock.
-      const floor = count > 0 && oldestPending ? oldestPending : info.lastDeliveredId;
-      if (floor !== '0-0') await this.redis.xtrim(key, 'MINID', floor);
+      const trimmed = (await this.redis.eval(TRIM_BELOW_PENDING, 1, key, group)) as [string, number, number] | null;
+      if (!trimmed) return undefined;
+      const [floor, count, lag] = trimmed;
       this.pending.set(count);
-      if (info.lag !== null) this.lag.set(info.lag);
+      if (lag >= 0) this.lag.set(lag);
       this.deadLetters.set(await this.redis.xlen(this.config.DEADLETTER_STREAM_KEY));
       const removed = (await this.redis.eval(
         REMOVE_DEPARTED_CONSUMERS,
@@ -87,19 +111,5 @@ export class StreamMaintenance implements OnApplicationBootstrap, OnModuleDestro
     } finally {
       this.running = false;
     }
-  }
-
-  private async groupInfo(key: string, group: string): Promise<{ lastDeliveredId: string; lag: number | null } | undefined> {
-    const groups = (await this.redis.xinfo('GROUPS', key)) as (string | number | null)[][];
-    for (const flat of groups) {
-      const info: Record<string, string | number | null> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) info[String(flat[i])] = flat[i + 1];
-      if (info.name === group)
-        return {
-          lastDeliveredId: String(info['last-delivered-id']),
-          lag: info.lag === null || info.lag === undefined ? null : Number(info.lag),
-        };
-    }
-    return undefined;
   }
 }
