@@ -358,6 +358,43 @@ describe('failure, compensation and dead letters', () => {
   });
 });
 
+describe('poison entries', () => {
+  // Each would otherwise throw (an inherited key taken for a type), or run with a broken field: dead-lettered on its
+  // first attempt with the reason, acknowledged, so it neither stays pending nor holds back trimming.
+  const valid = { type: 'cancel', commandId: 'c-poison', ownerId: 'o', payload: '{}' };
+  const cases: [string, Record<string, string | undefined>, RegExp][] = [
+    ['type constructor', { type: 'constructor' }, /^malformed command: unknown type "constructor"$/],
+    ['type toString', { type: 'toString' }, /^malformed command: unknown type "toString"$/],
+    ['type __proto__', { type: '__proto__' }, /^malformed command: unknown type "__proto__"$/],
+    ['type hasOwnProperty', { type: 'hasOwnProperty' }, /^malformed command: unknown type "hasOwnProperty"$/],
+    ['no type', { type: undefined }, /^malformed command: unknown type null$/],
+    ['no commandId', { commandId: undefined }, /commandId, deliveryId and ownerId are required/],
+    ['no ownerId', { ownerId: undefined }, /commandId, deliveryId and ownerId are required/],
+    ['a payload that is not JSON', { payload: '{"' }, /^malformed command: payload is not JSON$/],
+    ['a payload of the wrong shape', { type: 'confirm', payload: '{"dateTime":"yesterday"}' }, /^malformed command: dateTime /],
+    ['an empty reschedule', { type: 'reschedule', payload: '{}' }, /must change at least one field/],
+    ['baggage no header can carry', { baggage: 'synthetic_request=true\r\nX-Injected: 1' }, /^malformed command: baggage /],
+  ];
+
+  it.each(cases)('%s: dead-lettered with the reason on the first attempt and acknowledged', async (_name, overrides, reason) => {
+    const deliveryId = `d-poison-${randomUUID().slice(0, 8)}`;
+    const fields = Object.entries({ ...valid, deliveryId, ...overrides }).flatMap(([name, value]) =>
+      value === undefined ? [] : [name, value],
+    );
+    const id = (await backends.redis.xadd(STREAM, '*', ...fields)) as string;
+    const letter = await eventually(async () => {
+      const list = await getJson(workflow.url, '/api/deadletters?limit=1000');
+      const found = list.body.items.find((item: { originalId: string }) => item.originalId === id);
+      expect(found).toBeDefined();
+      return found;
+    });
+    expect(letter).toMatchObject({ attempts: 1, reason: expect.stringMatching(reason) });
+    expect(letter.fields).toEqual(Object.fromEntries(fields.flatMap((value, i) => (i % 2 === 0 ? [[value, fields[i + 1]]] : []))));
+    expect((await pendingIds()).has(id)).toBe(false);
+    expect(await backends.redis.exists(`workflow:tombstone:{${deliveryId}}`)).toBe(0); // it never ran
+  });
+});
+
 describe('outages and crashes', () => {
   it('package service stopped: the saga retries (readiness stays green, the pending entry is never trimmed) and completes when it returns', async () => {
     await backends.packageService.stop();

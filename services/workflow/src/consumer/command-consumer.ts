@@ -173,6 +173,14 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
           break;
       }
       this.outcomes.inc({ type, outcome: outcome.kind.replace('-', '_') });
+    } catch (error) {
+      // An error the saga does not turn into an outcome (a bug) would leave the entry pending for ever, blocking
+      // trimming: once its attempts are used up it is dead-lettered like any command the saga gave up on.
+      if (deliveryCount < this.config.MAX_ATTEMPTS) throw error;
+      const reason = `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+      await this.store.deadLetter(fields.deliveryId || id, { fields, messageId: id, reason, attempts: deliveryCount });
+      this.outcomes.inc({ type: parseCommand(fields).ok ? fields.type : 'malformed', outcome: 'dead_letter' });
+      this.logger.warn({ id, attempt: deliveryCount, reason }, 'command dead-lettered');
     } finally {
       clearInterval(heartbeat);
     }

@@ -35,9 +35,40 @@ describe('parseCommand', () => {
     expect(parseCommand(entry({ payload: '{' }))).toEqual({ ok: false, reason: 'malformed command: payload is not JSON' });
     const bad = parseCommand(entry({ payload: JSON.stringify({ ...create, packageInfo: { ...create.packageInfo, weight: -1 } }) }));
     expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('packageInfo.weight') });
+    expect(parseCommand(entry({ type: 'reschedule', payload: '{}' }))).toMatchObject({ ok: false });
+    expect(parseCommand(entry({ payload: 'null' }))).toMatchObject({ ok: false });
+  });
+
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])('rejects the inherited key %j as a type', (type) => {
+    expect(parseCommand(entry({ type }))).toEqual({ ok: false, reason: `malformed command: unknown type ${JSON.stringify(type)}` });
+  });
+
+  it('rejects a missing type and missing ids, also when the entry has fields named like inherited keys', () => {
+    const { type: _type, ...withoutType } = entry();
+    expect(parseCommand(withoutType)).toEqual({ ok: false, reason: 'malformed command: unknown type null' });
+    const { commandId: _commandId, ...withoutCommandId } = entry();
+    expect(parseCommand(fieldsOf(Object.entries({ ...withoutCommandId, constructor: 'x' }).flat()))).toMatchObject({ ok: false });
+  });
+
+  it('accepts W3C baggage and rejects what no header could carry', () => {
+    for (const baggage of ['synthetic_request=true', 'tenant=t1, synthetic_request=true;prop=1', 'k=%E2%82%AC;flag'])
+      expect(parseCommand(entry({ baggage }))).toMatchObject({ ok: true });
+    for (const baggage of [
+      '',
+      'no-equals',
+      'k=v\r\nX-Injected: 1',
+      'k=a b',
+      'k=\u00e9',
+      `k=${'v'.repeat(8200)}`,
+      Array(181).fill('k=v').join(','),
+    ])
+      expect(parseCommand(entry({ baggage }))).toMatchObject({ ok: false, reason: expect.stringMatching(/^malformed command: baggage /) });
   });
 });
 
 it('fieldsOf turns the flat stream list into a record', () => {
   expect(fieldsOf(['type', 'cancel', 'payload', '{}'])).toEqual({ type: 'cancel', payload: '{}' });
+  const poisoned = fieldsOf(['__proto__', 'x', 'type', 'cancel']);
+  expect(Object.keys(poisoned)).toEqual(['__proto__', 'type']);
+  expect(poisoned.constructor).toBeUndefined();
 });
