@@ -34,6 +34,11 @@ export const workflowConfigSchema = platformConfigSchema
     CONSUMER_BLOCK_MS: positiveInt().default(2_000),
     /** Attempts (stream delivery count) before a transient failure becomes compensation and a dead letter. */
     MAX_ATTEMPTS: positiveInt().default(10),
+    /**
+     * Attempts at compensating a failed create before it is dead-lettered with the reason (its forward steps never
+     * run again once compensation started; a replay of that dead letter compensates again).
+     */
+    MAX_COMPENSATION_ATTEMPTS: positiveInt().default(10),
     /** Redelivery backoff: base * 2^(attempt-1), capped; a failed command is reclaimed once idle that long. */
     RETRY_BASE_DELAY_MS: positiveInt().default(1_000),
     RETRY_MAX_DELAY_MS: positiveInt().default(60_000),
@@ -51,6 +56,10 @@ export const workflowConfigSchema = platformConfigSchema
      */
     CONSUMER_REMOVE_IDLE_MS: positiveInt().default(3_600_000),
     TOMBSTONE_TTL_SECONDS: positiveInt().default(7 * 24 * 3600),
+    /**
+     * How long a delivery's saga state outlives its deadline: it expires this long after the deadline, or after its
+     * last change when that is later. Commands for the delivery (a cancel, a confirmation) need it until then.
+     */
     SAGA_STATE_TTL_SECONDS: positiveInt().default(30 * 24 * 3600),
     PACKAGE_URL: serviceUrl().default('http://127.0.0.1:3002'),
     DRONESCHEDULER_URL: serviceUrl().default('http://127.0.0.1:3003'),

@@ -13,11 +13,20 @@ import { Backends, getJson, postJson } from './backends';
  */
 const STREAM = 'dronedelivery:commands';
 const DEADLETTERS = 'dronedelivery:deadletters';
-const MAX_ATTEMPTS = 8;
+/**
+ * The retry budget (about 9 s of backoff) has to outlast a package service restart in the outage tests: a create
+ * that gives up compensates, and is never scheduled after that.
+ */
+const MAX_ATTEMPTS = 10;
+const MAX_COMPENSATION_ATTEMPTS = 3;
+/** Short, so a test can outlive it: the saga state must last until the delivery's deadline regardless. */
+const SAGA_STATE_MARGIN_SECONDS = 1;
 const HEAVY_DRONE = 'drone-00004';
 
 let backends: Backends;
 let workflow: ServiceProcess;
+/** The consumer name of `workflow`. */
+let consumer = '';
 const workflows: ServiceProcess[] = [];
 let day = 0;
 
@@ -33,6 +42,8 @@ async function startWorkflow(consumerName: string): Promise<ServiceProcess> {
       CONSUMER_NAME: consumerName,
       CONSUMER_BLOCK_MS: '500',
       MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+      MAX_COMPENSATION_ATTEMPTS: String(MAX_COMPENSATION_ATTEMPTS),
+      SAGA_STATE_TTL_SECONDS: String(SAGA_STATE_MARGIN_SECONDS),
       RETRY_BASE_DELAY_MS: '200',
       RETRY_MAX_DELAY_MS: '1000',
       CLAIM_MIN_IDLE_MS: '500',
@@ -45,6 +56,7 @@ async function startWorkflow(consumerName: string): Promise<ServiceProcess> {
   });
   workflows.push(service);
   await service.waitUntil('/health/ready', 30_000);
+  consumer = consumerName;
   return service;
 }
 
@@ -331,6 +343,53 @@ describe('failure, compensation and dead letters', () => {
     expect((await assignment(deliveryId)).status).toBe(404); // never reached the scheduler
   });
 
+  it('compensation that keeps failing is dead-lettered after MAX_COMPENSATION_ATTEMPTS; replayed, it compensates and never schedules', async () => {
+    // Package down: every forward attempt fails, and so does compensation (it must ask whose package it is).
+    await backends.packageService.stop();
+    const { deliveryId, payload } = newDelivery();
+    const originalId = await append('create', deliveryId, payload);
+    const letter = await eventually(
+      async () => {
+        const found = await deadLetterFor(deliveryId);
+        expect(found).toBeDefined();
+        return found;
+      },
+      { timeoutMs: 45_000 },
+    );
+    expect(letter).toMatchObject({
+      originalId,
+      // Compensation starts on the last forward attempt, so the cap ends it MAX_COMPENSATION_ATTEMPTS - 1 later.
+      attempts: MAX_ATTEMPTS + MAX_COMPENSATION_ATTEMPTS - 1,
+      reason: expect.stringMatching(
+        new RegExp(
+          `^compensation failed ${MAX_COMPENSATION_ATTEMPTS} times, last: package .*; the create failed: gave up after the last attempt: package`,
+        ),
+      ),
+    });
+    expect((await pendingIds()).has(originalId)).toBe(false);
+    expect(await backends.redis.hget(`workflow:saga:{${deliveryId}}`, 'status')).toBe('compensating');
+
+    // With the package service back, nothing runs the create forward again: no package, no drone, no delivery.
+    await backends.restartPackage();
+    expect((await pkg(payload.packageInfo.packageId)).status).toBe(404);
+    expect((await assignment(deliveryId)).status).toBe(404);
+    expect((await delivery(deliveryId)).status).toBe(404);
+
+    // The replay finishes the compensation (Failed, with the create's reason) instead of scheduling.
+    expect((await postJson(workflow.url, `/api/deadletters/${letter.id}/replay`)).status).toBe(202);
+    const failed = await statusOf(deliveryId, 'Failed', 20_000);
+    expect(failed.reason).toMatch(/^gave up after the last attempt: package/);
+    const replayed = await eventually(async () => {
+      const found = await deadLetterFor(deliveryId);
+      expect(found?.id).not.toBe(letter.id);
+      return found;
+    });
+    expect(replayed).toMatchObject({ attempts: 1, reason: failed.reason });
+    expect((await pkg(payload.packageInfo.packageId)).status).toBe(404);
+    expect((await assignment(deliveryId)).status).toBe(404);
+    expect(await backends.redis.hget(`workflow:saga:{${deliveryId}}`, 'status')).toBe('failed');
+  }, 90_000);
+
   it('a malformed entry is dead-lettered on its first attempt; the dead-letter API validates ids', async () => {
     const id = (await backends.redis.xadd(
       STREAM,
@@ -474,6 +533,28 @@ describe('cancel, reschedule, confirm', () => {
       deadline: changes.deadline,
       status: 'Assigned',
     });
+  });
+
+  it('the saga state lasts until the deadline plus the margin, moved by a reschedule: a cancel after the margin still applies', async () => {
+    const { deliveryId, payload, date } = newDelivery();
+    const key = `workflow:saga:{${deliveryId}}`;
+    const expiresAt = async () => Number(await backends.redis.call('PEXPIRETIME', key));
+    const marginMs = SAGA_STATE_MARGIN_SECONDS * 1000;
+    await append('create', deliveryId, payload);
+    await statusOf(deliveryId, 'Scheduled');
+    expect(await expiresAt()).toBe(Date.parse(payload.deadline) + marginMs);
+    const changes = { pickupTime: `${date}T20:00:00.000Z`, deadline: `${date}T21:00:00.000Z` };
+    await append('reschedule', deliveryId, changes);
+    await eventually(async () => expect(await expiresAt()).toBe(Date.parse(changes.deadline) + marginMs));
+
+    // Let the margin pass: the time itself is what this test is about, so this wait is the condition, not a sync.
+    await new Promise((resolve) => setTimeout(resolve, marginMs + 500));
+    await append('cancel', deliveryId, {});
+    await statusOf(deliveryId, 'Cancelled');
+    await eventually(async () => expect((await assignment(deliveryId)).body.status).toBe('Released'));
+    expect(await backends.redis.exists(`workflow:tombstone:{${deliveryId}}`)).toBe(0);
+    expect(await backends.redis.hget(key, 'status')).toBe('cancelled');
+    expect(await expiresAt()).toBe(Date.parse(changes.deadline) + marginMs);
   });
 
   it('confirm: Delivered and the drone freed (assignment Completed)', async () => {

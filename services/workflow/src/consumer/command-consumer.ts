@@ -157,7 +157,7 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
       const log = { id, type, deliveryId: command.deliveryId, attempt: deliveryCount };
       switch (outcome.kind) {
         case 'ack':
-          await this.store.ack(id, command.deliveryId, outcome.status);
+          await this.store.ack(id, command.deliveryId, outcome.status, outcome.deadline);
           this.logger.log({ ...log, result: outcome.result }, 'command done');
           break;
         case 'retry':

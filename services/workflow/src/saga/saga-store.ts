@@ -4,24 +4,43 @@ import type { StreamFields } from './command';
 
 /**
  * The workflow's own Redis keys (never another service's):
- *   workflow:saga:{deliveryId}       hash: status (started|scheduled|failed|cancelled|delivered), commandId
+ *   workflow:saga:{deliveryId}       hash: status (started|scheduled|compensating|failed|cancelled|delivered),
+ *                                    commandId, deadline (epoch ms), while compensating: reason, compensations
  *   workflow:tombstone:{deliveryId}  a cancel that arrived before its create was scheduled (TTL)
  * The gates are Lua scripts, so a create starting and a cancel arriving are ordered by Redis even when they run
  * on different workflow replicas.
+ *
+ * The saga state lives as long as the delivery can still get commands: until its deadline plus a margin, counted
+ * from the last change when that is later (so never less than the margin). Every script that changes the state
+ * sets that expiry again, and a reschedule records the new deadline: a cancel for a delivery scheduled far ahead
+ * still finds its state instead of leaving a tombstone while the delivery stays Scheduled with its drone.
  */
-export type SagaStatus = 'started' | 'scheduled' | 'failed' | 'cancelled' | 'delivered';
+export type SagaStatus = 'started' | 'scheduled' | 'compensating' | 'failed' | 'cancelled' | 'delivered';
 
 /** started = a create is (still) running; new = this call started it; tombstoned = a cancel came first. */
-export type CreateGate = 'new' | 'started' | 'tombstoned' | 'scheduled' | 'cancelled' | 'delivered';
-export type CancelGate = 'tombstoned' | 'started' | 'scheduled' | 'cancelled' | 'delivered';
+export type CreateGate = 'new' | 'started' | 'compensating' | 'tombstoned' | 'scheduled' | 'cancelled' | 'delivered';
+export type CancelGate = 'tombstoned' | 'started' | 'compensating' | 'scheduled' | 'cancelled' | 'delivered';
 
-const BEGIN_CREATE = `
+/** Expires KEYS[1] at max(now, its deadline) + margin ms. Redis's clock, so replicas' clocks do not matter. */
+const KEEP = `
+local function keep(key, marginMs)
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local deadline = tonumber(redis.call('HGET', key, 'deadline') or '') or 0
+  redis.call('PEXPIREAT', key, string.format('%.0f', math.max(now, deadline) + tonumber(marginMs)))
+end
+`;
+
+/** KEYS: saga, tombstone. ARGV: commandId, deadline (epoch ms), margin ms. */
+const BEGIN_CREATE = `${KEEP}
 local status = redis.call('HGET', KEYS[1], 'status')
-if status == 'started' or status == 'scheduled' or status == 'cancelled' or status == 'delivered' then return status end
+if status == 'started' or status == 'compensating' or status == 'scheduled' or status == 'cancelled' or status == 'delivered' then
+  return status
+end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'tombstoned' end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'status', 'started', 'commandId', ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[1], 'status', 'started', 'commandId', ARGV[1], 'deadline', ARGV[2])
+keep(KEYS[1], ARGV[3])
 return 'new'
 `;
 
@@ -35,19 +54,35 @@ return status
 `;
 
 /**
- * Acknowledges a command and, only if this call acknowledged it (another consumer may have finished a duplicate
- * first), records the saga's new status and appends the dead letter: one script, so a command is never
- * dead-lettered twice and never acknowledged without its dead letter.
- * KEYS: stream, saga, deadletters. ARGV: group, id, status|'', ttl, deadletter fields...
+ * Marks the create compensating (from then on its forward steps never run again) and counts the attempt.
+ * KEYS: saga. ARGV: reason (kept from the first attempt), margin ms. Returns {attempt, reason}.
  */
-const FINISH = `
+const BEGIN_COMPENSATION = `${KEEP}
+redis.call('HSET', KEYS[1], 'status', 'compensating')
+redis.call('HSETNX', KEYS[1], 'reason', ARGV[1])
+local attempt = redis.call('HINCRBY', KEYS[1], 'compensations', 1)
+keep(KEYS[1], ARGV[2])
+return {attempt, redis.call('HGET', KEYS[1], 'reason')}
+`;
+
+/**
+ * Acknowledges a command and, only if this call acknowledged it (another consumer may have finished a duplicate
+ * first), records the saga's new status and deadline and appends the dead letter: one script, so a command is never
+ * dead-lettered twice and never acknowledged without its dead letter. A new status ends a compensation's count (a
+ * replayed compensation gets its attempts afresh); only a compensation given up keeps its reason.
+ * KEYS: stream, saga, deadletters. ARGV: group, id, status|'', deadline|'', margin ms, deadletter fields...
+ */
+const FINISH = `${KEEP}
 local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 if acked == 0 then return 0 end
 if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[2], 'status', ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[4])
+  redis.call('HDEL', KEYS[2], 'compensations')
+  if ARGV[3] ~= 'compensating' then redis.call('HDEL', KEYS[2], 'reason') end
 end
-if #ARGV > 4 then redis.call('XADD', KEYS[3], '*', unpack(ARGV, 5)) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], 'deadline', ARGV[4]) end
+if ARGV[3] ~= '' or ARGV[4] ~= '' then keep(KEYS[2], ARGV[5]) end
+if #ARGV > 5 then redis.call('XADD', KEYS[3], '*', unpack(ARGV, 6)) end
 return 1
 `;
 
@@ -58,7 +93,8 @@ export interface StoreSettings {
   deadLetterKey: string;
   group: string;
   tombstoneTtlSeconds: number;
-  sagaTtlSeconds: number;
+  /** How long the saga state outlives the delivery's deadline (and its last change). */
+  sagaStateMarginSeconds: number;
 }
 
 export interface DeadLetter {
@@ -71,7 +107,7 @@ export interface DeadLetter {
 export const SAGA_STORE = Symbol('SAGA_STORE');
 
 export class SagaStore {
-  private readonly scripts: Record<'beginCreate' | 'cancelGate' | 'finishCommand', Script>;
+  private readonly scripts: Record<'beginCreate' | 'cancelGate' | 'beginCompensation' | 'finishCommand', Script>;
 
   constructor(
     private readonly redis: Redis,
@@ -79,19 +115,30 @@ export class SagaStore {
   ) {
     redis.defineCommand('beginCreate', { numberOfKeys: 2, lua: BEGIN_CREATE });
     redis.defineCommand('cancelGate', { numberOfKeys: 2, lua: CANCEL_GATE });
+    redis.defineCommand('beginCompensation', { numberOfKeys: 1, lua: BEGIN_COMPENSATION });
     redis.defineCommand('finishCommand', { numberOfKeys: 3, lua: FINISH });
     const commands = redis as unknown as Record<string, Script>;
     this.scripts = {
       beginCreate: commands.beginCreate.bind(redis),
       cancelGate: commands.cancelGate.bind(redis),
+      beginCompensation: commands.beginCompensation.bind(redis),
       finishCommand: commands.finishCommand.bind(redis),
     };
   }
 
-  beginCreate(deliveryId: string, commandId: string): Promise<CreateGate> {
+  /** `deadline`: the delivery's, which the state outlives by the margin. */
+  beginCreate(deliveryId: string, commandId: string, deadline: string): Promise<CreateGate> {
     return guardRedis(() =>
-      this.scripts.beginCreate(sagaKey(deliveryId), tombstoneKey(deliveryId), commandId, String(this.settings.sagaTtlSeconds)),
+      this.scripts.beginCreate(sagaKey(deliveryId), tombstoneKey(deliveryId), commandId, epochMs(deadline), this.marginMs()),
     ) as Promise<CreateGate>;
+  }
+
+  /** Marks the create compensating; returns this compensation attempt's number and the reason of the first. */
+  async beginCompensation(deliveryId: string, reason: string): Promise<{ attempt: number; reason: string }> {
+    const [attempt, firstReason] = (await guardRedis(() =>
+      this.scripts.beginCompensation(sagaKey(deliveryId), reason, this.marginMs()),
+    )) as [number, string];
+    return { attempt, reason: firstReason };
   }
 
   cancelGate(deliveryId: string, commandId: string): Promise<CancelGate> {
@@ -104,9 +151,12 @@ export class SagaStore {
     return ((await guardRedis(() => this.redis.hget(sagaKey(deliveryId), 'status'))) ?? undefined) as SagaStatus | undefined;
   }
 
-  /** Acknowledge (and optionally record the saga status). Returns false when someone else acknowledged it first. */
-  async ack(messageId: string, deliveryId: string, status?: SagaStatus): Promise<boolean> {
-    return this.finish(messageId, deliveryId, status, []);
+  /**
+   * Acknowledge (and optionally record the saga status, and the delivery's deadline when it changed). Returns false
+   * when someone else acknowledged it first.
+   */
+  async ack(messageId: string, deliveryId: string, status?: SagaStatus, deadline?: string): Promise<boolean> {
+    return this.finish(messageId, deliveryId, status, deadline, []);
   }
 
   /** Acknowledge and move to the dead-letter stream atomically: original fields + reason, attempts, failedAt, originalId. */
@@ -118,16 +168,21 @@ export class SagaStore {
       originalId: letter.messageId,
     };
     const fields = Object.entries({ ...letter.fields, ...extra }).flat();
-    return this.finish(letter.messageId, deliveryId, status, fields);
+    return this.finish(letter.messageId, deliveryId, status, undefined, fields);
+  }
+
+  private marginMs(): string {
+    return String(this.settings.sagaStateMarginSeconds * 1000);
   }
 
   private async finish(
     messageId: string,
     deliveryId: string,
     status: SagaStatus | undefined,
+    deadline: string | undefined,
     deadLetterFields: string[],
   ): Promise<boolean> {
-    const { streamKey, deadLetterKey, group, sagaTtlSeconds } = this.settings;
+    const { streamKey, deadLetterKey, group } = this.settings;
     const acked = await guardRedis(() =>
       this.scripts.finishCommand(
         streamKey,
@@ -136,12 +191,19 @@ export class SagaStore {
         group,
         messageId,
         status ?? '',
-        String(sagaTtlSeconds),
+        deadline === undefined ? '' : epochMs(deadline),
+        this.marginMs(),
         ...deadLetterFields,
       ),
     );
     return acked === 1;
   }
+}
+
+/** An ISO time as epoch ms for the scripts; 0 (no deadline: the margin alone) when it does not parse. */
+function epochMs(time: string): string {
+  const ms = Date.parse(time);
+  return String(Number.isFinite(ms) ? ms : 0);
 }
 
 export function sagaKey(deliveryId: string): string {

@@ -20,7 +20,7 @@ import { SagaService } from './saga.service';
           deadLetterKey: config.DEADLETTER_STREAM_KEY,
           group: config.CONSUMER_GROUP,
           tombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
-          sagaTtlSeconds: config.SAGA_STATE_TTL_SECONDS,
+          sagaStateMarginSeconds: config.SAGA_STATE_TTL_SECONDS,
         }),
     },
   ],

@@ -1,6 +1,7 @@
-import type { DownstreamResponse } from '@dronedelivery/platform';
+import { APP_CONFIG, type DownstreamResponse } from '@dronedelivery/platform';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace } from '@opentelemetry/api';
+import type { WorkflowConfig } from '../config';
 import { DeliveryApi, type UnscheduledDelivery } from '../downstreams/delivery.api';
 import { DroneSchedulerApi } from '../downstreams/dronescheduler.api';
 import { PackageApi } from '../downstreams/package.api';
@@ -10,7 +11,7 @@ import { SAGA_STORE, type SagaStatus, type SagaStore } from './saga-store';
 
 /** What the consumer does with the stream entry afterwards. */
 export type SagaOutcome =
-  | { kind: 'ack'; result: string; status?: SagaStatus }
+  | { kind: 'ack'; result: string; status?: SagaStatus; deadline?: string }
   | { kind: 'retry'; reason: string }
   | { kind: 'dead-letter'; reason: string; status?: SagaStatus };
 
@@ -38,6 +39,7 @@ export class SagaService {
   private readonly tracer = trace.getTracer('dronedelivery-workflow');
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: WorkflowConfig,
     @Inject(SAGA_STORE) private readonly store: SagaStore,
     private readonly packages: PackageApi,
     private readonly drones: DroneSchedulerApi,
@@ -91,11 +93,13 @@ export class SagaService {
   private async create(deliveryId: string, payload: CreatePayload, commandId: string, lastAttempt: boolean): Promise<SagaOutcome> {
     let gate;
     try {
-      gate = await this.store.beginCreate(deliveryId, commandId);
+      gate = await this.store.beginCreate(deliveryId, commandId, payload.deadline);
     } catch (error) {
       return { kind: 'retry', reason: classifyError(error).reason };
     }
     if (gate === 'scheduled' || gate === 'cancelled' || gate === 'delivered') return { kind: 'ack', result: `duplicate (already ${gate})` };
+    // Compensation started (on an earlier attempt, or before this replay): finish it, never run forward steps again.
+    if (gate === 'compensating') return this.compensateThenFail(deliveryId, payload, '');
     if (gate === 'tombstoned') {
       // Cancelled before anything was scheduled: record the delivery as Cancelled, schedule nothing.
       return this.guard(lastAttempt, async () => {
@@ -112,14 +116,34 @@ export class SagaService {
       const failure = asStepFailure(error);
       if (failure.kind === 'transient' && !lastAttempt) return { kind: 'retry', reason: failure.reason };
       const reason = failure.kind === 'transient' ? `gave up after the last attempt: ${failure.reason}` : failure.reason;
-      try {
-        await this.compensate(deliveryId, payload, reason);
-      } catch (compensationError) {
-        // Compensation is idempotent too: leave the command pending and compensate again on the next attempt.
-        return { kind: 'retry', reason: `compensation incomplete: ${asStepFailure(compensationError).reason}` };
-      }
-      return { kind: 'dead-letter', reason, status: 'failed' };
+      return this.compensateThenFail(deliveryId, payload, reason);
     }
+  }
+
+  /**
+   * Compensation is idempotent: an attempt that fails leaves the command pending to compensate again, up to
+   * MAX_COMPENSATION_ATTEMPTS; then it is dead-lettered with both reasons and the state stays compensating, so a
+   * replay compensates (and never schedules).
+   */
+  private async compensateThenFail(deliveryId: string, payload: CreatePayload, reason: string): Promise<SagaOutcome> {
+    let compensation;
+    try {
+      compensation = await this.store.beginCompensation(deliveryId, reason);
+    } catch (error) {
+      return { kind: 'retry', reason: classifyError(error).reason };
+    }
+    try {
+      await this.compensate(deliveryId, payload, compensation.reason);
+    } catch (compensationError) {
+      const why = asStepFailure(compensationError).reason;
+      if (compensation.attempt < this.config.MAX_COMPENSATION_ATTEMPTS) return { kind: 'retry', reason: `compensation incomplete: ${why}` };
+      return {
+        kind: 'dead-letter',
+        reason: `compensation failed ${compensation.attempt} times, last: ${why}; the create failed: ${compensation.reason}`,
+        status: 'compensating',
+      };
+    }
+    return { kind: 'dead-letter', reason: compensation.reason, status: 'failed' };
   }
 
   /**
@@ -200,7 +224,7 @@ export class SagaService {
     const gate = await this.store.cancelGate(deliveryId, commandId);
     if (gate === 'tombstoned') return { kind: 'ack', result: 'tombstone left for a create not scheduled yet' };
     if (gate === 'cancelled') return { kind: 'ack', result: 'duplicate (already cancelled)' };
-    if (gate === 'started') throw new StepFailed('transient', 'the create of this delivery is still running');
+    if (gate === 'started' || gate === 'compensating') throw new StepFailed('transient', 'the create of this delivery is still running');
     if (gate === 'delivered') throw new StepFailed('permanent', 'cannot cancel: the delivery was already delivered');
     const cancelled = await this.call(this.deliveries.cancel(deliveryId));
     if (cancelled.status !== 404) this.expectOk('delivery', cancelled);
@@ -231,7 +255,8 @@ export class SagaService {
     const patch = { ...changes, ...(droneId && droneId !== current.body.droneId ? { droneId } : {}) };
     const patched = await this.call(this.deliveries.reschedule(deliveryId, patch));
     this.expectOk('delivery', patched);
-    return { kind: 'ack', result: 'rescheduled' };
+    // The saga state now lives until the new deadline (plus the margin).
+    return { kind: 'ack', result: 'rescheduled', deadline };
   }
 
   private async confirm(deliveryId: string, confirmation: ConfirmPayload): Promise<SagaOutcome> {
@@ -246,7 +271,8 @@ export class SagaService {
   /** A command for a delivery whose create has not finished (or not arrived) waits for it: retry later. */
   private async requireCreated(deliveryId: string): Promise<void> {
     const status = await this.store.status(deliveryId);
-    if (status === undefined || status === 'started') throw new StepFailed('transient', 'the create of this delivery has not finished yet');
+    if (status === undefined || status === 'started' || status === 'compensating')
+      throw new StepFailed('transient', 'the create of this delivery has not finished yet');
   }
 
   // ---- plumbing ---------------------------------------------------------------------------------------------------
