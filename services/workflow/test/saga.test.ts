@@ -596,13 +596,30 @@ describe('operations', () => {
     expect((await workflow.exited).code).toBe(0);
     expect(workflow.output).toMatch(/consumer stopped; in-flight commands finished/);
 
+    // Whichever way the race went for each command, its state is one of three, each with its outcome checked.
     const pending = await pendingIds();
     const [group] = (await backends.redis.xinfo('GROUPS', STREAM)) as string[][];
     const lastDelivered = group[group.indexOf('last-delivered-id') + 1];
-    for (const [index, { deliveryId }] of batch.entries()) {
-      const acknowledged = compareIds(ids[index], lastDelivered) <= 0 && !pending.has(ids[index]);
-      if (acknowledged) expect((await delivery(deliveryId)).body?.status).toBe('Scheduled');
+    const outcomes = new Map<string, number>();
+    for (const [index, { deliveryId, payload }] of batch.entries()) {
+      const delivered = compareIds(ids[index], lastDelivered) <= 0;
+      const state = !delivered ? 'never delivered' : pending.has(ids[index]) ? 'pending' : 'acknowledged';
+      outcomes.set(state, (outcomes.get(state) ?? 0) + 1);
+      if (state === 'acknowledged') {
+        // Fully processed before the exit: scheduled with its drone and its package.
+        const scheduled = (await delivery(deliveryId)).body;
+        expect(scheduled?.status, deliveryId).toBe('Scheduled');
+        expect((await assignment(deliveryId)).body).toMatchObject({ droneId: scheduled.droneId, status: 'Assigned' });
+        expect((await pkg(payload.packageInfo.packageId)).status).toBe(200);
+      } else {
+        // Handed over untouched: a read cut short (pending, owned by this consumer) or never read. In-flight
+        // commands finished before the exit, and none of these failed, so none was started.
+        if (state === 'pending') expect(pending.get(ids[index])?.consumer).toBe(consumer);
+        expect((await delivery(deliveryId)).status, deliveryId).toBe(404);
+        expect((await assignment(deliveryId)).status).toBe(404);
+      }
     }
+    expect([...outcomes.values()].reduce((sum, count) => sum + count, 0)).toBe(batch.length);
 
     workflow = await startWorkflow('workflow-c');
     for (const { deliveryId } of batch) await statusOf(deliveryId, 'Scheduled', 20_000);
