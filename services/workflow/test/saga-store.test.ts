@@ -59,17 +59,27 @@ describe('saga state lifetime', () => {
   it('moves with a new deadline and is renewed by every status change', async () => {
     const deadline = new Date(Date.now() + 2 * HOUR).toISOString();
     await store.beginCreate('moved', 'c1', deadline);
-    expect(await store.ack(await deliveredEntry(), 'moved', 'scheduled')).toBe(true);
+    expect(await store.ack(await deliveredEntry(), 'moved', { status: 'scheduled' })).toBe(true);
     expect(await redis.hget(sagaKey('moved'), 'status')).toBe('scheduled');
     const later = new Date(Date.now() + 90 * 24 * HOUR).toISOString();
-    expect(await store.ack(await deliveredEntry(), 'moved', undefined, later)).toBe(true);
+    expect(await store.ack(await deliveredEntry(), 'moved', { deadline: later })).toBe(true);
     expect(await expiresAt('moved')).toBe(Date.parse(later) + MARGIN_SECONDS * 1000);
     expect(await redis.hget(sagaKey('moved'), 'status')).toBe('scheduled');
     // A state whose expiry was cut short (by hand here) gets it back with the next change.
     await redis.pexpire(sagaKey('moved'), 5_000);
-    expect(await store.ack(await deliveredEntry(), 'moved', 'cancelled')).toBe(true);
+    expect(await store.ack(await deliveredEntry(), 'moved', { status: 'cancelled' })).toBe(true);
     expect(await expiresAt('moved')).toBe(Date.parse(later) + MARGIN_SECONDS * 1000);
   });
+});
+
+it('records the newest reschedule applied, never moving back to an older one', async () => {
+  await store.beginCreate('ordered', 'c1', new Date(Date.now() + HOUR).toISOString());
+  expect(await store.lastReschedule('ordered')).toBeUndefined();
+  await store.ack(await deliveredEntry(), 'ordered', { rescheduled: '1700000000000-5' });
+  await store.ack(await deliveredEntry(), 'ordered', { rescheduled: '1700000000000-12' });
+  expect(await store.lastReschedule('ordered')).toBe('1700000000000-12');
+  await store.ack(await deliveredEntry(), 'ordered', { rescheduled: '1699999999999-99' });
+  expect(await store.lastReschedule('ordered')).toBe('1700000000000-12');
 });
 
 describe('compensation', () => {

@@ -390,6 +390,47 @@ describe('failure, compensation and dead letters', () => {
     expect(await backends.redis.hget(`workflow:saga:{${deliveryId}}`, 'status')).toBe('failed');
   }, 90_000);
 
+  it('a replayed reschedule never overrides a newer one that applied meanwhile', async () => {
+    const target = newDelivery(20);
+    const window = { pickupTime: `${target.date}T14:00:00.000Z`, deadline: `${target.date}T15:00:00.000Z` };
+    const blocker = newDelivery(20);
+    blocker.payload = { ...blocker.payload, ...window };
+    await append('create', blocker.deliveryId, blocker.payload);
+    await append('create', target.deliveryId, target.payload);
+    expect((await statusOf(blocker.deliveryId, 'Scheduled')).droneId).toBe(HEAVY_DRONE);
+    expect((await statusOf(target.deliveryId, 'Scheduled')).droneId).toBe(HEAVY_DRONE);
+
+    // R1 asks for the blocker's window: no drone for the whole retry budget, dead-lettered.
+    await append('reschedule', target.deliveryId, window);
+    const letter = await eventually(
+      async () => {
+        const found = await deadLetterFor(target.deliveryId);
+        expect(found).toMatchObject({ type: 'reschedule', reason: expect.stringMatching(/no-drone-available/) });
+        return found;
+      },
+      { timeoutMs: 30_000 },
+    );
+    // R2, accepted after R1, applies.
+    const newer = { pickupTime: `${target.date}T17:00:00.000Z`, deadline: `${target.date}T18:00:00.000Z` };
+    await append('reschedule', target.deliveryId, newer);
+    await eventually(async () => expect((await delivery(target.deliveryId)).body).toMatchObject(newer));
+
+    // With the window free again, R1 replayed is processed and acknowledged, and changes nothing.
+    await append('cancel', blocker.deliveryId, {});
+    await eventually(async () => expect((await assignment(blocker.deliveryId)).body.status).toBe('Released'));
+    const replay = await postJson(workflow.url, `/api/deadletters/${letter.id}/replay`);
+    expect(replay.status).toBe(202);
+    await eventually(async () => {
+      const [group] = (await backends.redis.xinfo('GROUPS', STREAM)) as string[][];
+      expect(compareIds(replay.body.streamId, group[group.indexOf('last-delivered-id') + 1])).toBeLessThanOrEqual(0);
+      expect((await pendingIds()).has(replay.body.streamId)).toBe(false);
+    });
+    expect((await delivery(target.deliveryId)).body).toMatchObject({ ...newer, status: 'Scheduled' });
+    expect((await assignment(target.deliveryId)).body).toMatchObject({ ...newer, status: 'Assigned' });
+    expect(await deadLetterFor(target.deliveryId)).toBeUndefined();
+    expect(workflow.output).toMatch(new RegExp(`"deliveryId":"${target.deliveryId}".*"result":"superseded by reschedule `));
+  }, 60_000);
+
   it('a malformed entry is dead-lettered on its first attempt; the dead-letter API validates ids', async () => {
     const id = (await backends.redis.xadd(
       STREAM,

@@ -145,7 +145,7 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
       Math.max(100, Math.floor(this.config.CLAIM_MIN_IDLE_MS / 3)),
     );
     try {
-      const parsed = parseCommand(fields);
+      const parsed = parseCommand(fields, id);
       const type = parsed.ok ? parsed.command.type : 'malformed';
       if (!parsed.ok) {
         await this.store.deadLetter(fields.deliveryId || id, { fields, messageId: id, reason: parsed.reason, attempts: deliveryCount });
@@ -157,7 +157,7 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
       const log = { id, type, deliveryId: command.deliveryId, attempt: deliveryCount };
       switch (outcome.kind) {
         case 'ack':
-          await this.store.ack(id, command.deliveryId, outcome.status, outcome.deadline);
+          await this.store.ack(id, command.deliveryId, outcome);
           this.logger.log({ ...log, result: outcome.result }, 'command done');
           break;
         case 'retry':
@@ -179,7 +179,7 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
       if (deliveryCount < this.config.MAX_ATTEMPTS) throw error;
       const reason = `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
       await this.store.deadLetter(fields.deliveryId || id, { fields, messageId: id, reason, attempts: deliveryCount });
-      this.outcomes.inc({ type: parseCommand(fields).ok ? fields.type : 'malformed', outcome: 'dead_letter' });
+      this.outcomes.inc({ type: parseCommand(fields, id).ok ? fields.type : 'malformed', outcome: 'dead_letter' });
       this.logger.warn({ id, attempt: deliveryCount, reason }, 'command dead-lettered');
     } finally {
       clearInterval(heartbeat);

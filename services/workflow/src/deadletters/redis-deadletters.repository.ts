@@ -5,7 +5,9 @@ import type { DeadLettersRepository, StoredDeadLetter } from './deadletters.repo
 
 /**
  * Re-appends the original command (same fields, so the same commandId and trace context) and removes the dead
- * letter, in one script: a replay can neither be lost nor happen twice.
+ * letter, in one script: a replay can neither be lost nor happen twice. The replayed entry gets `acceptedId`, the
+ * id the command was first accepted with (kept through later replays), so the saga orders it by when it was
+ * accepted, not by when it was replayed: a replayed reschedule never overrides a newer one.
  * KEYS: deadletters, commands. ARGV: dead-letter id. Returns the new stream id, or nil when there is no such letter.
  */
 const REPLAY = `
@@ -13,12 +15,20 @@ local entries = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
 if #entries == 0 then return false end
 local flat = entries[1][2]
 local fields = {}
+local originalId, acceptedId
 for i = 1, #flat, 2 do
   local name = flat[i]
-  if name ~= 'reason' and name ~= 'attempts' and name ~= 'failedAt' and name ~= 'originalId' then
+  if name == 'originalId' then originalId = flat[i + 1] end
+  if name == 'acceptedId' then acceptedId = flat[i + 1] end
+  if name ~= 'reason' and name ~= 'attempts' and name ~= 'failedAt' and name ~= 'originalId' and name ~= 'acceptedId' then
     table.insert(fields, name)
     table.insert(fields, flat[i + 1])
   end
+end
+acceptedId = acceptedId or originalId
+if acceptedId then
+  table.insert(fields, 'acceptedId')
+  table.insert(fields, acceptedId)
 end
 local id = redis.call('XADD', KEYS[2], '*', unpack(fields))
 redis.call('XDEL', KEYS[1], ARGV[1])

@@ -22,37 +22,45 @@ const entry = (overrides: Record<string, string> = {}) => ({
 
 describe('parseCommand', () => {
   it('parses the entry the gateway writes', () => {
-    expect(parseCommand(entry())).toEqual({
+    expect(parseCommand(entry(), '1-0')).toEqual({
       ok: true,
-      command: { type: 'create', commandId: 'c1', deliveryId: 'd1', ownerId: 'o1', payload: create },
+      command: { type: 'create', commandId: 'c1', deliveryId: 'd1', ownerId: 'o1', acceptedId: '1-0', payload: create },
     });
-    expect(parseCommand(entry({ type: 'cancel', payload: '{}' }))).toMatchObject({ ok: true, command: { type: 'cancel' } });
+    expect(parseCommand(entry({ type: 'cancel', payload: '{}' }), '1-0')).toMatchObject({ ok: true, command: { type: 'cancel' } });
   });
 
   it('rejects what no retry could fix: unknown type, missing ids, broken JSON, a payload of the wrong shape', () => {
-    expect(parseCommand(entry({ type: 'launch' }))).toEqual({ ok: false, reason: 'malformed command: unknown type "launch"' });
-    expect(parseCommand(entry({ deliveryId: '' }))).toMatchObject({ ok: false });
-    expect(parseCommand(entry({ payload: '{' }))).toEqual({ ok: false, reason: 'malformed command: payload is not JSON' });
-    const bad = parseCommand(entry({ payload: JSON.stringify({ ...create, packageInfo: { ...create.packageInfo, weight: -1 } }) }));
+    expect(parseCommand(entry({ type: 'launch' }), '1-0')).toEqual({ ok: false, reason: 'malformed command: unknown type "launch"' });
+    expect(parseCommand(entry({ deliveryId: '' }), '1-0')).toMatchObject({ ok: false });
+    expect(parseCommand(entry({ payload: '{' }), '1-0')).toEqual({ ok: false, reason: 'malformed command: payload is not JSON' });
+    const bad = parseCommand(entry({ payload: JSON.stringify({ ...create, packageInfo: { ...create.packageInfo, weight: -1 } }) }), '1-0');
     expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('packageInfo.weight') });
-    expect(parseCommand(entry({ type: 'reschedule', payload: '{}' }))).toMatchObject({ ok: false });
-    expect(parseCommand(entry({ payload: 'null' }))).toMatchObject({ ok: false });
+    expect(parseCommand(entry({ type: 'reschedule', payload: '{}' }), '1-0')).toMatchObject({ ok: false });
+    expect(parseCommand(entry({ payload: 'null' }), '1-0')).toMatchObject({ ok: false });
+  });
+
+  it('orders a replayed command by the id it was first accepted with', () => {
+    expect(parseCommand(entry({ acceptedId: '7-3' }), '9-0')).toMatchObject({ ok: true, command: { acceptedId: '7-3' } });
+    expect(parseCommand(entry({ acceptedId: 'later' }), '9-0')).toEqual({
+      ok: false,
+      reason: 'malformed command: acceptedId is not a stream id',
+    });
   });
 
   it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])('rejects the inherited key %j as a type', (type) => {
-    expect(parseCommand(entry({ type }))).toEqual({ ok: false, reason: `malformed command: unknown type ${JSON.stringify(type)}` });
+    expect(parseCommand(entry({ type }), '1-0')).toEqual({ ok: false, reason: `malformed command: unknown type ${JSON.stringify(type)}` });
   });
 
   it('rejects a missing type and missing ids, also when the entry has fields named like inherited keys', () => {
     const { type: _type, ...withoutType } = entry();
-    expect(parseCommand(withoutType)).toEqual({ ok: false, reason: 'malformed command: unknown type null' });
+    expect(parseCommand(withoutType, '1-0')).toEqual({ ok: false, reason: 'malformed command: unknown type null' });
     const { commandId: _commandId, ...withoutCommandId } = entry();
-    expect(parseCommand(fieldsOf(Object.entries({ ...withoutCommandId, constructor: 'x' }).flat()))).toMatchObject({ ok: false });
+    expect(parseCommand(fieldsOf(Object.entries({ ...withoutCommandId, constructor: 'x' }).flat()), '1-0')).toMatchObject({ ok: false });
   });
 
   it('accepts W3C baggage and rejects what no header could carry', () => {
     for (const baggage of ['synthetic_request=true', 'tenant=t1, synthetic_request=true;prop=1', 'k=%E2%82%AC;flag'])
-      expect(parseCommand(entry({ baggage }))).toMatchObject({ ok: true });
+      expect(parseCommand(entry({ baggage }), '1-0')).toMatchObject({ ok: true });
     for (const baggage of [
       '',
       'no-equals',
@@ -62,7 +70,10 @@ describe('parseCommand', () => {
       `k=${'v'.repeat(8200)}`,
       Array(181).fill('k=v').join(','),
     ])
-      expect(parseCommand(entry({ baggage }))).toMatchObject({ ok: false, reason: expect.stringMatching(/^malformed command: baggage /) });
+      expect(parseCommand(entry({ baggage }), '1-0')).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/^malformed command: baggage /),
+      });
   });
 });
 

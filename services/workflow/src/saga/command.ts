@@ -39,6 +39,8 @@ interface Envelope {
   commandId: string;
   deliveryId: string;
   ownerId: string;
+  /** The stream id the command was first accepted with (a replayed dead letter keeps it): orders reschedules. */
+  acceptedId: string;
 }
 
 export type Command =
@@ -81,14 +83,20 @@ function baggageProblem(baggage: string): string | undefined {
 
 export type ParsedCommand = { ok: true; command: Command } | { ok: false; reason: string };
 
-/** A malformed entry can never succeed, however often it is retried: the caller dead-letters it at once. */
-export function parseCommand(fields: StreamFields): ParsedCommand {
-  const { type, commandId, deliveryId, ownerId, payload, baggage } = fields;
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+/**
+ * A malformed entry can never succeed, however often it is retried: the caller dead-letters it at once.
+ * `messageId`: the entry's id on the command stream.
+ */
+export function parseCommand(fields: StreamFields, messageId: string): ParsedCommand {
+  const { type, commandId, deliveryId, ownerId, payload, baggage, acceptedId = messageId } = fields;
   if (!commandId || !deliveryId || !ownerId)
     return { ok: false, reason: 'malformed command: commandId, deliveryId and ownerId are required' };
   if (!isCommandType(type)) return { ok: false, reason: `malformed command: unknown type ${JSON.stringify(type ?? null)}` };
   const baggageIssue = baggage === undefined ? undefined : baggageProblem(baggage);
   if (baggageIssue) return { ok: false, reason: `malformed command: ${baggageIssue}` };
+  if (!STREAM_ID.test(acceptedId)) return { ok: false, reason: 'malformed command: acceptedId is not a stream id' };
   let json: unknown;
   try {
     json = JSON.parse(payload ?? '');
@@ -102,7 +110,7 @@ export function parseCommand(fields: StreamFields): ParsedCommand {
       reason: `malformed command: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join('; ')}`,
     };
   }
-  return { ok: true, command: { type, commandId, deliveryId, ownerId, payload: parsed.data } as Command };
+  return { ok: true, command: { type, commandId, deliveryId, ownerId, acceptedId, payload: parsed.data } as Command };
 }
 
 /**

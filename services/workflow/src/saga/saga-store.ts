@@ -5,7 +5,8 @@ import type { StreamFields } from './command';
 /**
  * The workflow's own Redis keys (never another service's):
  *   workflow:saga:{deliveryId}       hash: status (started|scheduled|compensating|failed|cancelled|delivered),
- *                                    commandId, deadline (epoch ms), while compensating: reason, compensations
+ *                                    commandId, deadline (epoch ms), rescheduled (the accepted id of the newest
+ *                                    reschedule applied), while compensating: reason, compensations
  *   workflow:tombstone:{deliveryId}  a cancel that arrived before its create was scheduled (TTL)
  * The gates are Lua scripts, so a create starting and a cancel arriving are ordered by Redis even when they run
  * on different workflow replicas.
@@ -70,11 +71,22 @@ return {attempt, redis.call('HGET', KEYS[1], 'reason')}
  * first), records the saga's new status and deadline and appends the dead letter: one script, so a command is never
  * dead-lettered twice and never acknowledged without its dead letter. A new status ends a compensation's count (a
  * replayed compensation gets its attempts afresh); only a compensation given up keeps its reason.
- * KEYS: stream, saga, deadletters. ARGV: group, id, status|'', deadline|'', margin ms, deadletter fields...
+ * A reschedule records its accepted id (only ever moving forward), which orders later reschedules against it.
+ * KEYS: stream, saga, deadletters. ARGV: group, id, status|'', deadline|'', margin ms, rescheduled|'', deadletter fields...
  */
 const FINISH = `${KEEP}
+local function newer(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b or '0-0', '^(%d+)-(%d+)$')
+  if not bm then return true end
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am > bm or (am == bm and as > bs)
+end
 local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 if acked == 0 then return 0 end
+if ARGV[6] ~= '' and newer(ARGV[6], redis.call('HGET', KEYS[2], 'rescheduled') or nil) then
+  redis.call('HSET', KEYS[2], 'rescheduled', ARGV[6])
+end
 if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[2], 'status', ARGV[3])
   redis.call('HDEL', KEYS[2], 'compensations')
@@ -82,7 +94,7 @@ if ARGV[3] ~= '' then
 end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], 'deadline', ARGV[4]) end
 if ARGV[3] ~= '' or ARGV[4] ~= '' then keep(KEYS[2], ARGV[5]) end
-if #ARGV > 5 then redis.call('XADD', KEYS[3], '*', unpack(ARGV, 6)) end
+if #ARGV > 6 then redis.call('XADD', KEYS[3], '*', unpack(ARGV, 7)) end
 return 1
 `;
 
@@ -95,6 +107,15 @@ export interface StoreSettings {
   tombstoneTtlSeconds: number;
   /** How long the saga state outlives the delivery's deadline (and its last change). */
   sagaStateMarginSeconds: number;
+}
+
+/** What a finished command changes in the saga state. */
+export interface SagaChanges {
+  status?: SagaStatus;
+  /** The delivery's deadline, when the command changed it. */
+  deadline?: string;
+  /** The accepted id of the reschedule applied. */
+  rescheduled?: string;
 }
 
 export interface DeadLetter {
@@ -151,12 +172,17 @@ export class SagaStore {
     return ((await guardRedis(() => this.redis.hget(sagaKey(deliveryId), 'status'))) ?? undefined) as SagaStatus | undefined;
   }
 
+  /** The accepted id of the newest reschedule applied to the delivery, if any. */
+  async lastReschedule(deliveryId: string): Promise<string | undefined> {
+    return (await guardRedis(() => this.redis.hget(sagaKey(deliveryId), 'rescheduled'))) ?? undefined;
+  }
+
   /**
-   * Acknowledge (and optionally record the saga status, and the delivery's deadline when it changed). Returns false
-   * when someone else acknowledged it first.
+   * Acknowledge (and optionally record the saga status, the delivery's deadline when it changed, and the accepted
+   * id of a reschedule applied). Returns false when someone else acknowledged it first.
    */
-  async ack(messageId: string, deliveryId: string, status?: SagaStatus, deadline?: string): Promise<boolean> {
-    return this.finish(messageId, deliveryId, status, deadline, []);
+  async ack(messageId: string, deliveryId: string, changes: SagaChanges = {}): Promise<boolean> {
+    return this.finish(messageId, deliveryId, changes, []);
   }
 
   /** Acknowledge and move to the dead-letter stream atomically: original fields + reason, attempts, failedAt, originalId. */
@@ -168,20 +194,15 @@ export class SagaStore {
       originalId: letter.messageId,
     };
     const fields = Object.entries({ ...letter.fields, ...extra }).flat();
-    return this.finish(letter.messageId, deliveryId, status, undefined, fields);
+    return this.finish(letter.messageId, deliveryId, { status }, fields);
   }
 
   private marginMs(): string {
     return String(this.settings.sagaStateMarginSeconds * 1000);
   }
 
-  private async finish(
-    messageId: string,
-    deliveryId: string,
-    status: SagaStatus | undefined,
-    deadline: string | undefined,
-    deadLetterFields: string[],
-  ): Promise<boolean> {
+  private async finish(messageId: string, deliveryId: string, changes: SagaChanges, deadLetterFields: string[]): Promise<boolean> {
+    const { status, deadline, rescheduled } = changes;
     const { streamKey, deadLetterKey, group } = this.settings;
     const acked = await guardRedis(() =>
       this.scripts.finishCommand(
@@ -193,6 +214,7 @@ export class SagaStore {
         status ?? '',
         deadline === undefined ? '' : epochMs(deadline),
         this.marginMs(),
+        rescheduled ?? '',
         ...deadLetterFields,
       ),
     );

@@ -7,11 +7,11 @@ import { DroneSchedulerApi } from '../downstreams/dronescheduler.api';
 import { PackageApi } from '../downstreams/package.api';
 import { classifyError, classifyResponse, type StepVerdict } from './classify';
 import type { Command, ConfirmPayload, CreatePayload, ReschedulePayload, StreamFields } from './command';
-import { SAGA_STORE, type SagaStatus, type SagaStore } from './saga-store';
+import { SAGA_STORE, type SagaChanges, type SagaStatus, type SagaStore } from './saga-store';
 
 /** What the consumer does with the stream entry afterwards. */
 export type SagaOutcome =
-  | { kind: 'ack'; result: string; status?: SagaStatus; deadline?: string }
+  | ({ kind: 'ack'; result: string } & SagaChanges)
   | { kind: 'retry'; reason: string }
   | { kind: 'dead-letter'; reason: string; status?: SagaStatus };
 
@@ -82,7 +82,7 @@ export class SagaService {
       case 'cancel':
         return this.guard(lastAttempt, () => this.cancel(command.deliveryId, command.commandId));
       case 'reschedule':
-        return this.guard(lastAttempt, () => this.reschedule(command.deliveryId, command.payload));
+        return this.guard(lastAttempt, () => this.reschedule(command.deliveryId, command.payload, command.acceptedId));
       case 'confirm':
         return this.guard(lastAttempt, () => this.confirm(command.deliveryId, command.payload));
     }
@@ -233,8 +233,15 @@ export class SagaService {
     return { kind: 'ack', result: 'cancelled', status: 'cancelled' };
   }
 
-  private async reschedule(deliveryId: string, changes: ReschedulePayload): Promise<SagaOutcome> {
+  /**
+   * Reschedules apply in the order they were accepted: one accepted before the newest applied (a replayed dead
+   * letter, or a retry that lost the race to a later one) changes nothing.
+   */
+  private async reschedule(deliveryId: string, changes: ReschedulePayload, acceptedId: string): Promise<SagaOutcome> {
     await this.requireCreated(deliveryId);
+    const newest = await this.store.lastReschedule(deliveryId);
+    if (newest !== undefined && compareStreamIds(newest, acceptedId) > 0)
+      return { kind: 'ack', result: `superseded by reschedule ${newest}` };
     const current = await this.call(this.deliveries.get(deliveryId));
     this.expectOk('delivery', current);
     if (current.body.status !== 'Scheduled') throw new StepFailed('permanent', `cannot reschedule: the delivery is ${current.body.status}`);
@@ -256,7 +263,7 @@ export class SagaService {
     const patched = await this.call(this.deliveries.reschedule(deliveryId, patch));
     this.expectOk('delivery', patched);
     // The saga state now lives until the new deadline (plus the margin).
-    return { kind: 'ack', result: 'rescheduled', deadline };
+    return { kind: 'ack', result: 'rescheduled', deadline, rescheduled: acceptedId };
   }
 
   private async confirm(deliveryId: string, confirmation: ConfirmPayload): Promise<SagaOutcome> {
@@ -310,6 +317,12 @@ export class SagaService {
     if (verdict.kind === 'not-found') throw new StepFailed('permanent', `${downstream} answered 404`);
     throw new StepFailed(verdict.kind, verdict.reason);
   }
+}
+
+function compareStreamIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt);
+  const [bm, bs] = b.split('-').map(BigInt);
+  return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
 }
 
 function asStepFailure(error: unknown): StepFailed {
