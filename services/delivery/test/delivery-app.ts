@@ -3,6 +3,7 @@ import { type PlatformContractOptions, RedisServer, callJson, untilOk } from '@d
 import { Redis } from 'ioredis';
 import { AppModule } from '../src/app.module';
 import { DELIVERY_SECRETS, deliveryConfigSchema } from '../src/config';
+import { SERVICE } from '../src/service';
 
 /** Starts the real delivery service in this process against the given Redis, on a free loopback port. */
 export async function startDeliveryService(redisUrl: string, env: Record<string, string> = {}): Promise<RunningService> {
@@ -18,7 +19,8 @@ export async function startDeliveryService(redisUrl: string, env: Record<string,
     ...env,
   });
   const service = await startService({
-    serviceName: 'delivery',
+    serviceName: SERVICE.name,
+    description: SERVICE.description,
     config,
     secrets: DELIVERY_SECRETS,
     rootModule: AppModule.forRoot(config),

@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { RedisServer, eventually } from '@dronedelivery/testing';
 import { AppModule } from '../src/app.module';
 import { deliveryConfigSchema } from '../src/config';
+import { SERVICE } from '../src/service';
 
 /** The three probes follow the process lifecycle: starting, serving, draining. */
 let redis: RedisServer;
@@ -12,7 +13,7 @@ let base: string;
 beforeAll(async () => {
   redis = await RedisServer.start();
   const config = deliveryConfigSchema.parse({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', REDIS_URL: redis.url });
-  app = await createApp(AppModule.forRoot(config), { serviceName: 'delivery', config });
+  app = await createApp(AppModule.forRoot(config), { serviceName: SERVICE.name, description: SERVICE.description, config });
   await app.listen({ port: 0, host: '127.0.0.1' });
   base = await app.getUrl();
 });

@@ -1,9 +1,9 @@
 import { runService } from '@dronedelivery/platform/run';
 import { DRONESCHEDULER_SECRETS, droneSchedulerConfigSchema } from './config';
+import { SERVICE } from './service';
 
 void runService({
-  name: 'dronescheduler',
-  description: 'Drone fleet, drone assignments and utilization.',
+  ...SERVICE,
   configSchema: droneSchedulerConfigSchema,
   secrets: DRONESCHEDULER_SECRETS,
   rootModule: async (config) => (await import('./app.module.js')).AppModule.forRoot(config),

@@ -2,6 +2,7 @@ import { type RunningService, secretSettingName, startService } from '@dronedeli
 import { type PlatformContractOptions, PostgresServer, callJson, untilOk } from '@dronedelivery/testing';
 import { AppModule } from '../src/app.module';
 import { DRONESCHEDULER_SECRETS, type DroneSchedulerConfig, droneSchedulerConfigSchema } from '../src/config';
+import { SERVICE } from '../src/service';
 import { openDataSource } from '../src/store/data-source';
 import { seedFleet } from '../src/drones/fleet';
 
@@ -34,7 +35,8 @@ export function testConfig(postgres: PostgresServer, env: Record<string, string>
 export async function startDroneScheduler(postgres: PostgresServer, env: Record<string, string> = {}): Promise<RunningService> {
   const config = testConfig(postgres, env);
   const service = await startService({
-    serviceName: 'dronescheduler',
+    serviceName: SERVICE.name,
+    description: SERVICE.description,
     config,
     secrets: DRONESCHEDULER_SECRETS.map(secretSettingName),
     rootModule: AppModule.forRoot(config),

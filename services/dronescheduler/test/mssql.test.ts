@@ -3,6 +3,7 @@ import { eventually } from '@dronedelivery/testing';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../src/app.module';
 import { DRONESCHEDULER_SECRETS, droneSchedulerConfigSchema } from '../src/config';
+import { SERVICE } from '../src/service';
 import { openDataSource } from '../src/store/data-source';
 import { seedFleet } from '../src/drones/fleet';
 import { assignment, call } from './dronescheduler-app';
@@ -53,7 +54,8 @@ describe.skipIf(!url)('against SQL Server (DRONESCHEDULER_MSSQL_URL)', () => {
     await seedFleet(dataSource, FLEET);
     await dataSource.destroy();
     service = await startService({
-      serviceName: 'dronescheduler',
+      serviceName: SERVICE.name,
+      description: SERVICE.description,
       config,
       secrets: DRONESCHEDULER_SECRETS.map(secretSettingName),
       rootModule: AppModule.forRoot(config),

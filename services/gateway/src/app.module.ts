@@ -6,13 +6,21 @@ import { DeliveryRequestsModule } from './deliveryrequests/deliveryrequests.modu
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { ReadsModule } from './reads/reads.module';
 import { StoreModule } from './store/store.module';
+import { SERVICE } from './service';
 
 @Module({})
 export class AppModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot('gateway', config), StoreModule, AuthModule, RateLimitModule, DeliveryRequestsModule, ReadsModule],
+      imports: [
+        PlatformModule.forRoot(SERVICE.name, config),
+        StoreModule,
+        AuthModule,
+        RateLimitModule,
+        DeliveryRequestsModule,
+        ReadsModule,
+      ],
     };
   }
 }

@@ -1,9 +1,9 @@
 import { runService } from '@dronedelivery/platform/run';
 import { GATEWAY_SECRETS, gatewayConfigSchema } from './config';
+import { SERVICE } from './service';
 
 void runService({
-  name: 'gateway',
-  description: 'Public API: authentication, validation, idempotency, durable ingestion onto the command stream, read aggregation.',
+  ...SERVICE,
   configSchema: gatewayConfigSchema,
   secrets: GATEWAY_SECRETS,
   bearerAuth: true,

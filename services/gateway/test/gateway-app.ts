@@ -8,6 +8,7 @@ import { AppModule } from '../src/app.module';
 import { type LocalKeys, loadOrCreateLocalKeys } from '../src/auth/local-keys';
 import { type LocalTokenOptions, signLocalToken } from '../src/auth/local-token';
 import { GATEWAY_SECRETS, gatewayConfigSchema } from '../src/config';
+import { SERVICE } from '../src/service';
 
 export interface TestGateway {
   service: RunningService;
@@ -34,7 +35,8 @@ export async function startGateway(redisUrl: string, env: Record<string, string>
     ...env,
   });
   const service = await startService({
-    serviceName: 'gateway',
+    serviceName: SERVICE.name,
+    description: SERVICE.description,
     config,
     secrets: GATEWAY_SECRETS,
     rootModule: AppModule.forRoot(config),

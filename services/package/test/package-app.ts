@@ -4,6 +4,7 @@ import { CosmosEmulator, type PlatformContractOptions, callJson, untilOk } from 
 import { Agent } from 'node:https';
 import { AppModule } from '../src/app.module';
 import { PACKAGE_SECRETS, packageConfigSchema } from '../src/config';
+import { SERVICE } from '../src/service';
 
 export const DATABASE = 'dronedelivery-test';
 export const CONTAINER = 'packages';
@@ -30,7 +31,8 @@ export async function startPackageService(
     ...env,
   });
   const service = await startService({
-    serviceName: 'package',
+    serviceName: SERVICE.name,
+    description: SERVICE.description,
     config,
     secrets: PACKAGE_SECRETS,
     rootModule: AppModule.forRoot(config),

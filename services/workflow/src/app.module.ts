@@ -4,13 +4,14 @@ import type { WorkflowConfig } from './config';
 import { ConsumerModule } from './consumer/consumer.module';
 import { DeadLettersModule } from './deadletters/deadletters.module';
 import { StoreModule } from './store/store.module';
+import { SERVICE } from './service';
 
 @Module({})
 export class AppModule {
   static forRoot(config: WorkflowConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot('workflow', config), StoreModule, DeadLettersModule, ConsumerModule],
+      imports: [PlatformModule.forRoot(SERVICE.name, config), StoreModule, DeadLettersModule, ConsumerModule],
     };
   }
 }

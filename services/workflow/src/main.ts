@@ -1,9 +1,9 @@
 import { runService } from '@dronedelivery/platform/run';
 import { WORKFLOW_SECRETS, workflowConfigSchema } from './config';
+import { SERVICE } from './service';
 
 void runService({
-  name: 'workflow',
-  description: 'The delivery saga: consumes the command stream, calls package, dronescheduler and delivery, compensates, dead-letters.',
+  ...SERVICE,
   configSchema: workflowConfigSchema,
   secrets: WORKFLOW_SECRETS,
   rootModule: async (config) => (await import('./app.module.js')).AppModule.forRoot(config),

@@ -3,6 +3,7 @@ import { type PlatformContractOptions, REFUSING_URL, RedisServer, untilOk } from
 import { Redis } from 'ioredis';
 import { AppModule } from '../src/app.module';
 import { WORKFLOW_SECRETS, workflowConfigSchema } from '../src/config';
+import { SERVICE } from '../src/service';
 
 /**
  * Starts the real workflow in this process against the given Redis, on a free loopback port. Its downstreams
@@ -26,7 +27,8 @@ export async function startWorkflowService(redisUrl: string, env: Record<string,
     ...env,
   });
   const service = await startService({
-    serviceName: 'workflow',
+    serviceName: SERVICE.name,
+    description: SERVICE.description,
     config,
     secrets: WORKFLOW_SECRETS,
     rootModule: AppModule.forRoot(config),
