@@ -41,6 +41,7 @@ describe.each(STORES)('store %s', (store) => {
       'tsconfig.app.json',
       'README.md',
       'src/main.ts',
+      'src/service.ts',
       'src/config.ts',
       'src/app.module.ts',
       'src/downstreams/downstreams.module.ts',
@@ -69,6 +70,32 @@ describe.each(STORES)('store %s', (store) => {
     for (const file of t.listChanges().filter((c) => c.type === 'CREATE')) {
       expect(file.content?.toString(), file.path).not.toMatch(/<%|%>|__tmpl__|__plural__|__name__/);
     }
+  });
+
+  it('has the shape of the five: a store module from the platform factory, one identity, the shared contract', () => {
+    const service = 'services/parcel-lockers';
+    const storeModule = text(t, `${service}/src/store/store.module.ts`);
+    if (store === 'redis') expect(storeModule).toMatch(/export const StoreModule = redisStore<ParcelLockersConfig>\(\{/);
+    if (store === 'cosmos' || store === 'sql')
+      expect(storeModule).toMatch(/export const StoreModule = storeModule<\w+, ParcelLockersConfig>\(\{/);
+    // Boot-time provisioning goes through the factory's onBoot, which owns the unreachable-store handling.
+    if (store === 'cosmos') expect(storeModule).toContain('onBoot: (cosmos) => cosmos.ensure()');
+    if (store === 'none') expect(t.exists(`${service}/src/store/store.module.ts`)).toBe(false);
+    expect(storeModule).not.toMatch(/@Global|@Module|Logger|catch \(/);
+
+    expect(text(t, `${service}/src/service.ts`)).toMatch(
+      /export const SERVICE = \{\s*name: 'parcel-lockers',\s*description: '[^']+',?\s*\} as const;/,
+    );
+    expect(text(t, `${service}/src/main.ts`)).toContain('...SERVICE,');
+    expect(text(t, `${service}/src/app.module.ts`)).toContain('PlatformModule.forRoot(SERVICE.name, config)');
+    const helper = text(t, `${service}/test/parcel-lockers-app.ts`);
+    expect(helper).toContain('description: SERVICE.description,');
+    expect(helper).toContain('export const contract: PlatformContractOptions = {');
+    expect(helper).toContain(`readinessChecks: [${store === 'none' ? '' : `'${store}'`}],`);
+    expect(helper.includes('await store.storedIds()')).toBe(store !== 'none');
+    expect(text(t, `${service}/test/platform-contract.test.ts`)).toBe(
+      "import { platformContract } from '@dronedelivery/testing';\nimport { contract } from './parcel-lockers-app';\n\nplatformContract('parcel-lockers', contract);\n",
+    );
   });
 
   it('creates its chart from the library chart, requiring its store setting', () => {
