@@ -8,7 +8,7 @@
 import { secretSettingName } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 import { RUNTIME_USER_PATTERN } from '../../services/dronescheduler/src/database/runtime-grants';
-import { SERVICES, SERVICE_CONFIG, type Service } from './services';
+import { SERVICES, SERVICE_CONFIG, type Service, urlSetting } from './services';
 
 export { SERVICES, type Service };
 /** Charts that are not a service (no Deployment, no config schema): the load generator Job. */
@@ -31,7 +31,7 @@ export const CHART_MANAGED_SETTINGS = [
   'KEYVAULT_URI',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'CONSUMER_NAME',
-  ...SERVICES.map((service) => `${service.toUpperCase()}_URL`),
+  ...SERVICES.map(urlSetting),
 ];
 
 interface ZodJsonProperty {

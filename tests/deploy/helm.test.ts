@@ -21,7 +21,7 @@ import { gatewayConfigSchema } from '../../services/gateway/src/config';
 import { callGraph, callersOf } from './call-graph';
 import { CHARTS, type Chart, SERVICES, type Service, TOOL_CHARTS, chartSchemaText, configSettings } from './chart-schemas';
 import { Helm, copyCharts, helmBinary, minimalSet, quantity, repoRoot, setArgs } from './helm';
-import { SERVICE_CONFIG } from './services';
+import { SERVICE_CONFIG, urlSetting } from './services';
 import { type K8sObject, kindKey, parseManifests, validateObject } from './k8s-validate';
 import { ingressSettings, renderNginxConfig } from '../../tools/local/nginx-config.mjs';
 
@@ -924,10 +924,10 @@ describe('umbrella chart', () => {
         const to = policy.spec.egress?.flatMap((rule) => rule.to ?? []) ?? [];
         expect(podNames(to), `whom ${service} may call`).toEqual([...graph[service]].sort());
         const env = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', service).data;
-        const urls = Object.keys(env).filter((key) => SERVICES.some((other) => key === `${other.toUpperCase()}_URL`));
-        expect(urls.sort()).toEqual(graph[service].map((callee) => `${callee.toUpperCase()}_URL`).sort());
+        const urls = Object.keys(env).filter((key) => SERVICES.some((other) => key === urlSetting(other)));
+        expect(urls.sort()).toEqual(graph[service].map(urlSetting).sort());
         for (const callee of graph[service]) {
-          expect(env[`${callee.toUpperCase()}_URL`]).toBe(`http://${callee}:8080`);
+          expect(env[urlSetting(callee)]).toBe(`http://${callee}:8080`);
           expect((find(objects, 'Service', callee).spec as { ports: { port: number }[] }).ports[0].port).toBe(8080);
         }
       }
@@ -939,9 +939,9 @@ describe('umbrella chart', () => {
     expect(graph.gateway.length + graph.workflow.length).toBeGreaterThan(0);
     for (const service of SERVICES) {
       const urls = Object.keys((SERVICE_SCHEMAS[service] as z.ZodObject).shape).filter((key) =>
-        SERVICES.some((other) => key === `${other.toUpperCase()}_URL`),
+        SERVICES.some((other) => key === urlSetting(other)),
       );
-      expect(urls.sort(), service).toEqual(graph[service].map((callee) => `${callee.toUpperCase()}_URL`).sort());
+      expect(urls.sort(), service).toEqual(graph[service].map(urlSetting).sort());
     }
   });
 

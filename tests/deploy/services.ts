@@ -27,3 +27,8 @@ export const SERVICE_CONFIG = {
 
 export type Service = keyof typeof SERVICE_CONFIG;
 export const SERVICES = Object.keys(SERVICE_CONFIG) as Service[];
+
+/** The setting that holds a service's URL in its callers' config: `parcel-lockers` → `PARCEL_LOCKERS_URL`. */
+export function urlSetting(service: string): string {
+  return `${service.toUpperCase().replaceAll('-', '_')}_URL`;
+}

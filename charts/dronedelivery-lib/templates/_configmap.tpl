@@ -30,7 +30,7 @@ annotation dronedelivery.dev/required-config and required here.
 {{- end -}}
 {{- $port := int64 .Values.downstreamPort -}}
 {{- range .Values.downstreams -}}
-{{- $_ = set $env (printf "%s_URL" (upper .)) (printf "http://%s:%d" . $port) -}}
+{{- $_ = set $env (printf "%s_URL" (upper (replace "-" "_" .))) (printf "http://%s:%d" . $port) -}}
 {{- end -}}
 {{- if and (eq (include "dronedelivery.identityMode" .) "pod") .Values.identity.clientId -}}
 {{- $_ = set $env "AZURE_CLIENT_ID" .Values.identity.clientId -}}
