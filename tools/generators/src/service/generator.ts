@@ -41,7 +41,7 @@ const STORE_DESCRIPTIONS: Record<Store, string> = {
   redis: 'Redis (its own Azure Managed Redis in production)',
   cosmos: 'Azure Cosmos DB for NoSQL (a database of its own)',
   sql: 'Azure SQL Database (PostgreSQL locally and in tests)',
-  none: 'none (records live in memory; replace the repository to keep them)',
+  none: 'memory only (lost on restart; replace the repository to keep them)',
 };
 
 export function manifestOf(names: ServiceNames, store: Store): Record<string, unknown> {
