@@ -6,13 +6,24 @@ import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '../..');
 
+/** One process of a service: `workflow` when it runs once, `workflow-1`, `workflow-2`… with <SERVICE>_REPLICAS. */
+export interface Replica {
+  name: string;
+  url: string;
+  pid: number;
+}
+
 export interface StackDescription {
   ingress: string;
-  services: Record<'gateway' | 'workflow' | 'package' | 'dronescheduler' | 'delivery', { url: string; pid: number }>;
+  /** url: where callers reach the service (its internal balancer when it has several replicas; the gateway's first). */
+  services: Record<'gateway' | 'workflow' | 'package' | 'dronescheduler' | 'delivery', { url: string; pid: number; replicas: Replica[] }>;
   stores: { commandsRedis: string; deliveryRedis: string; postgres: string; cosmos: string };
 }
 
-/** The whole local stack, started the way `npm start` starts it (tools/local/stack.mjs), in a data dir of its own. */
+/**
+ * The whole local stack, started the way `npm start` starts it (tools/local/stack.mjs), in a data dir of its own.
+ * `env` reaches the stack and every service; <SERVICE>_REPLICAS in it (WORKFLOW_REPLICAS: '3') runs several replicas.
+ */
 export class LocalStack {
   private constructor(
     private readonly process: ServiceProcess,

@@ -3,6 +3,9 @@
 // with LOG_FORMAT=json (log-format.mjs).
 // Ctrl-C or SIGTERM stops every process it started, by PID, services first, stores last. A service that dies on its
 // own is restarted, as Kubernetes would restart its container; stack.json then names its new PID.
+// <SERVICE>_REPLICAS runs a service several times (replicas.mjs): the ingress balances the gateways, an internal
+// NGINX (loopback listeners) every other service with several replicas, and each workflow replica is a consumer of
+// its own in the command stream's group.
 // Data lives under .local/ (git-ignored): Redis and PostgreSQL keep theirs across restarts; the Cosmos
 // emulator is in memory, so packages start empty each time.
 import { spawn } from 'node:child_process';
@@ -11,7 +14,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CosmosEmulator, PostgresServer, RedisServer, eventually, freePort } from '@dronedelivery/testing';
 import { chooseLogFormat, lineFormatter } from './log-format.mjs';
-import { ingressSettings, renderNginxConfig } from './nginx-config.mjs';
+import { ingressSettings, renderBalancerConfig, renderNginxConfig } from './nginx-config.mjs';
+import { replicaCounts, replicaNames } from './replicas.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 // STACK_DATA_DIR lets the system tests run a stack of their own beside a developer's.
@@ -83,7 +87,12 @@ function run(name, command, args, env = {}, { longRunning = true, restart = fals
 let description;
 function onRestart(name, pid) {
   if (!description) return;
-  description.services[name].pid = pid;
+  for (const service of Object.values(description.services)) {
+    const index = service.replicas.findIndex((replica) => replica.name === name);
+    if (index === -1) continue;
+    service.replicas[index].pid = pid;
+    if (index === 0) service.pid = pid;
+  }
   writeFileSync(join(local, 'stack.json'), JSON.stringify(description, null, 2));
 }
 
@@ -119,13 +128,13 @@ async function stop(code = 0) {
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
-function writeNginxConfig(prefix, gatewayPort) {
+function writeNginxConfig(prefix, gatewayPorts) {
   mkdirSync(prefix, { recursive: true }); // nginx creates its temp folders inside
   const config = renderNginxConfig({
     PREFIX: prefix,
     ERROR_LOG: join(prefix, 'error.log'),
     LISTEN: `127.0.0.1:${settings.ingressPort}`,
-    GATEWAY_ADDRESS: `127.0.0.1:${gatewayPort}`,
+    GATEWAY_ADDRESS: gatewayPorts.map((port) => `127.0.0.1:${port}`),
     RATE_LIMIT_RPS: settings.rateLimitRps,
     RATE_LIMIT_BURST: settings.rateLimitBurst,
   });
@@ -133,7 +142,60 @@ function writeNginxConfig(prefix, gatewayPort) {
 }
 
 /**
- * Services made by `npm run new-service`: every folder under services/ that is not wired above, with the kind of
+ * Where each service's replicas listen, and the URL its callers use: the one replica's, or with several that of
+ * an internal balancer (the gateway's callers come through the ingress, which balances its replicas itself).
+ */
+async function layOut(counts) {
+  const layout = {};
+  const ports = new Set();
+  const names = new Set();
+  const port = async () => {
+    for (;;) {
+      const candidate = await freePort();
+      if (ports.has(candidate)) continue;
+      ports.add(candidate);
+      return candidate;
+    }
+  };
+  for (const [name, count] of Object.entries(counts)) {
+    const replicas = [];
+    for (const processName of replicaNames(name, count)) {
+      // A service named like another's replica (say "workflow-2") would make two processes indistinguishable.
+      if (names.has(processName)) throw new Error(`two processes would be named ${processName}`);
+      names.add(processName);
+      replicas.push({ name: processName, port: await port() });
+    }
+    const balancerPort = count > 1 && name !== 'gateway' ? await port() : undefined;
+    layout[name] = { replicas, balancerPort, url: `http://127.0.0.1:${balancerPort ?? replicas[0].port}` };
+  }
+  return layout;
+}
+
+/**
+ * What a replica is told about itself. A workflow replica names its consumer (the default, the host name, would be
+ * the same for all of them here and so one shared pending list); its process name is stable across restarts.
+ */
+function replicaEnv(service, replica, count) {
+  return service === 'workflow' && count > 1 ? { CONSUMER_NAME: replica.name } : {};
+}
+
+function startBalancers(layout) {
+  const balancers = Object.entries(layout)
+    .filter(([, { balancerPort }]) => balancerPort !== undefined)
+    .map(([name, { balancerPort, replicas }]) => ({
+      name,
+      listen: `127.0.0.1:${balancerPort}`,
+      servers: replicas.map(({ port }) => `127.0.0.1:${port}`),
+    }));
+  if (balancers.length === 0) return;
+  const prefix = join(local, 'nginx-internal');
+  mkdirSync(prefix, { recursive: true });
+  writeFileSync(join(prefix, 'nginx.conf'), renderBalancerConfig({ PREFIX: prefix, ERROR_LOG: join(prefix, 'error.log'), balancers }));
+  run('nginx-internal', process.env.NGINX_BIN ?? 'nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;']);
+}
+
+/**
+ * Services made by `npm run new-service`: every folder under services/ not in WIRED, with the kind of
  * store its package.json names ("dronedelivery": { "store": "redis" | "cosmos" | "sql" | "none" }).
  */
 function generatedServices(wired) {
@@ -172,7 +234,12 @@ async function storeFor(name, store, { postgres, cosmos }) {
   }
 }
 
+const WIRED = ['package', 'dronescheduler', 'delivery', 'workflow', 'gateway'];
+
 async function main() {
+  const generated = generatedServices(WIRED);
+  // Checked before anything starts: a mistyped count fails at once, naming its variable.
+  const counts = replicaCounts([...WIRED, ...generated.map(({ name }) => name)]);
   log('starting stores…');
   const [commandsRedis, deliveryRedis, postgres, cosmos] = await Promise.all([
     RedisServer.start({ dir: join(local, 'redis-gateway') }),
@@ -188,7 +255,8 @@ async function main() {
   );
   log(`stores up: redis ${commandsRedis.port} and ${deliveryRedis.port}, postgresql ${postgres.port}, cosmos ${cosmos.port}`);
 
-  const [gatewayPort, workflowPort, packagePort, schedulerPort, deliveryPort] = await Promise.all(Array.from({ length: 5 }, freePort));
+  const layout = await layOut(counts);
+  const url = (name) => layout[name].url;
   const common = { HOST: '127.0.0.1', LOG_LEVEL: settings.logLevel, OTEL_TRACES_SAMPLER: process.env.OTEL_TRACES_SAMPLER };
   // The drone scheduler's database as on AKS: the owner migrates (the chart's migration Job) and grants the service's
   // own role read/write on the tables only; the seed (the chart's seed Job) and the service run as that role and
@@ -205,7 +273,7 @@ async function main() {
     { longRunning: false },
   ).exited;
   if (migrated.code !== 0) throw new Error('migrating the drone scheduler database failed');
-  const schedulerEnv = { ...common, ...database, PORT: String(schedulerPort), DB_USER: SCHEDULER_ROLE, DB_MIGRATIONS_RUN: 'false' };
+  const schedulerEnv = { ...common, ...database, DB_USER: SCHEDULER_ROLE, DB_MIGRATIONS_RUN: 'false' };
   const seeded = await run(
     'seed',
     process.execPath,
@@ -219,57 +287,78 @@ async function main() {
 
   const services = {
     package: {
-      port: packagePort,
       env: { COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_AUTH: 'key', COSMOS_KEY: cosmos.key, COSMOS_TLS_CA_PATH: cosmos.caPath },
     },
-    dronescheduler: { port: schedulerPort, env: schedulerEnv },
-    delivery: { port: deliveryPort, env: { REDIS_URL: deliveryRedis.url } },
+    dronescheduler: { env: schedulerEnv },
+    delivery: { env: { REDIS_URL: deliveryRedis.url } },
     workflow: {
-      port: workflowPort,
       env: {
         REDIS_URL: commandsRedis.url,
-        PACKAGE_URL: `http://127.0.0.1:${packagePort}`,
-        DRONESCHEDULER_URL: `http://127.0.0.1:${schedulerPort}`,
-        DELIVERY_URL: `http://127.0.0.1:${deliveryPort}`,
+        PACKAGE_URL: url('package'),
+        DRONESCHEDULER_URL: url('dronescheduler'),
+        DELIVERY_URL: url('delivery'),
       },
     },
     gateway: {
-      port: gatewayPort,
       env: {
         REDIS_URL: commandsRedis.url,
         AUTH_MODE: 'local',
         AUTH_LOCAL_KEY_DIR: join(local, 'auth'),
         TRUST_PROXY: 'true',
-        DELIVERY_URL: `http://127.0.0.1:${deliveryPort}`,
-        PACKAGE_URL: `http://127.0.0.1:${packagePort}`,
-        DRONESCHEDULER_URL: `http://127.0.0.1:${schedulerPort}`,
-        WORKFLOW_URL: `http://127.0.0.1:${workflowPort}`,
+        DELIVERY_URL: url('delivery'),
+        PACKAGE_URL: url('package'),
+        DRONESCHEDULER_URL: url('dronescheduler'),
+        WORKFLOW_URL: url('workflow'),
       },
     },
   };
-  for (const { name, store } of generatedServices(Object.keys(services))) {
-    services[name] = { port: await freePort(), env: await storeFor(name, store, { postgres, cosmos }) };
+  for (const { name, store } of generated) {
+    services[name] = { env: await storeFor(name, store, { postgres, cosmos }) };
   }
-  for (const [name, { port, env }] of Object.entries(services)) {
-    run(name, process.execPath, [`services/${name}/dist/main.js`], { ...common, ...env, PORT: String(port) }, { restart: true });
+  // Before the services: a caller never finds a balancer's port closed.
+  startBalancers(layout);
+  for (const [name, { env }] of Object.entries(services)) {
+    for (const replica of layout[name].replicas) {
+      const replicaSettings = { ...common, ...env, ...replicaEnv(name, replica, counts[name]), PORT: String(replica.port) };
+      run(replica.name, process.execPath, [`services/${name}/dist/main.js`], replicaSettings, { restart: true });
+    }
   }
-  await Promise.all(Object.entries(services).map(([name, { port }]) => untilReady(name, `http://127.0.0.1:${port}/health/ready`)));
+  await Promise.all(
+    Object.values(layout).flatMap(({ replicas }) =>
+      replicas.map(({ name, port }) => untilReady(name, `http://127.0.0.1:${port}/health/ready`)),
+    ),
+  );
+  const balanced = Object.entries(layout).filter(([, { balancerPort }]) => balancerPort !== undefined);
+  await Promise.all(balanced.map(([name]) => untilReady(`${name} balancer`, `${url(name)}/health/ready`, 15_000)));
   log('services ready');
+  const several = Object.entries(counts).filter(([, count]) => count > 1);
+  if (several.length > 0) log(`replicas: ${several.map(([name, count]) => `${name} ×${count}`).join(', ')}`);
 
   const ingress = `http://127.0.0.1:${settings.ingressPort}`;
   const running = Object.fromEntries(processes.map(({ name, child }) => [name, child.pid]));
+  // Per service: the URL its callers use and its first replica's PID, then every replica (name, own URL, PID).
   description = {
     ingress,
     pid: process.pid,
     services: Object.fromEntries(
-      Object.entries(services).map(([name, s]) => [name, { url: `http://127.0.0.1:${s.port}`, pid: running[name] }]),
+      Object.keys(services).map((name) => {
+        const replicas = layout[name].replicas.map((replica) => ({
+          name: replica.name,
+          url: `http://127.0.0.1:${replica.port}`,
+          pid: running[replica.name],
+        }));
+        return [name, { url: url(name), pid: replicas[0].pid, replicas }];
+      }),
     ),
     stores: { commandsRedis: commandsRedis.url, deliveryRedis: deliveryRedis.url, postgres: postgres.url, cosmos: cosmos.endpoint },
   };
   // Written before the ingress opens: whoever sees the ingress answer can read it.
   writeFileSync(join(local, 'stack.json'), JSON.stringify(description, null, 2));
   const prefix = join(local, 'nginx');
-  writeNginxConfig(prefix, gatewayPort);
+  writeNginxConfig(
+    prefix,
+    layout.gateway.replicas.map(({ port }) => port),
+  );
   run('nginx', process.env.NGINX_BIN ?? 'nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;']);
   await untilReady('nginx', `${ingress}/healthz`, 15_000);
 
