@@ -38,6 +38,8 @@ export { STORE_PROBES, type StoreProbe } from './health/store-probe';
 // HTTP: the resilient client (breaker, bulkhead, retries), one per downstream from the DOWNSTREAM_* settings.
 export { DownstreamClientsModule } from './http/downstream-clients';
 export {
+  type BreakerState,
+  type CircuitView,
   DEFAULT_DOWNSTREAM_POLICY,
   type DownstreamResponse,
   DownstreamUnavailableError,

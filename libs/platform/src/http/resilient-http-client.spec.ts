@@ -449,6 +449,38 @@ describe('ResilientHttpClient', () => {
       expect(server.count('/trial')).toBe(1);
     });
 
+    it('tells listeners of every transition, and admits only the one trial call while half-open', async () => {
+      const c = client(breakerPolicy);
+      const seen: string[] = [];
+      const stop = c.onStateChange((state) => seen.push(`${state}:${c.admitting}`));
+      expect(c.admitting).toBe(true);
+      server.script('/orders', { status: 503 }, { status: 503 });
+      const halfOpen = once(breakerEvents(c), 'halfOpen');
+      await unavailable(c.post('/orders', {}), 'status', 503);
+      await unavailable(c.post('/orders', {}), 'status', 503);
+      expect(seen).toEqual(['open:false']);
+
+      await halfOpen;
+      expect(seen).toEqual(['open:false', 'half-open:true']);
+      server.script('/trial', { hold: true });
+      const trial = c.get('/trial');
+      await server.received(3);
+      // The trial is taken: still half-open, but a call now would be short-circuited.
+      expect(c.state).toBe('half-open');
+      expect(c.admitting).toBe(false);
+
+      server.release({ status: 200 });
+      expect((await trial).status).toBe(200);
+      expect(seen).toEqual(['open:false', 'half-open:true', 'closed:true']);
+
+      // A removed listener hears nothing more (the failures of the window still count: one more opens it).
+      stop();
+      server.script('/orders', { status: 503 });
+      await unavailable(c.post('/orders', {}), 'status', 503);
+      expect(c.state).toBe('open');
+      expect(seen).toHaveLength(3);
+    });
+
     it('does not retry once the breaker has opened: the failure that opened it is final', async () => {
       const c = client({ volumeThreshold: 1, errorThresholdPercentage: 50, retries: 5, resetTimeoutMs: 10_000 });
       server.script('/orders/1', { status: 503 }, { status: 200 });

@@ -85,16 +85,30 @@ const STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 export type BreakerState = keyof typeof STATE_VALUE;
 
 /**
+ * What a caller may watch of one downstream's circuit breaker, so that it can hold work back while the breaker
+ * rejects calls and take it up again the moment it closes, instead of spending that work on rejections.
+ */
+export interface CircuitView {
+  readonly name: string;
+  readonly state: BreakerState;
+  /** A call now would reach the downstream: closed, or half-open with its one trial call not yet taken. */
+  readonly admitting: boolean;
+  /** Calls `listener` after every transition (to open, half-open, closed); returns the function that removes it. */
+  onStateChange(listener: (state: BreakerState) => void): () => void;
+}
+
+/**
  * HTTP client for one downstream service: timeout per attempt, bulkhead and circuit breaker (opossum), and
  * retries with exponential backoff and full jitter for idempotent methods on transient failures only.
  * Non-transient answers (2xx-4xx except 429) are returned as they are: a 404 or 409 is an answer, not a fault.
  */
-export class ResilientHttpClient {
+export class ResilientHttpClient implements CircuitView {
   private readonly breaker: CircuitBreaker<[DownstreamRequest], DownstreamResponse>;
   /** Bulkhead: attempts in flight. It sits in front of the breaker (see attempt). */
   private inFlight = 0;
   private readonly origin: string;
   private onBulkheadRejected?: () => void;
+  private readonly stateListeners = new Set<(state: BreakerState) => void>();
 
   constructor(
     readonly name: string,
@@ -111,6 +125,12 @@ export class ResilientHttpClient {
       rollingCountTimeout: policy.rollingCountTimeoutMs,
       resetTimeout: policy.resetTimeoutMs,
     });
+    const changed = () => {
+      for (const listener of [...this.stateListeners]) listener(this.state);
+    };
+    this.breaker.on('open', changed);
+    this.breaker.on('halfOpen', changed);
+    this.breaker.on('close', changed);
     if (metrics) this.exportMetrics(metrics);
   }
 
@@ -118,6 +138,15 @@ export class ResilientHttpClient {
     if (this.breaker.opened) return 'open';
     if (this.breaker.halfOpen) return 'half-open';
     return 'closed';
+  }
+
+  get admitting(): boolean {
+    return this.breaker.closed || this.breaker.pendingClose;
+  }
+
+  onStateChange(listener: (state: BreakerState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
   }
 
   get<T>(path: string, headers?: Record<string, string>) {
