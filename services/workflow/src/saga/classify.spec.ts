@@ -1,5 +1,5 @@
 import { DownstreamUnavailableError, StoreUnavailableError } from '@dronedelivery/platform';
-import { classifyError, classifyResponse } from './classify';
+import { classifyError, classifyResponse, rejectedByOpenCircuit } from './classify';
 
 const answer = (status: number, body: unknown = {}) => ({ status, headers: {}, body });
 const problem = (slug: string, detail = 'x') => ({ type: `https://dronedelivery.dev/problems/${slug}`, title: 't', status: 409, detail });
@@ -52,5 +52,15 @@ describe('classifyError', () => {
 
   it('retries an unexpected error too, keeping its message for the dead letter', () => {
     expect(classifyError(new TypeError('boom'))).toEqual({ kind: 'transient', reason: 'unexpected error: boom' });
+  });
+});
+
+describe('rejectedByOpenCircuit', () => {
+  it('names the downstream of an open-circuit rejection, and nothing for a call that was made and failed', () => {
+    expect(rejectedByOpenCircuit(new DownstreamUnavailableError('package', 'open-circuit'))).toBe('package');
+    for (const reason of ['timeout', 'network', 'status', 'bulkhead-full'] as const) {
+      expect(rejectedByOpenCircuit(new DownstreamUnavailableError('package', reason))).toBeUndefined();
+    }
+    expect(rejectedByOpenCircuit(new StoreUnavailableError('redis', new Error('down')))).toBeUndefined();
   });
 });

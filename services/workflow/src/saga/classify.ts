@@ -35,6 +35,14 @@ export function classifyError(error: unknown): { kind: 'transient'; reason: stri
   return { kind: 'transient', reason: `unexpected error: ${error instanceof Error ? error.message : String(error)}` };
 }
 
+/**
+ * The downstream whose open breaker refused the call, if that is what the error is. Such a call never reached the
+ * downstream: it is no attempt of the command, which waits for the breaker instead of retrying.
+ */
+export function rejectedByOpenCircuit(error: unknown): string | undefined {
+  return error instanceof DownstreamUnavailableError && error.reason === 'open-circuit' ? error.downstream : undefined;
+}
+
 function problemSlug(body: unknown): string | undefined {
   const type = (body as { type?: unknown } | undefined)?.type;
   return typeof type === 'string' ? type.split('/').pop() : undefined;

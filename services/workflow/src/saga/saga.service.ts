@@ -5,21 +5,27 @@ import type { WorkflowConfig } from '../config';
 import { DeliveryApi, type UnscheduledDelivery } from '../downstreams/delivery.api';
 import { DroneSchedulerApi } from '../downstreams/dronescheduler.api';
 import { PackageApi } from '../downstreams/package.api';
-import { classifyError, classifyResponse, type StepVerdict } from './classify';
+import { classifyError, classifyResponse, rejectedByOpenCircuit, type StepVerdict } from './classify';
 import type { Command, ConfirmPayload, CreatePayload, ReschedulePayload, StreamFields } from './command';
 import { SAGA_STORE, type SagaChanges, type SagaStatus, type SagaStore } from './saga-store';
 
-/** What the consumer does with the stream entry afterwards. */
+/**
+ * What the consumer does with the stream entry afterwards. `wait`: a call was refused by the open breaker of
+ * `downstream` before it reached it, so this was no attempt: run the command again once that breaker lets calls
+ * through, without counting an attempt or backing off (whatever steps ran before are idempotent).
+ */
 export type SagaOutcome =
   | ({ kind: 'ack'; result: string } & SagaChanges)
   | { kind: 'retry'; reason: string }
+  | { kind: 'wait'; downstream: string; reason: string }
   | { kind: 'dead-letter'; reason: string; status?: SagaStatus };
 
-/** A step that cannot complete now (transient) or ever (permanent). */
+/** A step that cannot complete now (transient) or ever (permanent); `openCircuit` when a breaker refused the call. */
 class StepFailed extends Error {
   constructor(
     readonly kind: 'transient' | 'permanent',
     readonly reason: string,
+    readonly openCircuit?: string,
   ) {
     super(reason);
   }
@@ -114,6 +120,7 @@ export class SagaService {
       return { kind: 'ack', result: 'scheduled', status: 'scheduled' };
     } catch (error) {
       const failure = asStepFailure(error);
+      if (failure.openCircuit) return waitFor(failure.openCircuit, failure.reason);
       if (failure.kind === 'transient' && !lastAttempt) return { kind: 'retry', reason: failure.reason };
       const reason = failure.kind === 'transient' ? `gave up after the last attempt: ${failure.reason}` : failure.reason;
       return this.compensateThenFail(deliveryId, payload, reason);
@@ -135,7 +142,9 @@ export class SagaService {
     try {
       await this.compensate(deliveryId, payload, compensation.reason);
     } catch (compensationError) {
-      const why = asStepFailure(compensationError).reason;
+      const incomplete = asStepFailure(compensationError);
+      if (incomplete.openCircuit) return waitFor(incomplete.openCircuit, incomplete.reason);
+      const why = incomplete.reason;
       if (compensation.attempt < this.config.MAX_COMPENSATION_ATTEMPTS) return { kind: 'retry', reason: `compensation incomplete: ${why}` };
       return {
         kind: 'dead-letter',
@@ -290,6 +299,7 @@ export class SagaService {
       return await work();
     } catch (error) {
       const failure = asStepFailure(error);
+      if (failure.openCircuit) return waitFor(failure.openCircuit, failure.reason);
       if (failure.kind === 'transient' && !lastAttempt) return { kind: 'retry', reason: failure.reason };
       return {
         kind: 'dead-letter',
@@ -303,7 +313,7 @@ export class SagaService {
     try {
       return await request;
     } catch (error) {
-      throw new StepFailed('transient', classifyError(error).reason);
+      throw new StepFailed('transient', classifyError(error).reason, rejectedByOpenCircuit(error));
     }
   }
 
@@ -326,7 +336,11 @@ function compareStreamIds(a: string, b: string): number {
 }
 
 function asStepFailure(error: unknown): StepFailed {
-  return error instanceof StepFailed ? error : new StepFailed('transient', classifyError(error).reason);
+  return error instanceof StepFailed ? error : new StepFailed('transient', classifyError(error).reason, rejectedByOpenCircuit(error));
+}
+
+function waitFor(downstream: string, reason: string): SagaOutcome {
+  return { kind: 'wait', downstream, reason };
 }
 
 function deliveryDetails(payload: CreatePayload): UnscheduledDelivery {
