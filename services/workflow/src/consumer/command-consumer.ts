@@ -1,6 +1,6 @@
 import { APP_CONFIG, MetricsRegistry, baggageIsSynthetic, createRedisClient, redisSettings, runMarked } from '@dronedelivery/platform';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Counter } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
 import { WORKFLOW_REDIS } from '../store/store.module';
@@ -8,6 +8,8 @@ import { fieldsOf, parseCommand, type StreamFields } from '../saga/command';
 import { SAGA_STORE, type SagaStore } from '../saga/saga-store';
 import { SagaService } from '../saga/saga.service';
 import { claimMinIdleMs } from './backoff';
+import { CircuitGate } from './circuit-gate';
+import { RECLAIM_SCAN_LIMIT, claimBudget, reclaimPageSize } from './claim-policy';
 import { KeyedSerializer } from './keyed-serializer';
 
 type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
@@ -20,6 +22,10 @@ type PendingEntry = [id: string, consumer: string, idleMs: number, deliveryCount
  * acknowledged only after its saga finished (or its dead letter was written in the same script); a failure leaves
  * it pending, and the reclaim loop claims it again once it has been idle for backoff(delivery count) — which
  * also picks up the pending commands of a crashed consumer (never heartbeating, so idle grows).
+ *
+ * Breaker-aware: a call refused by an open breaker is no attempt. The command waits in the CircuitGate, still
+ * pending and heartbeating, and runs again when the breaker lets calls through; meanwhile neither loop claims
+ * anything (claimBudget), and both take up full speed again on the breaker's close event.
  */
 @Injectable()
 export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -28,19 +34,24 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
   private readonly reader: Redis;
   private readonly serializer = new KeyedSerializer();
   private readonly inFlight = new Map<string, Promise<void>>();
-  private slotWaiters: (() => void)[] = [];
+  /** The read loop, waiting for room to claim (a slot freed, a breaker's state changed, shutdown). */
+  private wakers: (() => void)[] = [];
   private stopping = false;
   private groupReady = false;
   private readLoop?: Promise<void>;
   private reclaimTimer?: NodeJS.Timeout;
   private reclaiming = false;
+  /** The last retry scan claimed something: scan again as soon as a slot frees rather than at the next tick. */
+  private reclaimFoundWork = false;
   private readonly outcomes: Counter<'type' | 'outcome'>;
+  private readonly waiting: Gauge<'downstream'>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: WorkflowConfig,
     @Inject(WORKFLOW_REDIS) private readonly redis: Redis,
     @Inject(SAGA_STORE) private readonly store: SagaStore,
     private readonly saga: SagaService,
+    private readonly gate: CircuitGate,
     metrics: MetricsRegistry,
   ) {
     this.reader = createRedisClient(redisSettings(config, config.CONSUMER_BLOCK_MS), 'workflow-reader');
@@ -48,6 +59,12 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
       'type',
       'outcome',
     ]);
+    this.waiting = metrics.gauge(
+      'workflow_commands_waiting',
+      'Commands held, not attempted, until the breaker of the downstream they need lets calls through.',
+      ['downstream'],
+    );
+    gate.onChange(() => this.wake());
   }
 
   onApplicationBootstrap(): void {
@@ -63,7 +80,8 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
     this.stopping = true;
     clearInterval(this.reclaimTimer);
     this.reader.disconnect();
-    this.slotWaiters.splice(0).forEach((wake) => wake());
+    this.gate.stop(); // commands waiting for a breaker stay pending, unacknowledged
+    this.wake();
     await this.readLoop;
     await Promise.allSettled([...this.inFlight.values()]);
     this.logger.log('consumer stopped; in-flight commands finished');
@@ -75,9 +93,8 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
     while (!this.stopping) {
       try {
         if (!this.groupReady) await this.ensureGroup();
-        const free = await this.freeSlots();
+        const count = Math.min(await this.claimable(), this.config.CONSUMER_BATCH_SIZE);
         if (this.stopping) break;
-        const count = Math.min(free, this.config.CONSUMER_BATCH_SIZE);
         const reply = (await this.reader.xreadgroup(
           'GROUP',
           group,
@@ -115,12 +132,21 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
     this.groupReady = true;
   }
 
-  /** Resolves with the number of free concurrency slots, waiting for one when all are busy. */
-  private async freeSlots(): Promise<number> {
-    while (!this.stopping && this.inFlight.size >= this.config.CONSUMER_CONCURRENCY) {
-      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+  private budget(): number {
+    return claimBudget({ concurrency: this.config.CONSUMER_CONCURRENCY, inFlight: this.inFlight.size, admission: this.gate.admission });
+  }
+
+  /** Resolves with how many commands to claim now, waiting (woken, not polling) while there is no room for one. */
+  private async claimable(): Promise<number> {
+    for (;;) {
+      const budget = this.budget();
+      if (budget > 0 || this.stopping) return budget;
+      await new Promise<void>((resolve) => this.wakers.push(resolve));
     }
-    return this.config.CONSUMER_CONCURRENCY - this.inFlight.size;
+  }
+
+  private wake(): void {
+    this.wakers.splice(0).forEach((wake) => wake());
   }
 
   private dispatch(id: string, fields: StreamFields, deliveryCount: number): void {
@@ -132,7 +158,8 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
       .catch((error: unknown) => this.logger.error({ err: error, id }, 'command left pending after an unexpected error'))
       .finally(() => {
         this.inFlight.delete(id);
-        this.slotWaiters.splice(0).forEach((wake) => wake());
+        this.wake();
+        if (this.reclaimFoundWork) void this.reclaim();
       });
     this.inFlight.set(id, job);
   }
@@ -153,8 +180,21 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
         return;
       }
       const { command } = parsed;
-      const outcome = await this.saga.run(command, fields, deliveryCount >= this.config.MAX_ATTEMPTS);
       const log = { id, type, deliveryId: command.deliveryId, attempt: deliveryCount };
+      const run = () => this.saga.run(command, fields, deliveryCount >= this.config.MAX_ATTEMPTS);
+      let outcome = await run();
+      while (outcome.kind === 'wait' && this.gate.watches(outcome.downstream) && !this.stopping) {
+        const { downstream } = outcome;
+        this.logger.log({ ...log, reason: outcome.reason }, 'command waits for the breaker to let calls through');
+        this.waiting.inc({ downstream });
+        const endTurn = await this.gate.waitFor(downstream).finally(() => this.waiting.dec({ downstream }));
+        if (this.stopping) break;
+        try {
+          outcome = await run();
+        } finally {
+          endTurn();
+        }
+      }
       switch (outcome.kind) {
         case 'ack':
           await this.store.ack(id, command.deliveryId, outcome);
@@ -163,6 +203,10 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
         case 'retry':
           this.logger.warn({ ...log, reason: outcome.reason }, 'command will be retried');
           break;
+        case 'wait':
+          // Shutting down (or a breaker the gate does not know): left pending, claimed again later.
+          this.logger.warn({ ...log, reason: outcome.reason }, 'command left pending while a breaker refuses calls');
+          return;
         case 'dead-letter':
           await this.store.deadLetter(
             command.deliveryId,
@@ -187,36 +231,62 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   /**
-   * Claims pending commands (ours after a failure, or a dead consumer's) whose idle time passed their backoff.
-   * XCLAIM with that min-idle is atomic: of several consumers racing for one entry, exactly one gets it.
+   * The retry scan: claims pending commands (ours after a failure, or a dead consumer's) whose idle time passed their
+   * backoff, as many as there is room for. XCLAIM with that min-idle is atomic: of several consumers racing for one
+   * entry, exactly one gets it. Pages through the pending list while it has room; a scan that found work runs again
+   * as soon as a slot frees (dispatch), so a backlog of retries drains at the consumer's full concurrency.
    */
   private async reclaim(): Promise<void> {
     if (this.reclaiming || this.stopping || !this.groupReady) return;
     this.reclaiming = true;
+    try {
+      this.reclaimFoundWork = (await this.reclaimRound()) > 0;
+    } catch (error) {
+      this.reclaimFoundWork = false;
+      this.logger.warn({ err: error }, 'reclaiming pending commands failed; next round retries');
+    } finally {
+      this.reclaiming = false;
+    }
+  }
+
+  /** One pass over the pending list; returns how many commands it claimed. */
+  private async reclaimRound(): Promise<number> {
     const { COMMAND_STREAM_KEY: key, CONSUMER_GROUP: group, CONSUMER_NAME: name } = this.config;
     const policy = {
       baseMs: this.config.RETRY_BASE_DELAY_MS,
       maxMs: this.config.RETRY_MAX_DELAY_MS,
       floorMs: this.config.CLAIM_MIN_IDLE_MS,
     };
-    try {
-      let free = this.config.CONSUMER_CONCURRENCY - this.inFlight.size;
-      if (free <= 0) return;
-      const pending = (await this.redis.xpending(key, group, 'IDLE', policy.floorMs, '-', '+', Math.max(free * 4, 32))) as PendingEntry[];
+    let claimed = 0;
+    let scanned = 0;
+    let start = '-';
+    for (;;) {
+      const budget = this.budget();
+      if (budget <= 0 || this.stopping) break;
+      const page = reclaimPageSize(budget);
+      const pending = (await this.redis.xpending(key, group, 'IDLE', policy.floorMs, start, '+', page)) as PendingEntry[];
+      scanned += pending.length;
+      // One XCLAIM per backoff (its min-idle applies to every id it names), for at most `budget` entries.
+      const due = new Map<number, Map<string, number>>();
+      let taken = 0;
       for (const [id, , idleMs, deliveryCount] of pending) {
-        if (free <= 0 || this.stopping) break;
         const minIdle = claimMinIdleMs(deliveryCount, policy);
-        if (this.inFlight.has(id) || idleMs < minIdle) continue;
-        const claimed = (await this.redis.xclaim(key, group, name, minIdle, id)) as [string, string[] | null][];
-        const entry = claimed[0];
-        if (!entry?.[1]) continue; // taken by another consumer first, or trimmed
-        free--;
-        this.dispatch(id, fieldsOf(entry[1]), deliveryCount + 1);
+        if (taken >= budget || this.inFlight.has(id) || idleMs < minIdle) continue;
+        if (!due.has(minIdle)) due.set(minIdle, new Map());
+        due.get(minIdle)!.set(id, deliveryCount);
+        taken++;
       }
-    } catch (error) {
-      this.logger.warn({ err: error }, 'reclaiming pending commands failed; next round retries');
-    } finally {
-      this.reclaiming = false;
+      for (const [minIdle, entries] of due) {
+        const entriesClaimed = (await this.redis.xclaim(key, group, name, minIdle, ...entries.keys())) as [string, string[] | null][];
+        for (const [id, flat] of entriesClaimed) {
+          if (!flat || this.stopping) continue; // trimmed meanwhile (another consumer's claim never returns it)
+          claimed++;
+          this.dispatch(id, fieldsOf(flat), entries.get(id)! + 1);
+        }
+      }
+      if (pending.length < page || scanned >= RECLAIM_SCAN_LIMIT) break;
+      start = `(${pending[pending.length - 1][0]}`;
     }
+    return claimed;
   }
 }

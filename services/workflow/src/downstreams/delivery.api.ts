@@ -1,4 +1,4 @@
-import type { DownstreamResponse, ResilientHttpClient } from '@dronedelivery/platform';
+import type { CircuitView, DownstreamResponse, ResilientHttpClient } from '@dronedelivery/platform';
 
 /** What the delivery service records about a delivery that has no drone (yet). */
 export interface UnscheduledDelivery {
@@ -51,6 +51,11 @@ export interface DeliveryView {
 /** The delivery service's routes the saga calls. Answers come back as they are; the saga classifies them. */
 export class DeliveryApi {
   constructor(private readonly http: ResilientHttpClient) {}
+
+  /** Its breaker, which the consumer watches to hold commands back while calls would be rejected. */
+  get circuit(): CircuitView {
+    return this.http;
+  }
 
   upsert(deliveryId: string, body: DeliveryUpsert): Promise<DownstreamResponse> {
     return this.http.put(deliveryPath(deliveryId), body);

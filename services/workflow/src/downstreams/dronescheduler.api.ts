@@ -1,4 +1,4 @@
-import type { DownstreamResponse, ResilientHttpClient } from '@dronedelivery/platform';
+import type { CircuitView, DownstreamResponse, ResilientHttpClient } from '@dronedelivery/platform';
 
 /** PUT /api/dronedeliveries/{deliveryId}: assigns a drone, or re-plans an existing assignment. */
 export interface DroneAssignmentRequest {
@@ -25,6 +25,11 @@ export interface DroneAssignment {
 /** The dronescheduler's routes the saga calls. Answers come back as they are; the saga classifies them. */
 export class DroneSchedulerApi {
   constructor(private readonly http: ResilientHttpClient) {}
+
+  /** Its breaker, which the consumer watches to hold commands back while calls would be rejected. */
+  get circuit(): CircuitView {
+    return this.http;
+  }
 
   assign(deliveryId: string, body: DroneAssignmentRequest): Promise<DownstreamResponse<DroneAssigned>> {
     return this.http.put(assignmentPath(deliveryId), body);

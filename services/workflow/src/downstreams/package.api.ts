@@ -1,4 +1,4 @@
-import type { DownstreamResponse, ResilientHttpClient } from '@dronedelivery/platform';
+import type { CircuitView, DownstreamResponse, ResilientHttpClient } from '@dronedelivery/platform';
 
 /** PUT /api/packages/{id}: creates the package, or replays a create with the same body. */
 export interface PackageUpsert {
@@ -18,6 +18,11 @@ export interface PackageView {
 /** The package service's routes the saga calls. Answers come back as they are; the saga classifies them. */
 export class PackageApi {
   constructor(private readonly http: ResilientHttpClient) {}
+
+  /** Its breaker, which the consumer watches to hold commands back while calls would be rejected. */
+  get circuit(): CircuitView {
+    return this.http;
+  }
 
   upsert(packageId: string, body: PackageUpsert): Promise<DownstreamResponse> {
     return this.http.put(packagePath(packageId), body);
