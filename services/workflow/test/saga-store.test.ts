@@ -100,4 +100,20 @@ describe('compensation', () => {
     expect(await redis.hgetall(sagaKey('comp'))).toEqual({ status: 'failed', commandId: 'c1', deadline: String(Date.parse(deadline)) });
     expect(await store.beginCreate('comp', 'c3', deadline)).toBe('new');
   });
+
+  it('takes back the count of an attempt an open breaker refused, only while compensating and never below 0', async () => {
+    const deadline = new Date(Date.now() + HOUR).toISOString();
+    await store.beginCreate('refused', 'c1', deadline);
+    await store.uncountCompensation('refused'); // not compensating: nothing to take back
+    expect(await redis.hget(sagaKey('refused'), 'compensations')).toBeNull();
+    expect(await store.beginCompensation('refused', 'no drone')).toEqual({ attempt: 1, reason: 'no drone' });
+    expect(await store.beginCompensation('refused', '')).toEqual({ attempt: 2, reason: 'no drone' });
+    await store.uncountCompensation('refused');
+    expect(await store.beginCompensation('refused', '')).toEqual({ attempt: 2, reason: 'no drone' });
+    await store.uncountCompensation('refused');
+    await store.uncountCompensation('refused');
+    await store.uncountCompensation('refused');
+    expect(await redis.hget(sagaKey('refused'), 'compensations')).toBe('0');
+    expect(await redis.hget(sagaKey('refused'), 'status')).toBe('compensating');
+  });
 });

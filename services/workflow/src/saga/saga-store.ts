@@ -67,6 +67,17 @@ return {attempt, redis.call('HGET', KEYS[1], 'reason')}
 `;
 
 /**
+ * Takes back the count of a compensation attempt that an open breaker refused (it never reached the downstream),
+ * if the create is still compensating. KEYS: saga. Returns the count now.
+ */
+const UNCOUNT_COMPENSATION = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'compensating' then return 0 end
+local count = tonumber(redis.call('HGET', KEYS[1], 'compensations') or '0')
+if count <= 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], 'compensations', -1)
+`;
+
+/**
  * Acknowledges a command and, only if this call acknowledged it (another consumer may have finished a duplicate
  * first), records the saga's new status and deadline and appends the dead letter: one script, so a command is never
  * dead-lettered twice and never acknowledged without its dead letter. A new status ends a compensation's count (a
@@ -128,7 +139,7 @@ export interface DeadLetter {
 export const SAGA_STORE = Symbol('SAGA_STORE');
 
 export class SagaStore {
-  private readonly scripts: Record<'beginCreate' | 'cancelGate' | 'beginCompensation' | 'finishCommand', Script>;
+  private readonly scripts: Record<'beginCreate' | 'cancelGate' | 'beginCompensation' | 'uncountCompensation' | 'finishCommand', Script>;
 
   constructor(
     private readonly redis: Redis,
@@ -137,12 +148,14 @@ export class SagaStore {
     redis.defineCommand('beginCreate', { numberOfKeys: 2, lua: BEGIN_CREATE });
     redis.defineCommand('cancelGate', { numberOfKeys: 2, lua: CANCEL_GATE });
     redis.defineCommand('beginCompensation', { numberOfKeys: 1, lua: BEGIN_COMPENSATION });
+    redis.defineCommand('uncountCompensation', { numberOfKeys: 1, lua: UNCOUNT_COMPENSATION });
     redis.defineCommand('finishCommand', { numberOfKeys: 3, lua: FINISH });
     const commands = redis as unknown as Record<string, Script>;
     this.scripts = {
       beginCreate: commands.beginCreate.bind(redis),
       cancelGate: commands.cancelGate.bind(redis),
       beginCompensation: commands.beginCompensation.bind(redis),
+      uncountCompensation: commands.uncountCompensation.bind(redis),
       finishCommand: commands.finishCommand.bind(redis),
     };
   }
@@ -160,6 +173,11 @@ export class SagaStore {
       this.scripts.beginCompensation(sagaKey(deliveryId), reason, this.marginMs()),
     )) as [number, string];
     return { attempt, reason: firstReason };
+  }
+
+  /** A compensation attempt an open breaker refused is no attempt: the command waits and compensates again. */
+  async uncountCompensation(deliveryId: string): Promise<void> {
+    await guardRedis(() => this.scripts.uncountCompensation(sagaKey(deliveryId)));
   }
 
   cancelGate(deliveryId: string, commandId: string): Promise<CancelGate> {

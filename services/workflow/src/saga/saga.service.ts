@@ -143,7 +143,14 @@ export class SagaService {
       await this.compensate(deliveryId, payload, compensation.reason);
     } catch (compensationError) {
       const incomplete = asStepFailure(compensationError);
-      if (incomplete.openCircuit) return waitFor(incomplete.openCircuit, incomplete.reason);
+      if (incomplete.openCircuit) {
+        try {
+          await this.store.uncountCompensation(deliveryId);
+        } catch (error) {
+          return { kind: 'retry', reason: classifyError(error).reason };
+        }
+        return waitFor(incomplete.openCircuit, incomplete.reason);
+      }
       const why = incomplete.reason;
       if (compensation.attempt < this.config.MAX_COMPENSATION_ATTEMPTS) return { kind: 'retry', reason: `compensation incomplete: ${why}` };
       return {
