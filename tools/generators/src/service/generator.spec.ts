@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { type Tree, workspaceRoot } from '@nx/devkit';
 import { FsTree } from 'nx/src/generators/tree';
 import { parse } from 'yaml';
@@ -240,12 +241,15 @@ describe('Chart.lock digest', () => {
 });
 
 describe('the command (nx g, as npm run new-service runs it)', () => {
-  const nx = (args: string[]) =>
-    spawnSync(process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), 'g', './tools/generators:service', ...args], {
+  // Nx colours its output when the environment forces colour (as CI can): compare the plain text.
+  const nx = (args: string[]) => {
+    const result = spawnSync(process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), 'g', './tools/generators:service', ...args], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
     });
+    return { ...result, stdout: stripVTControlCharacters(result.stdout), stderr: stripVTControlCharacters(result.stderr) };
+  };
   const status = () => execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: root, encoding: 'utf8' });
 
   it('--dry-run lists what it would create and change, and changes nothing', () => {
