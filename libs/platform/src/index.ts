@@ -36,6 +36,7 @@ export { Lifecycle } from './health/lifecycle';
 export { STORE_PROBES, type StoreProbe } from './health/store-probe';
 
 // HTTP: the resilient client (breaker, bulkhead, retries), one per downstream from the DOWNSTREAM_* settings.
+export { type CallFence, CallFencedError, runFenced } from './http/call-fence';
 export { DownstreamClientsModule } from './http/downstream-clients';
 export {
   type BreakerState,

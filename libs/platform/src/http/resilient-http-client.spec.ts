@@ -2,6 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MetricsRegistry } from '../metrics/metrics';
+import { CallFencedError, runFenced } from './call-fence';
 import { DownstreamUnavailableError, ResilientHttpClient, type DownstreamFailure, type DownstreamPolicy } from './resilient-http-client';
 
 /*
@@ -291,6 +292,38 @@ describe('ResilientHttpClient', () => {
 
       expect(response.body).toEqual({ id: 1 });
       expect(server.count('/orders/1')).toBe(2);
+    });
+  });
+
+  describe('call fence', () => {
+    it('checks the fence before every attempt with the attempt timeout; a refusal sends nothing and is not retried', async () => {
+      server.script('/orders/1', { status: 503 }, { status: 503 }, { status: 200 });
+      const c = client({ retries: 2, timeoutMs: 1234 });
+      const asked: number[] = [];
+      // The first attempt is let through; the retry after its 503 is refused.
+      const fence = (attemptMs: number) => (asked.push(attemptMs) > 1 ? 'lease lost' : undefined);
+
+      const error = await runFenced(fence, () => c.get('/orders/1')).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(CallFencedError);
+      expect((error as Error).message).toBe('call fenced off: lease lost');
+      expect(asked).toEqual([1234, 1234]);
+      expect(server.count('/orders/1')).toBe(1);
+    });
+
+    it('a refused call counts nothing against the breaker, and calls outside the scope are not fenced', async () => {
+      const c = client({ volumeThreshold: 1, errorThresholdPercentage: 1 });
+      for (let i = 0; i < 5; i++) {
+        await expect(
+          runFenced(
+            () => 'no',
+            () => c.get('/orders'),
+          ),
+        ).rejects.toBeInstanceOf(CallFencedError);
+      }
+      expect(c.state).toBe('closed');
+      expect((await c.get('/orders')).status).toBe(200);
+      expect(server.count('/orders')).toBe(1);
     });
   });
 

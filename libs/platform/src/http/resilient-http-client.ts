@@ -2,6 +2,7 @@ import { backOff } from 'exponential-backoff';
 import CircuitBreaker from 'opossum';
 import { type Dispatcher, request as undiciRequest } from 'undici';
 import type { MetricsRegistry } from '../metrics/metrics';
+import { CallFencedError, checkFence } from './call-fence';
 import { syntheticOutgoingHeaders } from '../telemetry/synthetic';
 
 /** Every number of the resilience policy for one downstream; all come from config. */
@@ -181,6 +182,7 @@ export class ResilientHttpClient implements CircuitView {
         retry: (error: unknown) => this.isRetryable(error),
       })) as DownstreamResponse<T>;
     } catch (error) {
+      if (error instanceof CallFencedError) throw error;
       throw this.toUnavailable(error);
     }
   }
@@ -198,6 +200,7 @@ export class ResilientHttpClient implements CircuitView {
    * An open breaker is left to answer first, so its calls still fail as 'open-circuit'.
    */
   private async attempt(request: DownstreamRequest): Promise<DownstreamResponse> {
+    checkFence(this.policy.timeoutMs); // before the bulkhead and the breaker: a refusal says nothing of the downstream
     if (this.inFlight >= this.policy.capacity && !this.breaker.opened) {
       this.onBulkheadRejected?.();
       throw new DownstreamUnavailableError(this.name, 'bulkhead-full');
@@ -211,6 +214,7 @@ export class ResilientHttpClient implements CircuitView {
   }
 
   private isRetryable(error: unknown): boolean {
+    if (error instanceof CallFencedError) return false;
     if (this.breaker.opened) return false; // fail fast: hammering an open breaker only delays the caller
     if (error instanceof DownstreamUnavailableError) return false; // bulkhead full
     if ((error as { code?: string })?.code === 'EOPENBREAKER') return false;

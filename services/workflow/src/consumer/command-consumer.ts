@@ -1,10 +1,21 @@
-import { APP_CONFIG, MetricsRegistry, baggageIsSynthetic, createRedisClient, redisSettings, runMarked } from '@dronedelivery/platform';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  APP_CONFIG,
+  CallFencedError,
+  MetricsRegistry,
+  baggageIsSynthetic,
+  createRedisClient,
+  redisSettings,
+  runFenced,
+  runMarked,
+} from '@dronedelivery/platform';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Counter, Gauge } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
 import { WORKFLOW_REDIS } from '../store/store.module';
 import { fieldsOf, parseCommand, type StreamFields } from '../saga/command';
+import { DeliveryLease, DeliveryLeases, runUnderLease } from '../saga/delivery-lease';
 import { SAGA_STORE, type SagaStore } from '../saga/saga-store';
 import { SagaService } from '../saga/saga.service';
 import { claimMinIdleMs } from './backoff';
@@ -14,6 +25,14 @@ import { KeyedSerializer } from './keyed-serializer';
 
 type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
 type PendingEntry = [id: string, consumer: string, idleMs: number, deliveryCount: number];
+/** How a command's handling ended: done (acknowledged or dead-lettered), left to its retry backoff, or handed over. */
+type Handled = 'done' | 'retry' | 'hand-over';
+
+/** Waiting for a delivery's lease: first re-check after this, doubling up to LEASE_POLL_MAX_MS. */
+const LEASE_POLL_MIN_MS = 10;
+const LEASE_POLL_MAX_MS = 500;
+/** Time kept, at the end of the shutdown grace, for the in-flight calls to end and the stores to close. */
+const SHUTDOWN_MARGIN_MS = 2_000;
 
 /**
  * Reads the command stream with the consumer group and runs each command through the saga.
@@ -26,6 +45,13 @@ type PendingEntry = [id: string, consumer: string, idleMs: number, deliveryCount
  * Breaker-aware: a call refused by an open breaker is no attempt. The command waits in the CircuitGate, still
  * pending and heartbeating, and runs again when the breaker lets calls through; meanwhile neither loop claims
  * anything (claimBudget), and both take up full speed again on the breaker's close event.
+ *
+ * One owner per delivery (DeliveryLease): a command runs only under its delivery's lease, which it waits for while
+ * another consumer's command for that delivery runs. Losing the lease (a stall longer than the claim timeout)
+ * fences the command off at its next step, and it is left to the consumer that took it over.
+ *
+ * Shutdown: in-flight commands finish if they can within the grace period; the rest stop before their next step
+ * (no new call starts) and are handed over: lease ended, entry claimable by another consumer at once.
  */
 @Injectable()
 export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -37,6 +63,8 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
   /** The read loop, waiting for room to claim (a slot freed, a breaker's state changed, shutdown). */
   private wakers: (() => void)[] = [];
   private stopping = false;
+  /** Shutting down and out of time to finish: in-flight commands start no new call (the fence refuses it). */
+  private handingOver = false;
   private groupReady = false;
   private readLoop?: Promise<void>;
   private reclaimTimer?: NodeJS.Timeout;
@@ -50,15 +78,17 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(APP_CONFIG) private readonly config: WorkflowConfig,
     @Inject(WORKFLOW_REDIS) private readonly redis: Redis,
     @Inject(SAGA_STORE) private readonly store: SagaStore,
+    private readonly leases: DeliveryLeases,
     private readonly saga: SagaService,
     private readonly gate: CircuitGate,
     metrics: MetricsRegistry,
   ) {
     this.reader = createRedisClient(redisSettings(config, config.CONSUMER_BLOCK_MS), 'workflow-reader');
-    this.outcomes = metrics.counter('workflow_commands_total', 'Commands processed, by type and outcome (ack, retry, dead_letter).', [
-      'type',
-      'outcome',
-    ]);
+    this.outcomes = metrics.counter(
+      'workflow_commands_total',
+      'Commands processed, by type and outcome (ack, retry, dead_letter, handed_over).',
+      ['type', 'outcome'],
+    );
     this.waiting = metrics.gauge(
       'workflow_commands_waiting',
       'Commands held, not attempted, until the breaker of the downstream they need lets calls through.',
@@ -73,8 +103,9 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   /**
-   * Before the stores close: stop reading (cutting the blocking read short), then let in-flight commands finish.
-   * Entries Redis delivered to the cut read stay pending, unacknowledged, and are claimed again later.
+   * Before the stores close: stop reading (cutting the blocking read short), then let in-flight commands finish —
+   * until the grace period would run out, then hand the rest over. Entries Redis delivered to the cut read stay
+   * pending, unacknowledged, and are claimed again later.
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
@@ -82,9 +113,19 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
     this.reader.disconnect();
     this.gate.stop(); // commands waiting for a breaker stay pending, unacknowledged
     this.wake();
+    const { SHUTDOWN_GRACE_MS, DOWNSTREAM_TIMEOUT_MS } = this.config;
+    // The last calls may take up to their timeout once no new one starts.
+    const handOver = setTimeout(
+      () => {
+        this.handingOver = true;
+        if (this.inFlight.size > 0) this.logger.warn({ commands: this.inFlight.size }, 'grace period ending: handing commands over');
+      },
+      Math.max(0, SHUTDOWN_GRACE_MS - DOWNSTREAM_TIMEOUT_MS - SHUTDOWN_MARGIN_MS),
+    );
     await this.readLoop;
     await Promise.allSettled([...this.inFlight.values()]);
-    this.logger.log('consumer stopped; in-flight commands finished');
+    clearTimeout(handOver);
+    this.logger.log('consumer stopped; in-flight commands finished or handed over');
   }
 
   private async runReadLoop(): Promise<void> {
@@ -164,20 +205,64 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
     this.inFlight.set(id, job);
   }
 
+  /** Runs one command under its delivery's lease, kept alive with its entry, and ends the lease however it ends. */
   private async handle(id: string, fields: StreamFields, deliveryCount: number): Promise<void> {
-    const { COMMAND_STREAM_KEY: key, CONSUMER_GROUP: group, CONSUMER_NAME: name } = this.config;
-    // Live work keeps its idle time low, so no other consumer mistakes it for a crashed consumer's and claims it.
-    const heartbeat = setInterval(
-      () => void this.redis.xclaim(key, group, name, 0, id, 'JUSTID').catch(() => undefined),
-      Math.max(100, Math.floor(this.config.CLAIM_MIN_IDLE_MS / 3)),
+    const { CLAIM_MIN_IDLE_MS, DOWNSTREAM_TIMEOUT_MS } = this.config;
+    // Long enough that a call started under the lease ends under it, with heartbeats to spare.
+    const leaseTtlMs = Math.max(CLAIM_MIN_IDLE_MS, 2 * DOWNSTREAM_TIMEOUT_MS);
+    const lease = new DeliveryLease(fields.deliveryId || id, this.config.CONSUMER_NAME, leaseTtlMs);
+    // Live work keeps its idle time (and its lease) fresh, so no other consumer mistakes it for a crashed one's.
+    const keepAlive = setInterval(
+      () => void this.leases.keepAlive(id, lease).catch(() => undefined),
+      Math.max(50, Math.floor(CLAIM_MIN_IDLE_MS / 4)),
     );
+    // An unexpected error leaves the command to its retry backoff, as a failed attempt.
+    let handled: Handled = 'retry';
+    try {
+      if (!(await this.acquire(lease))) {
+        handled = 'hand-over';
+        return;
+      }
+      const fence = (attemptMs: number) => {
+        const refusal = this.handingOver ? 'shutting down' : lease.refusal(attemptMs);
+        if (refusal !== undefined) lease.lose(refusal);
+        return refusal;
+      };
+      handled = await runFenced(fence, () => runUnderLease(lease, () => this.process(id, fields, deliveryCount)));
+    } finally {
+      clearInterval(keepAlive);
+      if (handled !== 'done') {
+        const idleMs = handled === 'hand-over' ? this.handOverIdleMs() : undefined;
+        await this.leases.release(id, lease, idleMs).catch((error: unknown) => {
+          this.logger.warn({ err: error, id }, 'ending a lease failed; it expires on its own');
+        });
+      }
+    }
+  }
+
+  /** Waits for the delivery's lease while another command holds it; false if shutting down or the entry was lost. */
+  private async acquire(lease: DeliveryLease): Promise<boolean> {
+    for (let pollMs = LEASE_POLL_MIN_MS; ; pollMs = Math.min(pollMs * 2, LEASE_POLL_MAX_MS)) {
+      if (this.stopping || lease.lost) return false;
+      const waitMs = await this.leases.tryAcquire(lease);
+      if (waitMs === 0) return true;
+      await delay(Math.min(waitMs, pollMs));
+    }
+  }
+
+  /** Idle time that makes a handed-over entry claimable at once, whatever its delivery count's backoff. */
+  private handOverIdleMs(): number {
+    return Math.max(this.config.CLAIM_MIN_IDLE_MS, this.config.RETRY_MAX_DELAY_MS);
+  }
+
+  private async process(id: string, fields: StreamFields, deliveryCount: number): Promise<Handled> {
     try {
       const parsed = parseCommand(fields, id);
       const type = parsed.ok ? parsed.command.type : 'malformed';
       if (!parsed.ok) {
         await this.store.deadLetter(fields.deliveryId || id, { fields, messageId: id, reason: parsed.reason, attempts: deliveryCount });
         this.outcomes.inc({ type, outcome: 'dead_letter' });
-        return;
+        return 'done';
       }
       const { command } = parsed;
       const log = { id, type, deliveryId: command.deliveryId, attempt: deliveryCount };
@@ -206,7 +291,11 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
         case 'wait':
           // Shutting down (or a breaker the gate does not know): left pending, claimed again later.
           this.logger.warn({ ...log, reason: outcome.reason }, 'command left pending while a breaker refuses calls');
-          return;
+          return 'hand-over';
+        case 'fenced':
+          this.logger.warn({ ...log, reason: outcome.reason }, 'command handed over before its next step');
+          this.outcomes.inc({ type, outcome: 'handed_over' });
+          return 'hand-over';
         case 'dead-letter':
           await this.store.deadLetter(
             command.deliveryId,
@@ -217,7 +306,14 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
           break;
       }
       this.outcomes.inc({ type, outcome: outcome.kind.replace('-', '_') });
+      return outcome.kind === 'retry' ? 'retry' : 'done';
     } catch (error) {
+      if (error instanceof CallFencedError) {
+        // The lease was lost between the saga's last step and its acknowledgement: the new owner finishes it.
+        this.logger.warn({ id, reason: error.message }, 'command handed over before its acknowledgement');
+        this.outcomes.inc({ type: parseCommand(fields, id).ok ? fields.type : 'malformed', outcome: 'handed_over' });
+        return 'hand-over';
+      }
       // An error the saga does not turn into an outcome (a bug) would leave the entry pending for ever, blocking
       // trimming: once its attempts are used up it is dead-lettered like any command the saga gave up on.
       if (deliveryCount < this.config.MAX_ATTEMPTS) throw error;
@@ -225,8 +321,7 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
       await this.store.deadLetter(fields.deliveryId || id, { fields, messageId: id, reason, attempts: deliveryCount });
       this.outcomes.inc({ type: parseCommand(fields, id).ok ? fields.type : 'malformed', outcome: 'dead_letter' });
       this.logger.warn({ id, attempt: deliveryCount, reason }, 'command dead-lettered');
-    } finally {
-      clearInterval(heartbeat);
+      return 'done';
     }
   }
 

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { WorkflowConfig } from '../config';
 import { DownstreamsModule } from '../downstreams/downstreams.module';
 import { WORKFLOW_REDIS } from '../store/store.module';
+import { DeliveryLeases } from './delivery-lease';
 import { SAGA_STORE, SagaStore } from './saga-store';
 import { SagaService } from './saga.service';
 
@@ -23,7 +24,13 @@ import { SagaService } from './saga.service';
           sagaStateMarginSeconds: config.SAGA_STATE_TTL_SECONDS,
         }),
     },
+    {
+      provide: DeliveryLeases,
+      inject: [WORKFLOW_REDIS, APP_CONFIG],
+      useFactory: (redis: Redis, config: WorkflowConfig) =>
+        new DeliveryLeases(redis, { streamKey: config.COMMAND_STREAM_KEY, group: config.CONSUMER_GROUP, consumer: config.CONSUMER_NAME }),
+    },
   ],
-  exports: [SagaService, SAGA_STORE],
+  exports: [SagaService, SAGA_STORE, DeliveryLeases],
 })
 export class SagaModule {}

@@ -1,4 +1,4 @@
-import { APP_CONFIG, type DownstreamResponse } from '@dronedelivery/platform';
+import { APP_CONFIG, CallFencedError, type DownstreamResponse } from '@dronedelivery/platform';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, ROOT_CONTEXT, context, propagation, trace } from '@opentelemetry/api';
 import type { WorkflowConfig } from '../config';
@@ -13,11 +13,14 @@ import { SAGA_STORE, type SagaChanges, type SagaStatus, type SagaStore } from '.
  * What the consumer does with the stream entry afterwards. `wait`: a call was refused by the open breaker of
  * `downstream` before it reached it, so this was no attempt: run the command again once that breaker lets calls
  * through, without counting an attempt or backing off (whatever steps ran before are idempotent).
+ * `fenced`: the command's lease on the delivery was lost (or is about to end) before a step: the run stopped there,
+ * wrote nothing more, and the command belongs to whichever consumer holds the delivery now.
  */
 export type SagaOutcome =
   | ({ kind: 'ack'; result: string } & SagaChanges)
   | { kind: 'retry'; reason: string }
   | { kind: 'wait'; downstream: string; reason: string }
+  | { kind: 'fenced'; reason: string }
   | { kind: 'dead-letter'; reason: string; status?: SagaStatus };
 
 /** A step that cannot complete now (transient) or ever (permanent); `openCircuit` when a breaker refused the call. */
@@ -69,7 +72,10 @@ export class SagaService {
         { kind: SpanKind.CONSUMER, attributes: { 'delivery.id': command.deliveryId } },
         async (span) => {
           try {
-            const outcome = await this.dispatch(command, lastAttempt);
+            const outcome = await this.dispatch(command, lastAttempt).catch((error: unknown): SagaOutcome => {
+              if (error instanceof CallFencedError) return { kind: 'fenced', reason: error.message };
+              throw error;
+            });
             span.setAttribute('saga.outcome', outcome.kind);
             if (outcome.kind !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
             return outcome;
@@ -101,7 +107,7 @@ export class SagaService {
     try {
       gate = await this.store.beginCreate(deliveryId, commandId, payload.deadline);
     } catch (error) {
-      return { kind: 'retry', reason: classifyError(error).reason };
+      return retryAfterStoreError(error);
     }
     if (gate === 'scheduled' || gate === 'cancelled' || gate === 'delivered') return { kind: 'ack', result: `duplicate (already ${gate})` };
     // Compensation started (on an earlier attempt, or before this replay): finish it, never run forward steps again.
@@ -137,7 +143,7 @@ export class SagaService {
     try {
       compensation = await this.store.beginCompensation(deliveryId, reason);
     } catch (error) {
-      return { kind: 'retry', reason: classifyError(error).reason };
+      return retryAfterStoreError(error);
     }
     try {
       await this.compensate(deliveryId, payload, compensation.reason);
@@ -147,7 +153,7 @@ export class SagaService {
         try {
           await this.store.uncountCompensation(deliveryId);
         } catch (error) {
-          return { kind: 'retry', reason: classifyError(error).reason };
+          return retryAfterStoreError(error);
         }
         return waitFor(incomplete.openCircuit, incomplete.reason);
       }
@@ -320,6 +326,7 @@ export class SagaService {
     try {
       return await request;
     } catch (error) {
+      if (error instanceof CallFencedError) throw error;
       throw new StepFailed('transient', classifyError(error).reason, rejectedByOpenCircuit(error));
     }
   }
@@ -342,8 +349,15 @@ function compareStreamIds(a: string, b: string): number {
   return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
 }
 
+/** A fenced-off call or script is no step failure: it ends the run, so it is thrown on rather than classified. */
 function asStepFailure(error: unknown): StepFailed {
+  if (error instanceof CallFencedError) throw error;
   return error instanceof StepFailed ? error : new StepFailed('transient', classifyError(error).reason, rejectedByOpenCircuit(error));
+}
+
+function retryAfterStoreError(error: unknown): SagaOutcome {
+  if (error instanceof CallFencedError) throw error;
+  return { kind: 'retry', reason: classifyError(error).reason };
 }
 
 function waitFor(downstream: string, reason: string): SagaOutcome {
