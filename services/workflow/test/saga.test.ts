@@ -30,7 +30,7 @@ let consumer = '';
 const workflows: ServiceProcess[] = [];
 let day = 0;
 
-async function startWorkflow(consumerName: string): Promise<ServiceProcess> {
+async function startWorkflow(consumerName: string, settings: Record<string, string> = {}): Promise<ServiceProcess> {
   const service = ServiceProcess.spawn({
     args: [join(__dirname, '../dist/main.js')],
     port: await freePort(),
@@ -52,6 +52,7 @@ async function startWorkflow(consumerName: string): Promise<ServiceProcess> {
       DOWNSTREAM_RETRIES: '1',
       DOWNSTREAM_RESET_TIMEOUT_MS: '500',
       LOG_LEVEL: 'info',
+      ...settings,
     },
   });
   workflows.push(service);
@@ -531,6 +532,60 @@ describe('outages and crashes', () => {
     expect(events.body.map((e: { type: string }) => e.type)).toEqual(['Created']);
     expect((await assignment(deliveryId)).body.status).toBe('Assigned');
   }, 60_000);
+
+  it('a consumer stalled mid-saga (SIGSTOP) past its lease: another takes the delivery over; resumed, the stalled one writes nothing', async () => {
+    const { deliveryId, payload } = newDelivery();
+    const stalled = workflow;
+    const stalledName = consumer;
+    // The package service frozen: the create's first call hangs, and its answer arrives while the consumer is frozen.
+    backends.packageService.signal('SIGSTOP');
+    let frozen = false;
+    try {
+      const streamId = await append('create', deliveryId, payload);
+      await eventually(async () => expect(await backends.redis.hget(`workflow:saga:{${deliveryId}}`, 'status')).toBe('started'), {
+        timeoutMs: 10_000,
+        intervalMs: 10,
+      });
+      stalled.signal('SIGSTOP');
+      frozen = true;
+      backends.packageService.signal('SIGCONT');
+
+      // Another consumer claims the stalled one's entry, waits out its lease, and runs the create; then a cancel.
+      workflow = await startWorkflow('workflow-d');
+      await statusOf(deliveryId, 'Scheduled', 30_000);
+      expect((await pendingIds()).has(streamId)).toBe(false);
+      await append('cancel', deliveryId, {});
+      await statusOf(deliveryId, 'Cancelled');
+      await eventually(async () => expect((await assignment(deliveryId)).body.status).toBe('Released'));
+
+      // Resumed, the stalled consumer goes on from where it stopped, until the command's outcome line.
+      stalled.signal('SIGCONT');
+      frozen = false;
+      const outcome = () =>
+        stalled.output
+          .split('\n')
+          .find(
+            (line) =>
+              line.includes(`"id":"${streamId}"`) && /"message":"command (done|will be retried|dead-lettered|handed over|left)/.test(line),
+          );
+      await eventually(() => expect(outcome()).toBeDefined(), { timeoutMs: 15_000 });
+      // Nothing it had in hand was applied after the takeover: no drone assigned again, the delivery still Cancelled.
+      expect((await assignment(deliveryId)).body.status).toBe('Released');
+      expect((await delivery(deliveryId)).body.status).toBe('Cancelled');
+      expect(await backends.redis.hget(`workflow:saga:{${deliveryId}}`, 'status')).toBe('cancelled');
+      // It was fenced off before its next step (or, when its call's timeout fired before the answer was read, that
+      // call failed and it stopped there): it neither finished the command nor gave up on it.
+      expect(outcome()).toMatch(/"message":"command (handed over before its next step|will be retried)"/);
+      expect(stalled.output).toContain(stalledName);
+      expect(await deadLetterFor(deliveryId)).toBeUndefined();
+      const events = await getJson(backends.delivery.url, `/api/deliveries/${deliveryId}/events`);
+      expect(events.body.filter((e: { type: string }) => e.type === 'Created')).toHaveLength(1);
+    } finally {
+      if (frozen) stalled.signal('SIGCONT');
+      backends.packageService.signal('SIGCONT');
+      await stalled.stop();
+    }
+  }, 90_000);
 });
 
 describe('cancel, reschedule, confirm', () => {
@@ -664,6 +719,42 @@ describe('operations', () => {
 
     workflow = await startWorkflow('workflow-c');
     for (const { deliveryId } of batch) await statusOf(deliveryId, 'Scheduled', 20_000);
+  }, 60_000);
+
+  it('SIGTERM while a saga outlasts the grace period: exits 0 in time, hands the command over, another consumer completes it', async () => {
+    const graceMs = 4_000;
+    workflow.signal('SIGTERM');
+    expect((await workflow.exited).code).toBe(0);
+    // Every call attempt hangs for its whole timeout, and there are many: the saga would take far longer than the grace.
+    const slow = await startWorkflow('workflow-slow', {
+      SHUTDOWN_GRACE_MS: String(graceMs),
+      DOWNSTREAM_TIMEOUT_MS: '1500',
+      DOWNSTREAM_RETRIES: '6',
+    });
+    const { deliveryId, payload } = newDelivery();
+    backends.packageService.signal('SIGSTOP');
+    try {
+      const streamId = await append('create', deliveryId, payload);
+      await eventually(async () => expect(await backends.redis.hget(`workflow:saga:{${deliveryId}}`, 'status')).toBe('started'), {
+        intervalMs: 10,
+      });
+      const signalledAt = Date.now();
+      slow.signal('SIGTERM');
+      expect((await slow.exited).code).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(graceMs);
+      expect(slow.output).toMatch(/grace period ending: handing commands over/);
+      // Handed over: still pending, unacknowledged, idle long enough for any consumer to claim it at once; no lease.
+      const [[, owner, idleMs]] = (await backends.redis.xpending(STREAM, 'workflow', streamId, streamId, 1)) as [string, string, number][];
+      expect(owner).toBe('workflow-slow');
+      expect(idleMs).toBeGreaterThanOrEqual(1_000);
+      expect(await backends.redis.exists(`workflow:lease:{${deliveryId}}`)).toBe(0);
+    } finally {
+      backends.packageService.signal('SIGCONT');
+    }
+    workflow = await startWorkflow('workflow-e');
+    await statusOf(deliveryId, 'Scheduled', 20_000);
+    const events = await getJson(backends.delivery.url, `/api/deliveries/${deliveryId}/events`);
+    expect(events.body.map((e: { type: string }) => e.type)).toEqual(['Created']);
   }, 60_000);
 });
 
