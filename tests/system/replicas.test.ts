@@ -162,23 +162,25 @@ it('three workflow replicas are three consumers of the group, and share a batch:
   expect(acknowledged.filter((count) => count > 0).length).toBeGreaterThanOrEqual(2);
 }, 150_000);
 
-it('one workflow replica killed mid-batch: the others claim its pending commands, every create Scheduled exactly once', async () => {
+it('one workflow replica stalled, then killed, mid-batch: the others take its pending commands over, each create Scheduled once', async () => {
   const { services } = stack.current();
   const owner = 'sys-replicas-kill';
   const token = stack.token(owner);
-  // With the package service frozen every saga waits at its first step, so the kill finds commands read but not
-  // acknowledged, and they stay pending (retried, never completed) until it returns.
+  // With the package service frozen every saga waits at its first step, so the replicas hold commands read but not
+  // acknowledged. The victim is then frozen too (SIGSTOP: from the group's side a dead consumer, which the stack
+  // does not restart yet), and the package service resumes, so the others' breakers close and they can claim.
   for (const { pid } of services.package.replicas) process.kill(pid, 'SIGSTOP');
   let ids: string[] = [];
   let victim: Replica | undefined;
   let orphaned: string[] = [];
+  let packageFrozen = true;
   try {
     ids = await submit(token, 30);
     await eventually(
       async () => {
         const owners = await pendingOwners();
         if (owners.size < ids.length) throw new Error(`${owners.size} commands pending`);
-        // The replica holding the most pending commands is the one to kill.
+        // The replica holding the most pending commands is the one to stop.
         const held = services.workflow.replicas.map((replica) => ({
           replica,
           ids: [...owners].filter(([, consumer]) => consumer === replica.name).map(([id]) => id),
@@ -190,20 +192,24 @@ it('one workflow replica killed mid-batch: the others claim its pending commands
       { timeoutMs: 20_000, intervalMs: 100 },
     );
     expect(orphaned.length).toBeGreaterThan(0);
-    process.kill(victim!.pid, 'SIGKILL');
-    // Each of its commands is seen pending with another consumer: a survivor claimed it once it had been idle for
-    // the claim timeout (the restarted replica, under the same name, cannot account for it).
-    const claimedByOthers = new Set<string>();
+    process.kill(victim!.pid, 'SIGSTOP');
+    for (const { pid } of services.package.replicas) process.kill(pid, 'SIGCONT');
+    packageFrozen = false;
+    // Each of its commands leaves its pending list: claimed by another consumer once idle for the claim timeout (and
+    // once its lease ended), or already completed by one — the frozen victim can do neither.
     await eventually(
       async () => {
-        for (const [id, consumer] of await pendingOwners()) if (orphaned.includes(id) && consumer !== victim!.name) claimedByOthers.add(id);
-        if (claimedByOthers.size < orphaned.length) throw new Error(`${claimedByOthers.size} of ${orphaned.length} claimed by others`);
+        const owners = await pendingOwners();
+        const stillWithVictim = orphaned.filter((id) => owners.get(id) === victim!.name);
+        if (stillWithVictim.length > 0) throw new Error(`${stillWithVictim.length} of ${orphaned.length} still with ${victim!.name}`);
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );
   } finally {
-    for (const { pid } of services.package.replicas) process.kill(pid, 'SIGCONT');
+    if (packageFrozen) for (const { pid } of services.package.replicas) process.kill(pid, 'SIGCONT');
   }
+  // Killed now, it is restarted by the stack under the same name, with nothing left to account for.
+  process.kill(victim!.pid, 'SIGKILL');
   await eventually(
     () => {
       const restarted = stack.current().services.workflow.replicas.find(({ name }) => name === victim!.name);
@@ -212,6 +218,65 @@ it('one workflow replica killed mid-batch: the others claim its pending commands
     { timeoutMs: 20_000, intervalMs: 100 },
   );
   await scheduledExactlyOnce(token, owner, ids);
-  // The retries while the package service was frozen were logged, each line under its replica's name.
-  expect(stack.output).toMatch(/^\[workflow-[1-3]\] +\{.*"message":"command will be retried"/m);
+  // The stack restarted the victim under its name, and every workflow log line carries its replica's name.
+  expect(stack.output).toMatch(new RegExp(`^\\[stack\\] +${victim!.name} exited unexpectedly \\(SIGKILL\\)`, 'm'));
+  const workflowLines = stack.output.split('\n').filter((line) => line.includes('"service":"workflow"'));
+  expect(workflowLines.every((line) => /^\[workflow-[1-3]\] +\{/.test(line))).toBe(true);
+}, 180_000);
+
+it('cancel, reschedule and confirm sent at once for each delivery, on three replicas: each ends in one final state its drone agrees with', async () => {
+  const owner = 'sys-replicas-race';
+  const token = stack.token(owner);
+  const scheduler = stack.current().services.dronescheduler.url;
+  // A month of their own, one day each: the reschedules re-plan onto free drones rather than wait for one.
+  const bodies = Array.from({ length: 12 }, (_, index) => {
+    const day = `2027-06-${String(index + 1).padStart(2, '0')}`;
+    return deliveryRequest({ pickupTime: `${day}T10:00:00Z`, deadline: `${day}T12:00:00Z` });
+  });
+  const created = await Promise.all(bodies.map((body) => api(stack.ingress, 'POST', '/api/deliveryrequests', { token, body })));
+  const ids = created.map((answer) => answer.body.deliveryId as string);
+  const drones = new Map<string, string>();
+  await eventually(
+    async () => {
+      for (const id of ids.filter((each) => !drones.has(each))) {
+        const current = (await api(stack.ingress, 'GET', `/api/deliveries/${id}/status`, { token })).body;
+        if (current.status !== 'Scheduled') throw new Error(`${id}: ${JSON.stringify(current)}`);
+        drones.set(id, current.droneId);
+      }
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+
+  // The three commands of one delivery are appended together, so different replicas read them at the same time.
+  const commands = await Promise.all(
+    ids.flatMap((id, index) => {
+      const day = bodies[index].pickupTime.slice(0, 10);
+      return [
+        api(stack.ingress, 'DELETE', `/api/deliveryrequests/${id}`, { token }),
+        api(stack.ingress, 'PATCH', `/api/deliveryrequests/${id}`, {
+          token,
+          body: { pickupTime: `${day}T11:00:00Z`, deadline: `${day}T13:00:00Z` },
+        }),
+        api(stack.ingress, 'POST', `/api/deliveries/${id}/confirmations`, {
+          token,
+          body: { dateTime: `${day}T11:30:00Z`, confirmationType: 'Picture' },
+        }),
+      ];
+    }),
+  );
+  expect(commands.map((answer) => answer.status)).toEqual(Array(commands.length).fill(202));
+  await eventually(async () => expect(await pendingCount()).toBe(0), { timeoutMs: 60_000, intervalMs: 200 });
+
+  const finals = new Map<string, number>();
+  for (const id of ids) {
+    const delivery = (await api(stack.ingress, 'GET', `/api/deliveries/${id}`, { token })).body;
+    const assignment = (await api(scheduler, 'GET', `/api/dronedeliveries/${id}`)).body;
+    finals.set(delivery.status, (finals.get(delivery.status) ?? 0) + 1);
+    // Whichever final command applied first wins; the others change nothing after it (no drone assigned again to a
+    // cancelled delivery, none released under a delivered one), and the delivery names the drone it was assigned.
+    expect(['Cancelled', 'Delivered'], id).toContain(delivery.status);
+    expect(assignment.status, id).toBe(delivery.status === 'Cancelled' ? 'Released' : 'Completed');
+    expect(assignment.droneId, id).toBe(delivery.droneId ?? drones.get(id));
+  }
+  expect([...finals.values()].reduce((sum, count) => sum + count, 0)).toBe(ids.length);
 }, 180_000);
