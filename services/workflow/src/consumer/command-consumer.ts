@@ -133,6 +133,8 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
     let failures = 0;
     while (!this.stopping) {
       try {
+        await this.readerConnected();
+        if (this.stopping) break;
         if (!this.groupReady) await this.ensureGroup();
         const count = Math.min(await this.claimable(), this.config.CONSUMER_BATCH_SIZE);
         if (this.stopping) break;
@@ -160,6 +162,18 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
         );
       }
     }
+  }
+
+  /** A read on a connection not up yet fails at once (no offline queue): wait for it, or for its end on shutdown. */
+  private async readerConnected(): Promise<void> {
+    if (this.reader.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const settle = () => {
+        this.reader.off('ready', settle).off('end', settle);
+        resolve();
+      };
+      this.reader.once('ready', settle).once('end', settle);
+    });
   }
 
   private async ensureGroup(): Promise<void> {
