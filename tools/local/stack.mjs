@@ -2,7 +2,8 @@
 // in the foreground with prefixed logs: pretty on a terminal, the services' JSON lines as they are otherwise or
 // with LOG_FORMAT=json (log-format.mjs).
 // Ctrl-C or SIGTERM stops every process it started, by PID, services first, stores last. A service that dies on its
-// own is restarted, as Kubernetes would restart its container; stack.json then names its new PID.
+// own is restarted, as Kubernetes would restart its container; so is a Redis or PostgreSQL server, on the same port
+// with the same data (the fault suite kills them); stack.json then names the new PID.
 // <SERVICE>_REPLICAS runs a service several times (replicas.mjs): the ingress balances the gateways, an internal
 // NGINX (loopback listeners) every other service with several replicas, and each workflow replica is a consumer of
 // its own in the command stream's group.
@@ -83,7 +84,7 @@ function run(name, command, args, env = {}, { longRunning = true, restart = fals
   return entry;
 }
 
-/** stack.json: what runs where; rewritten when a service restarts with a new PID. */
+/** stack.json: what runs where; rewritten when a service or a store restarts with a new PID. */
 let description;
 function onRestart(name, pid) {
   if (!description) return;
@@ -94,6 +95,41 @@ function onRestart(name, pid) {
     if (index === 0) service.pid = pid;
   }
   writeFileSync(join(local, 'stack.json'), JSON.stringify(description, null, 2));
+}
+
+/**
+ * A store server (RedisServer, PostgresServer) that dies on its own is started again with the same delay as a
+ * service, on the same port with the same data dir, as a managed store comes back after a failover; the clients
+ * reconnect by themselves. Redis replays its append-only file, fsynced before every reply (appendfsync always), so
+ * a kill loses nothing it acknowledged. PostgreSQL recovers from its WAL; it runs with synchronous_commit=off, so a
+ * kill may lose its last commits (the fault suite only stalls it). `key` names it in stack.json's storePids.
+ */
+function supervise(name, store, key) {
+  let restarts = 0;
+  const watch = () =>
+    void store.exited?.then(async ({ code, signal }) => {
+      let why = signal ?? code;
+      while (!stopping) {
+        restarts += 1;
+        const delayMs = Math.min(10_000, 500 * 2 ** Math.min(restarts - 1, 5));
+        log(`${name} exited unexpectedly (${why}); restart ${restarts} in ${delayMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (stopping) return;
+        try {
+          await store.start();
+        } catch (error) {
+          why = error.message.split('\n')[0];
+          continue;
+        }
+        log(`${name} restarted (pid ${store.pid})`);
+        if (description && key) {
+          description.storePids[key] = store.pid;
+          writeFileSync(join(local, 'stack.json'), JSON.stringify(description, null, 2));
+        }
+        return watch();
+      }
+    });
+  watch();
 }
 
 async function untilReady(name, url, timeoutMs = 60_000) {
@@ -213,6 +249,7 @@ async function storeFor(name, store, { postgres, cosmos }) {
     case 'redis': {
       const redis = await RedisServer.start({ dir: join(local, `redis-${name}`) });
       stores.push({ name: `redis (${name})`, store: redis });
+      supervise(`redis (${name})`, redis);
       log(`store up: redis ${redis.port} (${name})`);
       return { REDIS_URL: redis.url };
     }
@@ -253,6 +290,9 @@ async function main() {
     { name: 'postgresql', store: postgres },
     { name: 'cosmos emulator', store: cosmos },
   );
+  supervise('redis (gateway, workflow)', commandsRedis, 'commandsRedis');
+  supervise('redis (delivery)', deliveryRedis, 'deliveryRedis');
+  supervise('postgresql', postgres, 'postgres');
   log(`stores up: redis ${commandsRedis.port} and ${deliveryRedis.port}, postgresql ${postgres.port}, cosmos ${cosmos.port}`);
 
   const layout = await layOut(counts);
@@ -351,6 +391,8 @@ async function main() {
       }),
     ),
     stores: { commandsRedis: commandsRedis.url, deliveryRedis: deliveryRedis.url, postgres: postgres.url, cosmos: cosmos.endpoint },
+    // The store servers' PIDs (PostgreSQL's postmaster; the Cosmos emulator runs inside this process).
+    storePids: { commandsRedis: commandsRedis.pid, deliveryRedis: deliveryRedis.pid, postgres: postgres.pid, cosmos: process.pid },
   };
   // Written before the ingress opens: whoever sees the ingress answer can read it.
   writeFileSync(join(local, 'stack.json'), JSON.stringify(description, null, 2));

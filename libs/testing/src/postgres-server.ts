@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { eventually } from './eventually';
 import { freePort } from './ports';
+import type { ProcessExit } from './redis-server';
 
 /** Who runs initdb and postgres: PostgreSQL refuses to run as root, so root hands the work to an unprivileged user. */
 interface RunAs {
@@ -21,6 +22,7 @@ interface RunAs {
  */
 export class PostgresServer {
   private process?: ChildProcess;
+  private exit?: Promise<ProcessExit>;
 
   private constructor(
     readonly port: number,
@@ -65,8 +67,14 @@ export class PostgresServer {
     return `postgres://${this.user}@${this.host}:${this.port}/${this.database}`;
   }
 
+  /** The postmaster's PID (its backends are its children); undefined while none runs. */
   get pid(): number | undefined {
     return this.process?.pid;
+  }
+
+  /** Resolves when the postmaster started last exits, whether stop() ended it or it died (start() brings it back). */
+  get exited(): Promise<ProcessExit> | undefined {
+    return this.exit;
   }
 
   private get dataDir(): string {
@@ -84,6 +92,7 @@ export class PostgresServer {
       { stdio: ['ignore', 'ignore', 'pipe'], ...this.identity() },
     );
     this.process = child;
+    this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
     const exited = new Promise<never>((_, reject) =>

@@ -6,12 +6,19 @@ import { join } from 'node:path';
 import { eventually } from './eventually';
 import { freePort } from './ports';
 
+/** How a store's server process ended: its exit code, or the signal that ended it. */
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 /**
  * A real redis-server on a free loopback port with append-only persistence in a temp dir, so a restart keeps
  * the data like a persistent production cache does. Stopped by PID.
  */
 export class RedisServer {
   private process?: ChildProcess;
+  private exit?: Promise<ProcessExit>;
   private constructor(
     readonly port: number,
     private readonly dir: string,
@@ -35,6 +42,19 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The running server's PID; undefined while none runs. */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  /**
+   * Resolves when the server process started last exits, whether stop() ended it or it died (a supervisor restarts
+   * it with start(): same port, same dir, so the append-only file brings its data back).
+   */
+  get exited(): Promise<ProcessExit> | undefined {
+    return this.exit;
+  }
+
   async start(): Promise<void> {
     const binary = process.env.REDIS_SERVER_BIN ?? 'redis-server';
     const child = spawn(
@@ -48,6 +68,7 @@ export class RedisServer {
       { stdio: 'ignore' },
     );
     this.process = child;
+    this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`))));
     exited.catch(() => undefined);
     await Promise.race([eventually(() => this.ping(), { timeoutMs: 10_000, intervalMs: 25 }), exited]);
