@@ -42,10 +42,12 @@ export {
   type BreakerState,
   type CircuitView,
   DEFAULT_DOWNSTREAM_POLICY,
+  type DownstreamPolicy,
   type DownstreamResponse,
   DownstreamUnavailableError,
   ResilientHttpClient,
 } from './http/resilient-http-client';
+export { RetryBudget, type RetryBudgetPolicy } from './http/retry-budget';
 
 // Metrics: the per-application Prometheus registry behind /metrics.
 export { MetricsRegistry } from './metrics/metrics';

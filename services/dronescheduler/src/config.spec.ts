@@ -50,6 +50,19 @@ describe('dronescheduler config', () => {
     const password: any = await dataSourceOptions(droneSchedulerConfigSchema.parse({ ...base, DB_AUTH: 'password', DB_PASSWORD: 'p' }));
     expect(password.authentication).toEqual({ type: 'default', options: { userName: 'app', password: 'p' } });
     const postgres: any = await dataSourceOptions(droneSchedulerConfigSchema.parse({ ...base, DB_ENGINE: 'postgres', DB_POOL_SIZE: '7' }));
-    expect(postgres).toMatchObject({ type: 'postgres', port: 5432, extra: { max: 7, statement_timeout: 5000 } });
+    expect(postgres).toMatchObject({ type: 'postgres', port: 5432, extra: { max: 7, statement_timeout: 1000, query_timeout: 1500 } });
+  });
+
+  it('statements of requests time out well below the callers; those of migrations get DB_MIGRATION_STATEMENT_TIMEOUT_MS', async () => {
+    const config = droneSchedulerConfigSchema.parse({ ...base, DB_ENGINE: 'postgres' });
+    expect(config).toMatchObject({ DB_STATEMENT_TIMEOUT_MS: 1000, DB_MIGRATION_STATEMENT_TIMEOUT_MS: 600_000 });
+    const migrating: any = await dataSourceOptions(config, undefined, config.DB_MIGRATION_STATEMENT_TIMEOUT_MS);
+    expect(migrating.extra).toMatchObject({ statement_timeout: 600_000, query_timeout: 600_500 });
+    const sqlServer: any = await dataSourceOptions(
+      droneSchedulerConfigSchema.parse({ ...base, DB_AUTH: 'password', DB_PASSWORD: 'p' }),
+      undefined,
+      42_000,
+    );
+    expect(sqlServer.requestTimeout).toBe(42_000);
   });
 });

@@ -29,8 +29,17 @@ export const droneSchedulerConfigSchema = platformConfigSchema
     DB_TRUST_SERVER_CERTIFICATE: flag(false),
     DB_POOL_SIZE: positiveInt().max(500).default(10),
     DB_CONNECT_TIMEOUT_MS: positiveInt().default(5_000),
-    /** Per statement; a statement not answered in time fails (503) instead of hanging the request. */
-    DB_STATEMENT_TIMEOUT_MS: positiveInt().default(5_000),
+    /**
+     * Per statement; a statement not answered in time fails (503) instead of hanging the request. Below the callers'
+     * per-attempt timeouts (DOWNSTREAM_TIMEOUT_MS: gateway 2000, workflow 3000), also with the client's margin for a
+     * server that stopped answering (STATEMENT_CLIENT_MARGIN_MS), so the store gives up before the caller does.
+     */
+    DB_STATEMENT_TIMEOUT_MS: positiveInt().default(1_000),
+    /**
+     * Per statement of the migrations (at boot, and the migrate command): DDL on a populated table may take far
+     * longer than any request may.
+     */
+    DB_MIGRATION_STATEMENT_TIMEOUT_MS: positiveInt().default(600_000),
     /**
      * How long boot waits for the database (retrying with backoff) before exiting. Keep it below the startup
      * probe's budget (period × failureThreshold), so a database that comes up late does not cost a restart.

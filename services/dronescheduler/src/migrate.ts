@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { ConfigError } from '@dronedelivery/platform/config';
 import { commandConfig, fail } from './cli';
-import { openDataSource } from './store/data-source';
+import { openMigrationDataSource } from './store/data-source';
 import { grantRuntimeUser } from './database/runtime-grants';
 import { parseMigrateConfig } from './migrate-config';
 
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = await commandConfig();
   const { settings, problems } = parseMigrateConfig(process.env, config);
   if (!settings) fail(new ConfigError('dronescheduler', problems));
-  const dataSource = await openDataSource(config, { migrate: false });
+  const dataSource = await openMigrationDataSource(config);
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     const runtimeUser = settings.DB_RUNTIME_USER;

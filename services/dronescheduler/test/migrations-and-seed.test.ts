@@ -104,3 +104,29 @@ it('the service itself exits 1 with one clear line when the database stays unrea
     stderr: expect.stringMatching(/dronescheduler: failed to start: database 127\.0\.0\.1 not reachable within DB_BOOT_WAIT_MS \(500 ms\)/),
   });
 });
+
+it("migrate runs its statements under DB_MIGRATION_STATEMENT_TIMEOUT_MS, not a request's short DB_STATEMENT_TIMEOUT_MS", async () => {
+  // A database of its own where the first DDL statement takes 1.5 s (an event trigger sleeps once), like DDL on a
+  // populated table: longer than a request's statement may take.
+  const database = 'slow_ddl';
+  await postgres.admin((client) => client.query(`CREATE DATABASE ${database}`));
+  await postgres.admin(async (client) => {
+    await client.query('CREATE TABLE slow_once (id int)');
+    await client.query('INSERT INTO slow_once VALUES (1)');
+    await client.query(`CREATE FUNCTION slow_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM slow_once) THEN
+          DELETE FROM slow_once;
+          PERFORM pg_sleep(1.5);
+        END IF;
+      END $$`);
+    await client.query('CREATE EVENT TRIGGER slow_ddl ON ddl_command_start EXECUTE FUNCTION slow_ddl()');
+  }, database);
+
+  const applied = await command('migrate.js', [], { DB_NAME: database, DB_STATEMENT_TIMEOUT_MS: '1000' });
+  expect(applied).toEqual({ applied: ['CreateFleetAndAssignments1767225600000', 'CandidateOrderIndex1767312000000'] });
+  // The slow statement did run (and was not cancelled).
+  expect(await postgres.admin(async (client) => (await client.query('SELECT count(*)::int AS n FROM slow_once')).rows, database)).toEqual([
+    { n: 0 },
+  ]);
+});

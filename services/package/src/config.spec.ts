@@ -30,6 +30,18 @@ describe('package config', () => {
     await expect(load({ ...endpoint, COSMOS_AUTH: 'key', COSMOS_KEY: 'k' })).resolves.toMatchObject({ COSMOS_KEY: 'k' });
   });
 
+  it('gives up on the store before its callers give up on it: short deadlines by default, an attempt within its operation', async () => {
+    expect(await load(endpoint)).toMatchObject({
+      COSMOS_REQUEST_TIMEOUT_MS: 500,
+      COSMOS_OPERATION_TIMEOUT_MS: 800,
+      COSMOS_THROTTLE_MAX_WAIT_SECONDS: 1,
+    });
+    await expect(load({ ...endpoint, COSMOS_REQUEST_TIMEOUT_MS: '900' })).rejects.toThrow(
+      /COSMOS_REQUEST_TIMEOUT_MS: must not exceed COSMOS_OPERATION_TIMEOUT_MS/,
+    );
+    await expect(load({ ...endpoint, COSMOS_REQUEST_TIMEOUT_MS: '900', COSMOS_OPERATION_TIMEOUT_MS: '900' })).resolves.toBeDefined();
+  });
+
   it('rejects a missing or non-https endpoint and an unknown auth mode', async () => {
     await expect(load({})).rejects.toThrow(/COSMOS_ENDPOINT/);
     await expect(load({ COSMOS_ENDPOINT: 'http://127.0.0.1:8081/' })).rejects.toThrow(/COSMOS_ENDPOINT: must be an https/);

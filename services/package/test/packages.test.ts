@@ -98,34 +98,48 @@ describe('PUT /api/packages/:id (create)', () => {
     expect(replay.body.tag).toBe('changed');
   });
 
-  it('keeps the creator reference of the create that won: replays by anyone answer with it, PATCH keeps it', async () => {
+  it('a package id names one package of one creator: a create from another creator is a 409 that names no one', async () => {
     const id = newId();
     const first = await create(id, { createdBy: 'delivery-a' });
     expect(first.body.createdBy).toBe('delivery-a');
-    for (const replayBy of [{ createdBy: 'delivery-b' }, { createdBy: 'delivery-a' }, {}]) {
-      const replay = await call(base, 'PUT', `/api/packages/${id}`, creation(replayBy));
-      expect(replay.status).toBe(200);
-      expect(replay.body).toEqual(first.body);
+    // The same body from another creator, or from none: refused, whatever the body says.
+    for (const other of [{ createdBy: 'delivery-b' }, {}]) {
+      const conflict = await call(base, 'PUT', `/api/packages/${id}`, creation(other));
+      expect(conflict.status).toBe(409);
+      expect(conflict.body).toMatchObject({ status: 409, type: expect.stringMatching(/\/package-exists$/) });
+      // The answer says nothing about the package's creator: not who, not what it stored.
+      expect(JSON.stringify(conflict.body)).not.toContain('delivery-a');
+      expect(conflict.body).not.toHaveProperty('createdBy');
+      expect(conflict.headers.get('etag')).toBeNull();
+      // Nor whether the details matched: a body guessing them right is refused with the same words as a wrong one.
+      const wrongGuess = await call(base, 'PUT', `/api/packages/${id}`, creation({ ...other, tag: 'a guess' }));
+      expect(wrongGuess.body).toEqual({ ...conflict.body, instance: wrongGuess.body.instance });
     }
+    // The creator's own replay is still the idempotent 200, and nothing was changed by the refused ones.
+    const replay = await call(base, 'PUT', `/api/packages/${id}`, creation({ createdBy: 'delivery-a' }));
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual(first.body);
+    expect(replay.headers.get('etag')).toBe(first.headers.get('etag'));
     expect((await call(base, 'PATCH', `/api/packages/${id}`, { tag: 'changed' })).body.createdBy).toBe('delivery-a');
     const { resource } = await inspect.container.item(id, id).read();
     expect(resource.createdBy).toBe('delivery-a');
-    // Without one, none is stored or answered.
+    // Without one, none is stored or answered, and a creator arriving later is another creator.
     const anonymous = newId();
     expect((await create(anonymous)).body).not.toHaveProperty('createdBy');
-    expect((await call(base, 'PUT', `/api/packages/${anonymous}`, creation({ createdBy: 'late-comer' }))).body).not.toHaveProperty(
-      'createdBy',
-    );
+    expect((await call(base, 'PUT', `/api/packages/${anonymous}`, creation())).status).toBe(200);
+    expect((await call(base, 'PUT', `/api/packages/${anonymous}`, creation({ createdBy: 'late-comer' }))).status).toBe(409);
+    expect((await call(base, 'GET', `/api/packages/${anonymous}`)).body).not.toHaveProperty('createdBy');
   });
 
-  it("concurrent identical creates from different creators: the single winner's reference is the one every answer names", async () => {
+  it('concurrent identical creates from different creators: one 201, every other a 409; the winner keeps it', async () => {
     const id = newId();
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => call(base, 'PUT', `/api/packages/${id}`, creation({ createdBy: `creator-${i}` }))),
     );
-    const winners = results.filter((r) => r.status === 201);
-    expect(winners).toHaveLength(1);
-    expect(new Set(results.map((r) => r.body.createdBy))).toEqual(new Set([winners[0].body.createdBy]));
+    expect(results.map((r) => r.status).sort()).toEqual([201, ...Array(9).fill(409)]);
+    const winner = results.find((r) => r.status === 201)!;
+    expect((await call(base, 'GET', `/api/packages/${id}`)).body.createdBy).toBe(winner.body.createdBy);
+    for (const loser of results.filter((r) => r.status === 409)) expect(JSON.stringify(loser.body)).not.toContain(winner.body.createdBy);
   });
 
   it('rejects a creator reference that is not an id', async () => {
@@ -259,6 +273,28 @@ describe('DELETE /api/packages/:id', () => {
     expect((await call(base, 'DELETE', `/api/packages/${newId()}`)).status).toBe(204);
     // The id is free again: a new create is a 201.
     expect((await call(base, 'PUT', `/api/packages/${id}`, creation({ tag: 'second life' }))).status).toBe(201);
+  });
+
+  it('with If-Match deletes only the version the caller read: a package replaced under the same id is kept (412)', async () => {
+    const id = newId();
+    const read = (await create(id, { createdBy: 'delivery-a' })).headers.get('etag')!;
+    // Deleted and created again by another creator between the caller's read and its delete.
+    expect((await call(base, 'DELETE', `/api/packages/${id}`)).status).toBe(204);
+    const successor = await create(id, { createdBy: 'delivery-b' });
+    const stale = await call(base, 'DELETE', `/api/packages/${id}`, undefined, { 'if-match': read });
+    expect(stale.status).toBe(412);
+    expect(stale.body).toMatchObject({ status: 412, type: expect.stringMatching(/\/precondition-failed$/) });
+    expect((await call(base, 'GET', `/api/packages/${id}`)).body).toEqual(successor.body);
+
+    // A PATCH is a new version too.
+    const current = successor.headers.get('etag')!;
+    const patched = await call(base, 'PATCH', `/api/packages/${id}`, { tag: 'changed' });
+    expect((await call(base, 'DELETE', `/api/packages/${id}`, undefined, { 'if-match': current })).status).toBe(412);
+    // The current version is deleted; once gone, the same conditional DELETE is 204 again (it was applied).
+    const latest = patched.headers.get('etag')!;
+    expect((await call(base, 'DELETE', `/api/packages/${id}`, undefined, { 'if-match': latest })).status).toBe(204);
+    expect((await inspect.container.item(id, id).read()).statusCode).toBe(404);
+    expect((await call(base, 'DELETE', `/api/packages/${id}`, undefined, { 'if-match': latest })).status).toBe(204);
   });
 });
 

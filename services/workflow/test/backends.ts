@@ -95,10 +95,10 @@ export class Backends {
   }
 }
 
-export async function getJson(base: string, path: string): Promise<{ status: number; body: any }> {
+export async function getJson(base: string, path: string): Promise<{ status: number; headers: Headers; body: any }> {
   const response = await fetch(`${base}${path}`);
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
 export async function postJson(base: string, path: string, body: unknown = {}): Promise<{ status: number; body: any }> {

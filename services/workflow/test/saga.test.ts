@@ -1,5 +1,8 @@
 import { ServiceProcess, eventually, freePort } from '@dronedelivery/testing';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Backends, getJson, postJson } from './backends';
 
@@ -30,7 +33,8 @@ let consumer = '';
 const workflows: ServiceProcess[] = [];
 let day = 0;
 
-async function startWorkflow(consumerName: string, settings: Record<string, string> = {}): Promise<ServiceProcess> {
+/** A workflow process; `env` overrides its settings (a second, isolated one uses streams of its own). */
+async function spawnWorkflow(consumerName: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
   const service = ServiceProcess.spawn({
     args: [join(__dirname, '../dist/main.js')],
     port: await freePort(),
@@ -52,11 +56,17 @@ async function startWorkflow(consumerName: string, settings: Record<string, stri
       DOWNSTREAM_RETRIES: '1',
       DOWNSTREAM_RESET_TIMEOUT_MS: '500',
       LOG_LEVEL: 'info',
-      ...settings,
+      ...env,
     },
   });
   workflows.push(service);
   await service.waitUntil('/health/ready', 30_000);
+  return service;
+}
+
+/** The workflow the tests talk to (`workflow`, `consumer`); `env` overrides its settings. */
+async function startWorkflow(consumerName: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const service = await spawnWorkflow(consumerName, env);
   consumer = consumerName;
   return service;
 }
@@ -97,6 +107,7 @@ async function append(
   payload: object,
   commandId: string = randomUUID(),
   extra: string[] = [],
+  stream = STREAM,
 ): Promise<string> {
   const traceparent = `00-${randomUUID().replace(/-/g, '')}-${randomUUID().replace(/-/g, '').slice(0, 16)}-01`;
   const fields = [
@@ -116,7 +127,7 @@ async function append(
     traceparent,
     ...extra,
   ];
-  return (await backends.redis.xadd(STREAM, '*', ...fields)) as string;
+  return (await backends.redis.xadd(stream, '*', ...fields)) as string;
 }
 
 const delivery = (id: string) => getJson(backends.delivery.url, `/api/deliveries/${id}`);
@@ -305,7 +316,7 @@ describe('failure, compensation and dead letters', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-    // Existed before, with the same details: the saga's create replays it, and it is someone else's.
+    // Existed before, with the same details but another creator: the saga's create is refused, and it is someone else's.
     const preExisting = sameWindow();
     const { packageId: foreignId, size, weight, tag } = preExisting.payload.packageInfo;
     expect((await putPackage(foreignId, { ownerId: 'owner-1', size, weight, tag, createdBy: 'another-delivery' })).status).toBe(201);
@@ -343,6 +354,128 @@ describe('failure, compensation and dead letters', () => {
     expect(letter.attempts).toBe(1);
     expect((await assignment(deliveryId)).status).toBe(404); // never reached the scheduler
   });
+
+  it('a package id names one package of one delivery: a second delivery with it fails at once, naming no one, and the first keeps it', async () => {
+    const first = newDelivery();
+    // A package id that does not spell the first delivery's id, so the reason below can be checked for it.
+    const packageId = `pkg-${randomUUID().slice(0, 8)}`;
+    first.payload = { ...first.payload, packageInfo: { ...first.payload.packageInfo, packageId } };
+    await append('create', first.deliveryId, first.payload);
+    await statusOf(first.deliveryId, 'Scheduled');
+    const before = await pkg(packageId);
+    expect(before.body).toMatchObject({ createdBy: first.deliveryId });
+
+    // The same package, body and all, in another delivery (another day, so drones are free).
+    const second = newDelivery();
+    second.payload = { ...second.payload, packageInfo: first.payload.packageInfo };
+    await append('create', second.deliveryId, second.payload);
+    const failed = await statusOf(second.deliveryId, 'Failed');
+    expect(failed.reason).toMatch(/^package answered 409 package-exists: /);
+    // The reason is the second owner's to read: nothing in it about the delivery that has the package.
+    expect(failed.reason).not.toContain(first.deliveryId);
+    expect(failed.droneId).toBeUndefined();
+    const letter = await eventually(async () => {
+      const found = await deadLetterFor(second.deliveryId);
+      expect(found).toBeDefined();
+      return found;
+    });
+    expect(letter).toMatchObject({ attempts: 1, reason: failed.reason });
+    expect((await assignment(second.deliveryId)).status).toBe(404); // never reached the scheduler
+
+    // Its compensation, and cancels of both, leave the first delivery's package as it was (a cancel never deletes
+    // a package: it is history).
+    await append('cancel', second.deliveryId, {});
+    await append('cancel', first.deliveryId, {});
+    await statusOf(first.deliveryId, 'Cancelled');
+    await eventually(async () => expect(await backends.redis.exists(`workflow:tombstone:{${second.deliveryId}}`)).toBe(1));
+    expect((await delivery(second.deliveryId)).body.status).toBe('Failed');
+    const after = await pkg(packageId);
+    expect(after.body).toEqual(before.body);
+    expect(after.headers.get('etag')).toBe(before.headers.get('etag'));
+  });
+
+  it('no delivery is ever Scheduled without its package: a second delivery cannot take the package of one that fails later', async () => {
+    // The first delivery creates the package, then waits for a drone it never gets (the heavy drone is taken for
+    // its window) and compensates after its retry budget, deleting the package it created.
+    const blocker = newDelivery(20);
+    await append('create', blocker.deliveryId, blocker.payload);
+    expect((await statusOf(blocker.deliveryId, 'Scheduled')).droneId).toBe(HEAVY_DRONE);
+    const first = newDelivery(20);
+    first.payload = { ...first.payload, pickupTime: blocker.payload.pickupTime, deadline: blocker.payload.deadline };
+    const packageId = first.payload.packageInfo.packageId;
+    await append('create', first.deliveryId, first.payload);
+    await eventually(async () => expect((await pkg(packageId)).body?.createdBy).toBe(first.deliveryId));
+
+    // Meanwhile a second delivery with the same package on a day the heavy drone is free: it could be scheduled,
+    // but the package is the first delivery's.
+    const second = newDelivery(20);
+    second.payload = { ...second.payload, packageInfo: first.payload.packageInfo };
+    await append('create', second.deliveryId, second.payload);
+    const settled = await eventually(async () => {
+      const found = (await delivery(second.deliveryId)).body;
+      expect(['Scheduled', 'Failed']).toContain(found?.status);
+      return found;
+    });
+
+    await statusOf(first.deliveryId, 'Failed', 30_000);
+    // Every delivery that is Scheduled has its package, and it is its own.
+    for (const id of [blocker.deliveryId, first.deliveryId, second.deliveryId]) {
+      const found = (await delivery(id)).body;
+      if (found.status !== 'Scheduled') continue;
+      const itsPackage = await pkg(found.packageId);
+      expect(itsPackage.status, `${id} is Scheduled with package ${found.packageId}`).toBe(200);
+      expect(itsPackage.body.createdBy).toBe(id);
+    }
+    expect(settled).toMatchObject({ status: 'Failed', reason: expect.stringMatching(/package-exists/) });
+    expect((await assignment(second.deliveryId)).status).toBe(404);
+    expect((await pkg(packageId)).status).toBe(404); // deleted by its creator's compensation, used by no one
+  }, 60_000);
+
+  it('compensation deletes only the package version it read: one deleted and created again by another delivery meanwhile is kept', async () => {
+    // A workflow of its own (own streams, one attempt) calls the package service through a proxy that, when the
+    // compensation reads the package, has it deleted and created again by another delivery before answering.
+    const stream = 'isolated:commands';
+    let interfere: ((packageId: string) => Promise<void>) | undefined;
+    const proxy = await packageProxy(async (method, path) => {
+      const packageId = /^\/api\/packages\/([^/?]+)$/.exec(path)?.[1];
+      if (method === 'GET' && packageId && interfere) {
+        const act = interfere;
+        interfere = undefined;
+        await act(decodeURIComponent(packageId));
+      }
+    });
+    try {
+      const isolated = await spawnWorkflow('isolated-1', {
+        COMMAND_STREAM_KEY: stream,
+        DEADLETTER_STREAM_KEY: 'isolated:deadletters',
+        PACKAGE_URL: proxy.url,
+        MAX_ATTEMPTS: '1',
+      });
+      // No drone carries 100 kg: the first attempt is the last, and it compensates.
+      const { deliveryId, payload } = newDelivery(100);
+      const packageId = payload.packageInfo.packageId;
+      const { size, weight, tag } = payload.packageInfo;
+      const successor = { ownerId: 'owner-1', size, weight, tag, createdBy: 'd-successor' };
+      interfere = async (id) => {
+        const answer = await getJson(backends.packageService.url, `/api/packages/${id}`);
+        expect(answer.body.createdBy).toBe(deliveryId); // the read that tells the saga the package is its own
+        expect((await fetch(`${backends.packageService.url}/api/packages/${id}`, { method: 'DELETE' })).status).toBe(204);
+        const recreated = await fetch(`${backends.packageService.url}/api/packages/${id}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(successor),
+        });
+        expect(recreated.status).toBe(201);
+      };
+      await append('create', deliveryId, payload, randomUUID(), [], stream);
+      await statusOf(deliveryId, 'Failed', 30_000);
+      expect(interfere).toBeUndefined(); // the compensation did read it
+      expect((await pkg(packageId)).body).toMatchObject({ createdBy: 'd-successor' });
+      await isolated.stop();
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
 
   it('compensation that keeps failing is dead-lettered after MAX_COMPENSATION_ATTEMPTS; replayed, it compensates and never schedules', async () => {
     // Package down: every forward attempt fails, and so does compensation (it must ask whose package it is).
@@ -762,4 +895,52 @@ function compareIds(a: string, b: string): number {
   const [am, as] = a.split('-').map(BigInt);
   const [bm, bs] = b.split('-').map(BigInt);
   return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
+}
+
+/**
+ * A forwarding HTTP proxy in front of the package service (whichever process serves it now). `between` runs once the
+ * package service has answered a request and before that answer is passed on: what a test does there happens
+ * between the caller's request and whatever the caller does next with the answer.
+ */
+async function packageProxy(between: (method: string, path: string) => Promise<void>): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void (async () => {
+        const headers: Record<string, string> = {};
+        for (const name of ['content-type', 'if-match', 'accept']) {
+          const value = req.headers[name];
+          if (typeof value === 'string') headers[name] = value;
+        }
+        const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+        const method = req.method ?? 'GET';
+        const path = req.url ?? '/';
+        try {
+          const answer = await fetch(`${backends.packageService.url}${path}`, { method, headers, body });
+          // The answer the saga gets is the one read before the test acted.
+          const text = await answer.text();
+          await between(method, path);
+          const passed: Record<string, string> = {};
+          for (const name of ['content-type', 'etag', 'retry-after']) {
+            const value = answer.headers.get(name);
+            if (value !== null) passed[name] = value;
+          }
+          res.writeHead(answer.status, passed).end(text);
+        } catch {
+          res.writeHead(502).end();
+        }
+      })();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
 }

@@ -94,6 +94,60 @@ describe('DownstreamClientsModule', () => {
     expect(orders.requests).toHaveLength(2);
   });
 
+  it('gives each downstream the retry budget of the DOWNSTREAM_RETRY_BUDGET_* settings: once spent, a failing one gets one call per request', async () => {
+    orders.respond = () => ({ status: 503 });
+    const module = await start({
+      DOWNSTREAM_RETRIES: '2',
+      DOWNSTREAM_RETRY_BASE_DELAY_MS: '1',
+      DOWNSTREAM_RETRY_MAX_DELAY_MS: '1',
+      // The breaker would stop the calls altogether; this is about what the budget does while it lets them through.
+      DOWNSTREAM_VOLUME_THRESHOLD: '1000',
+      DOWNSTREAM_RETRY_BUDGET_RATIO: '0.1',
+      DOWNSTREAM_RETRY_BUDGET_MIN_PER_SECOND: '0.1',
+      DOWNSTREAM_RETRY_BUDGET_WINDOW_MS: '60000',
+    });
+    const perRequest: number[] = [];
+    for (let request = 0; request < 30; request++) {
+      const before = orders.requests.length;
+      await expect(module.get(OrdersApi).get('o1')).rejects.toBeInstanceOf(DownstreamUnavailableError);
+      perRequest.push(orders.requests.length - before);
+    }
+    // The first request retries on the reserve (6 retries: 0.1/s over 60 s); after that, one retry per ten requests.
+    expect(perRequest.slice(0, 3)).toEqual([3, 3, 3]);
+    expect(perRequest.slice(10).reduce((sum, n) => sum + n, 0)).toBe(22);
+    expect(orders.requests.length).toBeLessThan(30 * 1.2 + 6);
+    expect(await metrics.registry.metrics()).toMatch(
+      /downstream_retries_total\{[^}]*downstream="orders"[^}]*outcome="refused_by_budget"[^}]*\} [1-9]/,
+    );
+
+    // The other downstream has its own budget, untouched.
+    let failNext = true;
+    stock.respond = () => {
+      const answer = failNext ? { status: 503 } : { status: 200, body: {} };
+      failNext = false;
+      return answer;
+    };
+    expect((await module.get(StockApi).get('s1')).status).toBe(200);
+    expect(stock.requests).toHaveLength(2);
+  });
+
+  it('validates the retry budget settings', () => {
+    expect(() => configSchema.parse({ ORDERS_URL: 'x', STOCK_URL: 'y', DOWNSTREAM_RETRY_BUDGET_RATIO: '1.5' })).toThrow(
+      /DOWNSTREAM_RETRY_BUDGET_RATIO/,
+    );
+    expect(() => configSchema.parse({ ORDERS_URL: 'x', STOCK_URL: 'y', DOWNSTREAM_RETRY_BUDGET_MIN_PER_SECOND: '-1' })).toThrow(
+      /DOWNSTREAM_RETRY_BUDGET_MIN_PER_SECOND/,
+    );
+    expect(() => configSchema.parse({ ORDERS_URL: 'x', STOCK_URL: 'y', DOWNSTREAM_RETRY_BUDGET_WINDOW_MS: '0' })).toThrow(
+      /DOWNSTREAM_RETRY_BUDGET_WINDOW_MS/,
+    );
+    expect(configSchema.parse({ ORDERS_URL: 'x', STOCK_URL: 'y' })).toMatchObject({
+      DOWNSTREAM_RETRY_BUDGET_RATIO: 0.2,
+      DOWNSTREAM_RETRY_BUDGET_MIN_PER_SECOND: 1,
+      DOWNSTREAM_RETRY_BUDGET_WINDOW_MS: 10_000,
+    });
+  });
+
   it('shuts every client down when the application closes', async () => {
     const module = await start();
     const ordersApi = module.get(OrdersApi);

@@ -16,6 +16,11 @@ export function downstreamPolicy(config: DownstreamPolicyConfig, baseUrl: string
     retries: config.DOWNSTREAM_RETRIES,
     retryBaseDelayMs: config.DOWNSTREAM_RETRY_BASE_DELAY_MS,
     retryMaxDelayMs: config.DOWNSTREAM_RETRY_MAX_DELAY_MS,
+    retryBudget: {
+      ratio: config.DOWNSTREAM_RETRY_BUDGET_RATIO,
+      minPerSecond: config.DOWNSTREAM_RETRY_BUDGET_MIN_PER_SECOND,
+      windowMs: config.DOWNSTREAM_RETRY_BUDGET_WINDOW_MS,
+    },
   };
 }
 

@@ -16,6 +16,12 @@ export function downstreamPolicySettings(defaults: { timeoutMs?: number; retryMa
     DOWNSTREAM_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
     DOWNSTREAM_RETRY_BASE_DELAY_MS: positiveInt().default(100),
     DOWNSTREAM_RETRY_MAX_DELAY_MS: positiveInt().default(defaults.retryMaxDelayMs ?? 2_000),
+    /** Retry budget per downstream: retries stay within this share of the calls made in the window... */
+    DOWNSTREAM_RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.2),
+    /** ...plus this many per second whatever the calls, so a quiet caller can still retry a one-off failure. */
+    DOWNSTREAM_RETRY_BUDGET_MIN_PER_SECOND: z.coerce.number().min(0).default(1),
+    /** How far back the budget counts calls and retries. */
+    DOWNSTREAM_RETRY_BUDGET_WINDOW_MS: positiveInt().default(10_000),
   };
 }
 

@@ -137,6 +137,8 @@ const BASE_POLICY: Omit<DownstreamPolicy, 'baseUrl'> = {
   retries: 2,
   retryBaseDelayMs: 5,
   retryMaxDelayMs: 20,
+  // Generous, so only the retry budget tests run out of it.
+  retryBudget: { ratio: 1, minPerSecond: 1_000, windowMs: 10_000 },
 };
 
 let server: ScriptedServer;
@@ -591,6 +593,85 @@ describe('ResilientHttpClient', () => {
 
       expect(server.count()).toBe(2);
       expect(c.state).toBe('open');
+    });
+  });
+
+  describe('retry budget', () => {
+    /** Every request to `path` answers 503 (as many as a test can make). */
+    const alwaysFailing = (path: string) => server.script(path, ...Array.from({ length: 500 }, () => ({ status: 503 })));
+
+    function retryCount(metrics: MetricsRegistry, result: 'retried' | 'refused_by_budget') {
+      return sample(metrics, 'downstream_retries_total', { downstream: 'orders', outcome: result });
+    }
+
+    it('against a downstream that always fails: full retries while the reserve lasts, then one retry per 1/ratio calls', async () => {
+      const metrics = new MetricsRegistry('test');
+      // A reserve of 5 retries (0.5 per second over 10 s), and each call earns a fifth of one.
+      const c = client({ retries: 2, retryBudget: { ratio: 0.2, minPerSecond: 0.5, windowMs: 10_000 } }, metrics);
+      alwaysFailing('/orders/1');
+
+      const perCall: number[] = [];
+      for (let call = 0; call < 20; call++) {
+        const before = server.count();
+        await unavailable(c.get('/orders/1'), 'status', 503);
+        perCall.push(server.count() - before);
+      }
+
+      // Calls 1-2 retry twice on the reserve; from then on the balance allows one retry every fifth call.
+      expect(perCall).toEqual([3, 3, 2, 1, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2]);
+      expect(perCall.slice(10).reduce((sum, n) => sum + n, 0)).toBe(12); // 1.2 requests per call, not 3
+      expect(await retryCount(metrics, 'retried')).toBe(9);
+      expect(await retryCount(metrics, 'refused_by_budget')).toBe(18);
+    });
+
+    it('healthy calls refill it: once the downstream answers again, a later failure is retried again', async () => {
+      const c = client({ retries: 1, retryBudget: { ratio: 0.5, minPerSecond: 0, windowMs: 10_000 } });
+      server.script('/orders/1', { status: 503 });
+      // Half a retry earned: the failure is final.
+      await unavailable(c.get('/orders/1'), 'status', 503);
+      expect(server.count('/orders/1')).toBe(1);
+      // Two healthy calls later the budget holds a retry again: a failure is retried, and the retry succeeds.
+      expect((await c.get('/orders/2')).status).toBe(200);
+      expect((await c.get('/orders/2')).status).toBe(200);
+      server.script('/orders/3', { status: 503 }, { status: 200, body: { id: 3 } });
+      expect((await c.get('/orders/3')).body).toEqual({ id: 3 });
+      expect(server.count('/orders/3')).toBe(2);
+    });
+
+    it('spends nothing on the last attempt, on answers that are not retried, or on methods that never retry', async () => {
+      const metrics = new MetricsRegistry('test');
+      // A reserve of exactly 2 retries and no earnings.
+      const c = client({ retries: 1, retryBudget: { ratio: 0, minPerSecond: 0.2, windowMs: 10_000 } }, metrics);
+      server.script('/orders/1', { status: 500 }, { status: 404 });
+      await unavailable(c.get('/orders/1'), 'status', 500);
+      expect((await c.get('/orders/1')).status).toBe(404);
+      server.script('/orders', { status: 503 });
+      await unavailable(c.post('/orders', {}), 'status', 503);
+
+      alwaysFailing('/orders/2');
+      // Each of these makes its one retry; the failure of the retry (the last attempt) costs nothing.
+      await unavailable(c.get('/orders/2'), 'status', 503);
+      await unavailable(c.get('/orders/2'), 'status', 503);
+      expect(server.count('/orders/2')).toBe(4);
+      // Now it is spent.
+      await unavailable(c.get('/orders/2'), 'status', 503);
+      expect(server.count('/orders/2')).toBe(5);
+      expect(await retryCount(metrics, 'retried')).toBe(2);
+      expect(await retryCount(metrics, 'refused_by_budget')).toBe(1);
+    });
+
+    it('is per downstream: one spent on a failing service leaves another its own', async () => {
+      const policy = { retries: 1, retryBudget: { ratio: 0, minPerSecond: 0.1, windowMs: 10_000 } };
+      const orders = client(policy, undefined, 'orders');
+      const drones = client(policy, undefined, 'drones');
+      alwaysFailing('/orders/1');
+      await unavailable(orders.get('/orders/1'), 'status', 503);
+      await unavailable(orders.get('/orders/1'), 'status', 503);
+      expect(server.count('/orders/1')).toBe(3);
+
+      server.script('/drones/1', { status: 503 }, { status: 200, body: { id: 1 } });
+      expect((await drones.get('/drones/1')).status).toBe(200);
+      expect(server.count('/drones/1')).toBe(2);
     });
   });
 

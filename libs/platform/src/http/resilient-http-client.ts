@@ -4,6 +4,7 @@ import { type Dispatcher, request as undiciRequest } from 'undici';
 import type { MetricsRegistry } from '../metrics/metrics';
 import { CallFencedError, checkFence } from './call-fence';
 import { syntheticOutgoingHeaders } from '../telemetry/synthetic';
+import { RetryBudget, type RetryBudgetPolicy } from './retry-budget';
 
 /** Every number of the resilience policy for one downstream; all come from config. */
 export interface DownstreamPolicy {
@@ -18,10 +19,12 @@ export interface DownstreamPolicy {
   rollingCountTimeoutMs: number;
   /** Open breaker waits this long before letting one trial call through (half-open). */
   resetTimeoutMs: number;
-  /** Extra attempts for idempotent calls on transient errors. */
+  /** Extra attempts for idempotent calls on transient errors, each only while the retry budget allows it. */
   retries: number;
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
+  /** Retries across all calls to this downstream stay within this budget (see RetryBudget). */
+  retryBudget: RetryBudgetPolicy;
 }
 
 export const DEFAULT_DOWNSTREAM_POLICY: Omit<DownstreamPolicy, 'baseUrl'> = {
@@ -34,6 +37,7 @@ export const DEFAULT_DOWNSTREAM_POLICY: Omit<DownstreamPolicy, 'baseUrl'> = {
   retries: 2,
   retryBaseDelayMs: 100,
   retryMaxDelayMs: 2_000,
+  retryBudget: { ratio: 0.2, minPerSecond: 1, windowMs: 10_000 },
 };
 
 export type HttpMethod = 'GET' | 'HEAD' | 'OPTIONS' | 'PUT' | 'DELETE' | 'POST' | 'PATCH';
@@ -100,7 +104,8 @@ export interface CircuitView {
 
 /**
  * HTTP client for one downstream service: timeout per attempt, bulkhead and circuit breaker (opossum), and
- * retries with exponential backoff and full jitter for idempotent methods on transient failures only.
+ * retries with exponential backoff and full jitter for idempotent methods on transient failures only, within a
+ * retry budget shared by all its calls (so per-call retries stop multiplying the load once failures are the rule).
  * Non-transient answers (2xx-4xx except 429) are returned as they are: a 404 or 409 is an answer, not a fault.
  */
 export class ResilientHttpClient implements CircuitView {
@@ -109,6 +114,8 @@ export class ResilientHttpClient implements CircuitView {
   private inFlight = 0;
   private readonly origin: string;
   private onBulkheadRejected?: () => void;
+  private onRetry?: (outcome: 'retried' | 'refused_by_budget') => void;
+  private readonly budget: RetryBudget;
   private readonly stateListeners = new Set<(state: BreakerState) => void>();
 
   constructor(
@@ -117,6 +124,7 @@ export class ResilientHttpClient implements CircuitView {
     metrics?: MetricsRegistry,
   ) {
     this.origin = new URL(policy.baseUrl).origin;
+    this.budget = new RetryBudget(policy.retryBudget);
     this.breaker = new CircuitBreaker((request: DownstreamRequest) => this.send(request), {
       name,
       // The per-attempt timeout aborts the socket itself (see send); opossum's own would leave it running.
@@ -172,6 +180,7 @@ export class ResilientHttpClient implements CircuitView {
 
   async request<T>(request: DownstreamRequest): Promise<DownstreamResponse<T>> {
     const attempts = IDEMPOTENT.has(request.method) ? this.policy.retries + 1 : 1;
+    this.budget.recordCall();
     try {
       return (await backOff(() => this.attempt(request), {
         numOfAttempts: attempts,
@@ -179,7 +188,8 @@ export class ResilientHttpClient implements CircuitView {
         maxDelay: this.policy.retryMaxDelayMs,
         timeMultiple: 2,
         jitter: 'full',
-        retry: (error: unknown) => this.isRetryable(error),
+        // Asked after every failed attempt, the last one included: only a retry that would happen spends budget.
+        retry: (error: unknown, attempt: number) => attempt < attempts && this.isRetryable(error) && this.spendRetry(),
       })) as DownstreamResponse<T>;
     } catch (error) {
       if (error instanceof CallFencedError) throw error;
@@ -211,6 +221,13 @@ export class ResilientHttpClient implements CircuitView {
     } finally {
       this.inFlight--;
     }
+  }
+
+  /** A retry the budget refuses is not made: the call fails now with this attempt's error, for its caller to retry later. */
+  private spendRetry(): boolean {
+    const allowed = this.budget.tryRetry();
+    this.onRetry?.(allowed ? 'retried' : 'refused_by_budget');
+    return allowed;
   }
 
   private isRetryable(error: unknown): boolean {
@@ -275,6 +292,12 @@ export class ResilientHttpClient implements CircuitView {
     this.breaker.on('close', setState);
     const outcome = (name: string) => () => calls.inc({ downstream: this.name, outcome: name });
     this.onBulkheadRejected = outcome('bulkhead_rejected');
+    const retries = metrics.counter(
+      'downstream_retries_total',
+      'Retries of calls to downstream services: made (retried) or refused by the retry budget (refused_by_budget).',
+      ['downstream', 'outcome'],
+    );
+    this.onRetry = (result) => retries.inc({ downstream: this.name, outcome: result });
     this.breaker.on('success', outcome('success'));
     this.breaker.on('failure', outcome('failure'));
     this.breaker.on('reject', outcome('short_circuited'));

@@ -10,6 +10,12 @@ import { MIGRATIONS } from '../migrations';
 export const ENTITIES = [Drone, Assignment];
 export const MIGRATIONS_TABLE = 'schema_migrations';
 
+/**
+ * PostgreSQL: how much longer than the server's statement timeout the client waits for an answer, so that the
+ * server's own timeout error normally arrives first and a server that stopped answering is still given up.
+ */
+export const STATEMENT_CLIENT_MARGIN_MS = 500;
+
 /** Scope of an Entra token for Azure SQL Database. */
 export const AZURE_SQL_SCOPE = 'https://database.windows.net/.default';
 
@@ -17,7 +23,11 @@ export const AZURE_SQL_SCOPE = 'https://database.windows.net/.default';
  * TypeORM options for either engine. Passwordless Azure SQL hands tedious a TokenCredential ("token-credential"
  * authentication), so every new pooled connection gets a fresh token instead of one that expires after an hour.
  */
-export async function dataSourceOptions(config: DroneSchedulerConfig, credential?: TokenCredential): Promise<DataSourceOptions> {
+export async function dataSourceOptions(
+  config: DroneSchedulerConfig,
+  credential?: TokenCredential,
+  statementTimeoutMs = config.DB_STATEMENT_TIMEOUT_MS,
+): Promise<DataSourceOptions> {
   const common = {
     database: config.DB_NAME,
     host: config.DB_HOST,
@@ -38,9 +48,9 @@ export async function dataSourceOptions(config: DroneSchedulerConfig, credential
       extra: {
         max: config.DB_POOL_SIZE,
         connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT_MS,
-        statement_timeout: config.DB_STATEMENT_TIMEOUT_MS,
+        statement_timeout: statementTimeoutMs,
         // Client-side bound too: a server that stopped answering never sends the statement-timeout error.
-        query_timeout: config.DB_STATEMENT_TIMEOUT_MS + 1_000,
+        query_timeout: statementTimeoutMs + STATEMENT_CLIENT_MARGIN_MS,
         idleTimeoutMillis: 30_000,
       },
     };
@@ -56,7 +66,7 @@ export async function dataSourceOptions(config: DroneSchedulerConfig, credential
     // tedious accepts "token-credential"; TypeORM's typings list only the older Entra variants.
     authentication: authentication as never,
     connectionTimeout: config.DB_CONNECT_TIMEOUT_MS,
-    requestTimeout: config.DB_STATEMENT_TIMEOUT_MS,
+    requestTimeout: statementTimeoutMs,
     pool: { max: config.DB_POOL_SIZE, min: 0, idleTimeoutMillis: 30_000 },
     options: { encrypt: config.DB_ENCRYPT, trustServerCertificate: config.DB_TRUST_SERVER_CERTIFICATE, appName: 'dronescheduler' },
   };
@@ -64,12 +74,12 @@ export async function dataSourceOptions(config: DroneSchedulerConfig, credential
 
 const logger = new Logger('database');
 
-async function connectWithin(config: DroneSchedulerConfig): Promise<DataSource> {
+async function connectWithin(config: DroneSchedulerConfig, statementTimeoutMs?: number): Promise<DataSource> {
   const waitMs = config.DB_BOOT_WAIT_MS;
   const giveUpAt = Date.now() + waitMs;
   const connect = async () => {
     // A DataSource whose initialize failed is not reused: each attempt starts from a fresh pool.
-    const dataSource = new DataSource(await dataSourceOptions(config));
+    const dataSource = new DataSource(await dataSourceOptions(config, undefined, statementTimeoutMs));
     await dataSource.initialize();
     return dataSource;
   };
@@ -100,17 +110,28 @@ async function defaultCredential(config: DroneSchedulerConfig): Promise<TokenCre
 
 /**
  * Connects — waiting up to DB_BOOT_WAIT_MS for a database that is not reachable yet, so a cluster or a local stack
- * starting in any order settles without crash loops — and, when configured, applies pending migrations.
+ * starting in any order settles without crash loops — and, when configured, applies pending migrations first, on
+ * a connection of their own (openMigrationDataSource): the one returned has the short statement timeout of requests.
  */
 export async function openDataSource(config: DroneSchedulerConfig, options: { migrate?: boolean } = {}): Promise<DataSource> {
-  const dataSource = await connectWithin(config);
-  try {
-    if (options.migrate ?? config.DB_MIGRATIONS_RUN) await dataSource.runMigrations({ transaction: 'each' });
-  } catch (error) {
-    await dataSource.destroy();
-    throw error;
+  if (options.migrate ?? config.DB_MIGRATIONS_RUN) {
+    const migrating = await openMigrationDataSource(config);
+    try {
+      await migrating.runMigrations({ transaction: 'each' });
+    } finally {
+      await migrating.destroy();
+    }
   }
-  return dataSource;
+  return connectWithin(config);
+}
+
+/**
+ * A connection for migrations and the grants after them, waiting for the database like openDataSource: its
+ * statements may run DB_MIGRATION_STATEMENT_TIMEOUT_MS (DDL on a populated table), not a request's
+ * DB_STATEMENT_TIMEOUT_MS.
+ */
+export function openMigrationDataSource(config: DroneSchedulerConfig): Promise<DataSource> {
+  return connectWithin(config, config.DB_MIGRATION_STATEMENT_TIMEOUT_MS);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Container, Resource } from '@azure/cosmos';
 import { cosmosStatus, guardCosmos } from './cosmos-errors';
 import type { Package } from './package.model';
-import type { PackagesRepository, ReplaceOutcome, StoredPackage } from './packages.repository';
+import type { DeleteOutcome, PackagesRepository, ReplaceOutcome, StoredPackage } from './packages.repository';
 
 /** One item per package, partitioned by its id (see the README for why), with the creation fingerprint. */
 type PackageDocument = Package & { fingerprint: string };
@@ -50,12 +50,14 @@ export class CosmosPackagesRepository implements PackagesRepository {
     }
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, etag?: string): Promise<DeleteOutcome> {
+    const condition = etag === undefined ? {} : { accessCondition: { type: 'IfMatch', condition: etag } };
     try {
-      await guardCosmos(() => this.container.item(id, id).delete(this.deadline()));
-      return true;
+      await guardCosmos(() => this.container.item(id, id).delete({ ...this.deadline(), ...condition }));
+      return 'deleted';
     } catch (error) {
-      if (cosmosStatus(error) === 404) return false;
+      if (cosmosStatus(error) === 404) return 'gone';
+      if (cosmosStatus(error) === 412) return 'stale';
       throw error;
     }
   }

@@ -10,9 +10,10 @@ export interface PackageCreation {
 }
 
 /**
- * An opaque reference to whoever created the package (the saga sends its delivery id). Kept from the first
- * create, outside the fingerprint: a replay by another creator is still a replay, and its answer names the first,
- * so a caller can tell "I created this" from "it already existed" even after a crash lost the first answer.
+ * An opaque reference to whoever created the package (the saga sends its delivery id). A package id names one
+ * package of one creator: the creator is kept from the first create and is part of what a replay must match (next
+ * to the fingerprint), so a create of the same id by another creator is a 409, never a shared package. That lets a
+ * caller treat "the package names me as its creator" as "I created it, and it is mine alone to delete".
  */
 export interface CreatedBy {
   createdBy?: string;

@@ -35,7 +35,7 @@ export class PackagesController {
   @Put(':id')
   @ApiCreatedResponse({ type: PackageView, description: 'Created.', headers: ETAG_HEADER })
   @ApiOkResponse({ type: PackageView, description: 'Already existed with the same details (idempotent replay).', headers: ETAG_HEADER })
-  @ApiConflictResponse({ description: 'Exists with different details.' })
+  @ApiConflictResponse({ description: 'Exists with different details, or was created by another creator.' })
   async create(
     @Param('id', packageId) id: string,
     @Body() body: CreatePackageDto,
@@ -74,9 +74,15 @@ export class PackagesController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiHeader({
+    name: 'if-match',
+    required: false,
+    description: 'ETag from a previous read: delete only if the package is still that version.',
+  })
   @ApiNoContentResponse({ description: 'Deleted, or did not exist (idempotent: saga compensation retries it).' })
-  async delete(@Param('id', packageId) id: string): Promise<void> {
-    await this.packages.delete(id);
+  @ApiPreconditionFailedResponse({ description: 'If-Match does not match the current ETag: another version is stored, and kept.' })
+  async delete(@Param('id', packageId) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+    await this.packages.delete(id, ifMatch);
   }
 }
 

@@ -24,7 +24,7 @@ export class CreatePackageDto {
   @ApiProperty({ minLength: 1, maxLength: MAX_TAG_LENGTH, example: 'fragile' }) @IsString() @Length(1, MAX_TAG_LENGTH) tag: string;
   @ApiPropertyOptional({
     description:
-      "Opaque reference of the creator (the saga sends its delivery id). Stored by the create that succeeds and not part of the idempotency check: a replay answers with the first creator's.",
+      'Opaque reference of the creator (the saga sends its delivery id). Stored by the create that succeeds; a package id names one package of one creator, so a create of an existing id is a replay (200) only from the same creator and with the same details, else 409.',
     example: 'b3c5d9e2-6f1a-4c8e-9d2b-7a1e0f3c4d5b',
   })
   @IsOptional()

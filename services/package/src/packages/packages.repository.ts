@@ -7,8 +7,11 @@ export interface PackagesRepository {
   create(pkg: Package, fingerprint: string): Promise<StoredPackage | undefined>;
   /** Compare-and-set: writes `next` only while the stored ETag is still `current.etag`. */
   replace(current: StoredPackage, next: Package): Promise<ReplaceOutcome>;
-  /** Returns false when there was nothing to delete. */
-  delete(id: string): Promise<boolean>;
+  /**
+   * With `etag`, deletes only while the stored ETag is still that one (compare-and-delete). `gone`: there was
+   * nothing to delete; `stale`: another version is stored now, and was kept.
+   */
+  delete(id: string, etag?: string): Promise<DeleteOutcome>;
   /** Packages of one owner created in [from, to) (ISO timestamps): how many, and their total weight. */
   summary(ownerId: string, from: string, to: string): Promise<{ count: number; totalWeight: number }>;
 }
@@ -20,6 +23,8 @@ export interface StoredPackage {
   /** The store's version token; changes on every write. */
   etag: string;
 }
+
+export type DeleteOutcome = 'deleted' | 'gone' | 'stale';
 
 export type ReplaceOutcome = { kind: 'replaced'; stored: StoredPackage } | { kind: 'stale' } | { kind: 'gone' };
 

@@ -38,7 +38,10 @@ export class PackagesService {
     @Inject(APP_CONFIG) private readonly config: PackageConfig,
   ) {}
 
-  /** Idempotent: the same body for an existing id returns the stored package; a different body is a 409. */
+  /**
+   * Idempotent: the same body from the same creator for an existing id returns the stored package; a different body,
+   * or the same body from another creator (or from none, when it has one), is a 409.
+   */
   async create(id: string, creation: PackageCreation & CreatedBy): Promise<CreateResult> {
     const fingerprint = fingerprintOf(creation);
     const now = new Date().toISOString();
@@ -51,7 +54,7 @@ export class PackagesService {
     const existing = await this.repository.get(id);
     if (!existing)
       throw new ConflictProblem('concurrent-modification', 'Concurrent modification', `Package ${id} changed during creation; retry.`);
-    return this.replayedCreate(id, existing, fingerprint);
+    return this.replayedCreate(id, existing, fingerprint, createdBy);
   }
 
   async get(id: string): Promise<PackageResult> {
@@ -83,9 +86,22 @@ export class PackagesService {
     throw new ConflictProblem('concurrent-modification', 'Concurrent modification', `Package ${id} is changing too often; retry.`);
   }
 
-  /** Idempotent: deleting a package that does not exist (any more) succeeds, so saga compensation can retry. */
-  async delete(id: string): Promise<void> {
-    await this.repository.delete(id);
+  /**
+   * Idempotent: deleting a package that does not exist (any more) succeeds, so saga compensation can retry. With
+   * If-Match only the version the caller read is deleted (else 412), checked by the store itself, so a package
+   * deleted and created again under the same id in between is never deleted by mistake.
+   */
+  async delete(id: string, ifMatch?: string): Promise<void> {
+    if (ifMatch === undefined) {
+      await this.repository.delete(id);
+      return;
+    }
+    const current = await this.repository.get(id);
+    // Gone already: the deletion the caller asks for has been applied (RFC 9110 13.1.1 allows the 2xx).
+    if (!current) return;
+    if (!ifMatchSatisfied(ifMatch, toHttpEtag(current.etag)) || (await this.repository.delete(id, current.etag)) === 'stale') {
+      throw new PreconditionFailedProblem(`Package ${id} has changed since it was read (If-Match does not match its ETag); read it again.`);
+    }
   }
 
   async summary(ownerId: string, year: number, month: number): Promise<PackageSummary> {
@@ -100,9 +116,16 @@ export class PackagesService {
     return stored;
   }
 
-  private replayedCreate(id: string, existing: StoredPackage, fingerprint: string): CreateResult {
-    if (existing.fingerprint !== fingerprint) {
-      throw new ConflictProblem('package-exists', 'Package already exists', `Package ${id} exists with different details.`);
+  private replayedCreate(id: string, existing: StoredPackage, fingerprint: string, createdBy: string | undefined): CreateResult {
+    // A package id names one package of one creator: sharing it would let one creator's compensation delete a
+    // package another still uses. One answer for both refusals, naming nothing of the existing package, so it
+    // cannot be used to find out another creator's details by trying them.
+    if (existing.fingerprint !== fingerprint || existing.package.createdBy !== createdBy) {
+      throw new ConflictProblem(
+        'package-exists',
+        'Package already exists',
+        `Package ${id} already exists with other details or another creator; a package id names one package of one creator.`,
+      );
     }
     return { created: false, ...result(existing) };
   }

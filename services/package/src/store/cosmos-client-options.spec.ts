@@ -106,6 +106,7 @@ describe('the Cosmos client against an emulator that advertises the wrong endpoi
       COSMOS_KEY: emulator.key,
       COSMOS_TLS_CA_PATH: caPath,
       COSMOS_REQUEST_TIMEOUT_MS: '1000',
+      COSMOS_OPERATION_TIMEOUT_MS: '2500',
     });
 
   it('uses the configured endpoint only: every request reaches the proxy, none the advertised decoy', async () => {

@@ -40,5 +40,13 @@ describe('PackageApi', () => {
       ['GET', `/api/packages/${ENCODED}`, ''],
       ['DELETE', `/api/packages/${ENCODED}`, ''],
     ]);
+    expect(sent[1].headers['if-match']).toBeUndefined();
+  });
+
+  it('delete with an ETag sends it as If-Match, so only that version is deleted', async () => {
+    server.respond = () => ({ status: 204 });
+    await api.delete(ID, '"v1"');
+    const sent = server.take();
+    expect([sent.method, sent.url, sent.headers['if-match']]).toEqual(['DELETE', `/api/packages/${ENCODED}`, '"v1"']);
   });
 });

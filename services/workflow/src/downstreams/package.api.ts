@@ -1,12 +1,15 @@
 import type { CircuitView, DownstreamResponse, ResilientHttpClient } from '@dronedelivery/platform';
 
-/** PUT /api/packages/{id}: creates the package, or replays a create with the same body. */
+/**
+ * PUT /api/packages/{id}: creates the package, or replays a create with the same body by the same creator; the
+ * same id from another creator is a 409 (a package id names one package of one delivery).
+ */
 export interface PackageUpsert {
   ownerId: string;
   size: string;
   weight: number;
   tag: string;
-  /** The delivery whose saga creates it; the package service keeps the creator of the create that won. */
+  /** The delivery whose saga creates it; the package service keeps it and refuses the id to any other creator. */
   createdBy: string;
 }
 
@@ -32,8 +35,9 @@ export class PackageApi {
     return this.http.get(packagePath(packageId));
   }
 
-  delete(packageId: string): Promise<DownstreamResponse> {
-    return this.http.delete(packagePath(packageId));
+  /** With `ifMatch` (an ETag from `get`), deletes only that version of the package; another one answers 412. */
+  delete(packageId: string, ifMatch?: string): Promise<DownstreamResponse> {
+    return this.http.delete(packagePath(packageId), ifMatch === undefined ? undefined : { 'if-match': ifMatch });
   }
 }
 

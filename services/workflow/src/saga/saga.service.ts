@@ -170,9 +170,10 @@ export class SagaService {
 
   /**
    * Step 1. The package is created with this delivery as its creator (`createdBy`). The package service keeps the
-   * creator of the create that won and names it in every replay's answer, so whether this delivery created the
-   * package — whether compensation may delete it — is a fact of the package itself, which a crash between the create
-   * and any later step cannot lose (see createdPackage).
+   * creator and answers a create of the same id by another creator with 409 (permanent: this delivery fails, and
+   * the package stays the other's), so whether this delivery created the package — whether compensation may delete
+   * it — is a fact of the package itself, which a crash between the create and any later step cannot lose (see
+   * createdPackage).
    */
   private async ensurePackage(deliveryId: string, payload: CreatePayload): Promise<void> {
     const { packageId, size, weight, tag } = payload.packageInfo;
@@ -209,20 +210,28 @@ export class SagaService {
     this.logger.warn({ deliveryId, reason }, 'compensating create');
     const release = await this.call(this.drones.release(deliveryId));
     this.expectOk('dronescheduler', release);
-    if (await this.createdPackage(deliveryId, payload.packageInfo.packageId)) {
-      const removed = await this.call(this.packages.delete(payload.packageInfo.packageId));
+    const own = await this.createdPackage(deliveryId, payload.packageInfo.packageId);
+    if (own) {
+      // Only the version read: a package deleted and created again under this id since is kept (412; retried).
+      const removed = await this.call(this.packages.delete(payload.packageInfo.packageId, own.etag));
       this.expectOk('package', removed);
     }
     await this.recordUnscheduled(deliveryId, payload, 'Failed', reason);
   }
 
-  /** Whether this delivery's saga created the package (a package that existed before it is someone else's). */
-  private async createdPackage(deliveryId: string, packageId: string): Promise<boolean> {
+  /**
+   * The package, with its ETag, if this delivery's saga created it. A package id names one package of one creator
+   * (the package service refuses a create from another), so a package naming this delivery is used by no other.
+   */
+  private async createdPackage(deliveryId: string, packageId: string): Promise<{ etag: string } | undefined> {
     const response = await this.call(this.packages.get(packageId));
     const verdict = this.verdict('package', response);
-    if (verdict.kind === 'not-found') return false;
+    if (verdict.kind === 'not-found') return undefined;
     if (verdict.kind !== 'ok') throw new StepFailed(verdict.kind, verdict.reason);
-    return response.body.createdBy === deliveryId;
+    if (response.body.createdBy !== deliveryId) return undefined;
+    const etag = response.headers.etag;
+    if (typeof etag !== 'string') throw new StepFailed('transient', 'package answered without an ETag');
+    return { etag };
   }
 
   /** Marks the delivery Failed/Cancelled, creating it in that status (without a drone) when it never got created. */
