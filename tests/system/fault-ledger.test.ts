@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, untilOk } from '@dronedelivery/testing';
-import { LocalStack, type StackDescription } from './stack';
+import { LocalStack, type StackDescription, stillRunning } from './stack';
 
 /**
  * The fault suite (docs/reliability.md): the whole local stack with two gateways and three workflows takes a steady
@@ -109,15 +109,7 @@ afterAll(async () => {
   const exit = await stack.stop();
   expect(exit.code).toBe(0);
   // Every replica and store server, restarted ones included, stopped with the stack.
-  const alive = pids.filter((pid) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  expect(alive).toEqual([]);
+  expect(stillRunning(pids)).toEqual([]);
 }, 90_000);
 
 // ---------------------------------------------------------------- the plan: what the client sends

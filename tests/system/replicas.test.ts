@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { eventually } from '@dronedelivery/testing';
-import { api, deliveryRequest, LocalStack, type Replica } from './stack';
+import { api, deliveryRequest, LocalStack, type Replica, stillRunning } from './stack';
 
 /**
  * Several replicas, as `WORKFLOW_REPLICAS=3 GATEWAY_REPLICAS=2 PACKAGE_REPLICAS=2 npm start` runs them: NGINX
@@ -40,15 +40,7 @@ afterAll(async () => {
   const exit = await stack.stop();
   expect(exit.code).toBe(0);
   // Every replica stopped with the stack.
-  const alive = pids.filter((pid) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  expect(alive).toEqual([]);
+  expect(stillRunning(pids)).toEqual([]);
 }, 90_000);
 
 async function submit(token: string, count: number): Promise<string[]> {

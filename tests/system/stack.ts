@@ -94,6 +94,18 @@ export class LocalStack {
   }
 }
 
+/** The PIDs of `pids` whose processes still run (signal 0 probes without signalling). */
+export function stillRunning(pids: number[]): number[] {
+  return pids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** JSON over real HTTP with an optional bearer token. */
 export const api = callApi;
 
