@@ -101,6 +101,13 @@ it('no drone available → Failed with a reason and the package compensated; the
   const letter = letters.body.items.find((item: { deliveryId: string }) => item.deliveryId === blocked.deliveryId);
   expect(letter).toMatchObject({ type: 'create' });
   expect((await api(stack.ingress, 'GET', '/api/deadletters', { token: owner })).status).toBe(403);
+  // Paged through the gateway: a page of one, then the page after it, never repeating an entry.
+  const firstPage = await api(stack.ingress, 'GET', '/api/deadletters?limit=1', { token: ops });
+  expect(firstPage.body.items).toHaveLength(1);
+  const nextPage = await api(stack.ingress, 'GET', `/api/deadletters?limit=1&after=${firstPage.body.items[0].id}`, { token: ops });
+  expect(nextPage.status).toBe(200);
+  expect(nextPage.body.items.map((item: { id: string }) => item.id)).not.toContain(firstPage.body.items[0].id);
+  expect((await api(stack.ingress, 'GET', '/api/deadletters?limit=0', { token: ops })).status).toBe(400);
 
   // Free the drone, replay: the same command now schedules the delivery.
   expect((await api(stack.ingress, 'DELETE', `/api/deliveryrequests/${first.deliveryId}`, { token: owner })).status).toBe(202);

@@ -24,6 +24,11 @@ describe('WorkflowApi (gateway)', () => {
     expect(server.take()).toMatchObject({ method: 'GET', url: '/api/deadletters', body: '' });
   });
 
+  it('asks for a page: limit and after passed on', async () => {
+    await api.deadLetters({ limit: 2, after: '1700000000000-0' });
+    expect(server.take()).toMatchObject({ method: 'GET', url: '/api/deadletters?limit=2&after=1700000000000-0' });
+  });
+
   it('replays a dead letter with a POST of an empty JSON object to its encoded id', async () => {
     await api.replayDeadLetter('1700000000000-0/x');
     const sent = server.take();

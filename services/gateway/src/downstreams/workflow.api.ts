@@ -4,8 +4,13 @@ import type { DownstreamResponse, ResilientHttpClient } from '@dronedelivery/pla
 export class WorkflowApi {
   constructor(private readonly http: ResilientHttpClient) {}
 
-  deadLetters(): Promise<DownstreamResponse> {
-    return this.http.get('/api/deadletters');
+  /** One page: `limit` entries at most, after the dead letter `after` (the last of the previous page). */
+  deadLetters(page: { limit?: number; after?: string } = {}): Promise<DownstreamResponse> {
+    const params = new URLSearchParams();
+    if (page.limit !== undefined) params.set('limit', String(page.limit));
+    if (page.after !== undefined) params.set('after', page.after);
+    const query = params.size > 0 ? `?${params}` : '';
+    return this.http.get(`/api/deadletters${query}`);
   }
 
   replayDeadLetter(deadLetterId: string): Promise<DownstreamResponse> {

@@ -18,7 +18,7 @@ import { DeliveryApi } from '../downstreams/delivery.api';
 import { DroneSchedulerApi } from '../downstreams/dronescheduler.api';
 import { PackageApi } from '../downstreams/package.api';
 import { WorkflowApi } from '../downstreams/workflow.api';
-import { MonthQueryDto, PackageSummaryView, RequestedStatusView, UtilizationQueryDto } from './reads.dto';
+import { DeadLetterPageQueryDto, MonthQueryDto, PackageSummaryView, RequestedStatusView, UtilizationQueryDto } from './reads.dto';
 
 const deliveryIdPipe = new ParseIdPipe('deliveryId');
 const UNAVAILABLE = { description: 'The owning service is down or its breaker is open; retry after Retry-After.' };
@@ -119,9 +119,9 @@ export class DeadLettersController {
   constructor(private readonly workflow: WorkflowApi) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Dead-lettered commands, from the workflow service.' })
-  async list(): Promise<unknown> {
-    return answerOf(await this.workflow.deadLetters(), 'Dead letters');
+  @ApiOkResponse({ description: 'Dead-lettered commands, oldest first, a page at a time, from the workflow service.' })
+  async list(@Query() page: DeadLetterPageQueryDto): Promise<unknown> {
+    return answerOf(await this.workflow.deadLetters(page), 'Dead letters');
   }
 
   @Post(':id/replay')
