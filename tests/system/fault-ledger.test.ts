@@ -528,13 +528,13 @@ interface DeadLetter {
   fields: Record<string, string>;
 }
 
-/** Every dead letter: the gateway's ops route answers the first page and the total, the workflow's API pages. */
-async function deadLetters(workflowUrl: string): Promise<DeadLetter[]> {
-  const first = await read(stack.ingress, '/api/deadletters', ops);
+/** Every dead letter, paged through the gateway's ops route. */
+async function deadLetters(): Promise<DeadLetter[]> {
+  const first = await read(stack.ingress, '/api/deadletters?limit=100', ops);
   expect(first.status).toBe(200);
   const items: DeadLetter[] = [...first.body.items];
   while (items.length < first.body.total) {
-    const page = await read(workflowUrl, `/api/deadletters?limit=100&after=${items.at(-1)!.id}`);
+    const page = await read(stack.ingress, `/api/deadletters?limit=100&after=${items.at(-1)!.id}`, ops);
     expect(page.status).toBe(200);
     if (page.body.items.length === 0) break;
     items.push(...page.body.items);
@@ -602,7 +602,7 @@ it(`${CREATES} creates and their follow-ups through every fault: each accepted d
   }
 
   // ---- dead letters
-  const letters = await deadLetters(services.workflow.url);
+  const letters = await deadLetters();
   const lettersOf = new Map<string, DeadLetter[]>();
   for (const letter of letters) {
     if (!letter.reason) problems.push(`dead letter ${letter.id} (${letter.type} ${letter.deliveryId}) has no reason`);
