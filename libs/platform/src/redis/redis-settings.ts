@@ -4,7 +4,10 @@ import { positiveInt, type SecretSetting } from '../config/settings';
 /** Connection settings of a service's own Redis; REDIS_PASSWORD belongs in the service's secrets list. */
 export function redisConnectionSettings() {
   return {
-    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+    REDIS_URL: z
+      .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+      // The URL is config that is logged; a password in it would be too. REDIS_PASSWORD is a secret (Key Vault).
+      .refine((url) => new URL(url).password === '', 'must not carry a password: set REDIS_PASSWORD (a secret) instead'),
     /**
      * password: REDIS_PASSWORD (or none). entra: Microsoft Entra ID tokens for Azure Managed Redis, from
      * DefaultAzureCredential (workload identity on AKS), user = the identity's object id, renewed before expiry.
