@@ -1,5 +1,5 @@
 import { RedisServer } from '@dronedelivery/testing';
-import { generateKeyPair, SignJWT } from 'jose';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { type TestGateway, call, deliveryRequest, startGateway } from './gateway-app';
 
 /** 401/403 rules over real HTTP, with tokens signed by the gateway's own local key unless a test forges one. */
@@ -15,6 +15,15 @@ afterAll(async () => {
   await gateway?.service.shutdown('test end');
   await redis?.dispose();
 });
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** A token with alg none for alice's audience and issuer, up to and including the dot before the (empty) signature. */
+function unsigned(): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const claims = { sub: 'mallory', iss: 'dronedelivery-local', aud: 'dronedelivery-api', exp: nowSeconds() + 3600, roles: ['Ops'] };
+  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.`;
+}
 
 const create = (headers: Record<string, string>) =>
   call(gateway.url, 'POST', '/api/deliveryrequests', { headers, body: deliveryRequest() });
@@ -49,18 +58,33 @@ describe('401 for requests without a valid token', () => {
         return `Bearer ${forged}`;
       },
     ],
+    ['an unsigned token (alg none)', async () => `Bearer ${unsigned()}`],
+    // With a signature part the token is well-formed, so it reaches the verifier, which must refuse alg none itself.
+    ['an unsigned token (alg none) with a signature part', async () => `Bearer ${unsigned()}${Buffer.from('sig').toString('base64url')}`],
     [
-      'an unsigned token (alg none)',
+      "HS256 keyed with the gateway's public key (algorithm confusion)",
       async () => {
-        const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-        const exp = Math.floor(Date.now() / 1000) + 3600;
-        return `Bearer ${encode({ alg: 'none' })}.${encode({ sub: 'mallory', iss: 'dronedelivery-local', aud: 'dronedelivery-api', exp })}.`;
+        const secret = new TextEncoder().encode(await exportSPKI(gateway.keys.publicKey));
+        const forged = await new SignJWT({ roles: ['Ops'] })
+          .setProtectedHeader({ alg: 'HS256', kid: gateway.keys.kid })
+          .setIssuer('dronedelivery-local')
+          .setAudience('dronedelivery-api')
+          .setSubject('mallory')
+          .setExpirationTime('1h')
+          .sign(secret);
+        return `Bearer ${forged}`;
       },
+    ],
+    [
+      'a token not valid yet (nbf an hour ahead)',
+      async () => `Bearer ${await gateway.token('alice', { claims: { nbf: nowSeconds() + 3600 } })}`,
     ],
   ])('%s: 401 invalid_token', async (_case, header) => {
     const response = await create({ authorization: await header() });
     expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // Another scheme is no bearer token at all; every other case is a bearer token that failed.
+    const challenge = _case === 'another scheme' ? 'Bearer' : 'Bearer error="invalid_token"';
+    expect(response.headers.get('www-authenticate')).toBe(challenge);
     expect(response.body.type).toMatch(/unauthorized$/);
   });
 

@@ -1,7 +1,8 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { ForbiddenProblem, UnauthorizedProblem } from './auth.problems';
+import { UnauthorizedProblem } from './auth.problems';
+import { assertOps } from './authorization';
 import { OPS_ONLY, attachPrincipal } from './auth.decorators';
 import { AUTHENTICATOR, type Authenticator } from './authenticator';
 
@@ -23,7 +24,7 @@ export class AuthGuard implements CanActivate {
     if ('failure' in result) throw new UnauthorizedProblem(result.detail, result.failure === 'invalid');
     attachPrincipal(request, result.principal);
     const opsOnly = this.reflector.getAllAndOverride<boolean>(OPS_ONLY, [context.getHandler(), context.getClass()]);
-    if (opsOnly && !result.principal.ops) throw new ForbiddenProblem('This operation needs the ops role.');
+    if (opsOnly) assertOps(result.principal);
     return true;
   }
 }

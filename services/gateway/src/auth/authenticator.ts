@@ -29,6 +29,9 @@ export class Authenticator {
 
   private async verify(header: string | string[] | undefined): Promise<Authentication> {
     if (header === undefined || header === '') return { failure: 'missing', detail: 'Send Authorization: Bearer <token>.' };
+    // Another scheme carries no bearer token: a plain challenge, with no error code (RFC 6750, section 3.1).
+    if (typeof header === 'string' && !/^Bearer /i.test(header))
+      return { failure: 'missing', detail: 'Send Authorization: Bearer <token>.' };
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) return { failure: 'invalid', detail: 'The Authorization header is not a bearer JWT.' };
     try {
