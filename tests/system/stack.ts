@@ -18,6 +18,8 @@ export interface StackDescription {
   /** url: where callers reach the service (its internal balancer when it has several replicas; the gateway's first). */
   services: Record<'gateway' | 'workflow' | 'package' | 'dronescheduler' | 'delivery', { url: string; pid: number; replicas: Replica[] }>;
   stores: { commandsRedis: string; deliveryRedis: string; postgres: string; cosmos: string };
+  /** With PROMETHEUS=1: the Prometheus scraping the services (tools/local/prometheus.mjs). */
+  prometheus?: string;
 }
 
 /**
