@@ -101,6 +101,12 @@ param keyVaultSecretAccessScope string = 'secret'
 @maxValue(730)
 param logRetentionDays int = 30
 
+@description('E-mail addresses the Prometheus alerts (monitoring/rules) notify; empty = an action group without receivers.')
+param alertEmailAddresses array = []
+
+@description('Azure Managed Grafana on the Azure Monitor workspace, for the dashboards in monitoring/dashboards.')
+param grafanaEnabled bool = true
+
 @description('Cosmos DB database of the package service (COSMOS_DATABASE).')
 param cosmosDatabaseName string = 'dronedelivery'
 
@@ -265,6 +271,23 @@ module aks './modules/aks.bicep' = {
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     clusterAdminPrincipalId: clusterAdminId
     clusterAdminPrincipalType: clusterAdminType
+  }
+}
+
+// After the cluster: its metrics go to an Azure Monitor workspace, where the rules of monitoring/rules are evaluated.
+module prometheus './modules/prometheus.bicep' = {
+  name: 'prometheus'
+  params: {
+    workspaceName: 'amw-${baseName}'
+    grafanaName: 'gf-${take(app, 8)}-${environmentName}-${take(resourceToken, 5)}'
+    grafanaEnabled: grafanaEnabled
+    actionGroupName: 'ag-${baseName}'
+    location: location
+    tags: allTags
+    clusterName: aks.outputs.name
+    alertEmailAddresses: alertEmailAddresses
+    grafanaAdminPrincipalId: clusterAdminId
+    grafanaAdminPrincipalType: clusterAdminType
   }
 }
 
@@ -464,6 +487,12 @@ output appInsightsConnectionStringSecretName string = secrets.outputs.appInsight
 output redisPasswordSecretName string = secrets.outputs.redisPasswordSecretName
 output appInsightsName string = monitoring.outputs.appInsightsName
 output logAnalyticsWorkspaceName string = monitoring.outputs.workspaceName
+
+output azureMonitorWorkspaceName string = prometheus.outputs.workspaceName
+@description('Where PromQL queries go (Grafana, promtool or curl with an Entra token).')
+output prometheusQueryEndpoint string = prometheus.outputs.prometheusQueryEndpoint
+output grafanaName string = prometheus.outputs.grafanaName
+output grafanaEndpoint string = prometheus.outputs.grafanaEndpoint
 
 output cosmosAccountName string = cosmos.outputs.accountName
 output cosmosEndpoint string = cosmos.outputs.endpoint

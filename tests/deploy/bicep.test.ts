@@ -128,6 +128,7 @@ describe('infra/bicep', () => {
         'modules/monitoring.bicep',
         'modules/network.bicep',
         'modules/private-endpoints.bicep',
+        'modules/prometheus.bicep',
         'modules/redis.bicep',
         'modules/sql.bicep',
         'modules/workload-federation.bicep',
@@ -158,8 +159,8 @@ describe('infra/bicep', () => {
 
   it('every module call passes each required parameter of its module and no unknown one', () => {
     expect(allFindings((file) => moduleParamFindings(file, load))).toBe('');
-    // The check really saw the calls: main calls 13 modules (redis.bicep twice: the commands and the delivery cache).
-    expect(load(MAIN).modules).toHaveLength(13);
+    // The check really saw the calls: main calls 14 modules (redis.bicep twice: the commands and the delivery cache).
+    expect(load(MAIN).modules).toHaveLength(14);
   });
 
   it('every parameter whose name suggests a secret is @secure() (passwordless design: there are none)', () => {
@@ -302,6 +303,8 @@ describe('contracts with the services, the charts and the walkthrough', () => {
         '4d97b98b-1d4f-4787-a291-c67834d212e7', // Network Contributor (control plane identity: egress IP and the VNet)
         '7f951dda-4ed3-4680-a7ca-43fe172d538d', // AcrPull
         'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b', // Azure Kubernetes Service RBAC Cluster Admin (the named admin)
+        'b0d8363b-8ddd-447d-831f-62ca05bff136', // Monitoring Data Reader (Grafana on the Azure Monitor workspace)
+        '22926164-76b3-42b3-bc55-97df8dab3e41', // Grafana Admin (the named admin imports the dashboards)
       ].sort(),
     );
   });

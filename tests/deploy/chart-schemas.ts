@@ -146,8 +146,23 @@ function globalSchema(): Schema {
         workloadIdentityNamespace: string(),
       }),
       applicationInsights: strictObject({ connectionString: string() }),
+      metrics: metricsSchema(),
     },
   };
+}
+
+/** Scraping of /metrics (charts/dronedelivery-lib/templates/_metrics.tpl), per chart and in global. */
+function metricsSchema(): Schema {
+  return strictObject({
+    podMonitor: strictObject({
+      enabled: boolean(),
+      apiVersion: string({ enum: ['', 'azmonitoring.coreos.com/v1', 'monitoring.coreos.com/v1'] }),
+      interval: string({ pattern: '^$|^[0-9]+(ms|s|m|h)$' }),
+      labels: { type: 'object', additionalProperties: { type: 'string' } },
+    }),
+    scrapeAnnotations: boolean(),
+    scraper: strictObject({ namespaceSelector: selector(), podSelector: selector() }),
+  });
 }
 
 function probe(): Schema {
@@ -237,6 +252,7 @@ function serviceChartSchema(service: Service): Schema {
     downstreams: array(serviceName()),
     downstreamPort: integer(1, 65535),
     networkPolicy: strictObject(networkPolicy, ['enabled', 'callers', 'extraIngressFrom', 'dns', 'externalEgress']),
+    metrics: metricsSchema(),
     autoscaling: strictObject(
       {
         enabled: boolean(),
@@ -392,6 +408,9 @@ function umbrellaSchema(): Schema {
         description: 'values of charts/loadgenerator (validated by that chart\u2019s schema)',
         properties: { enabled: boolean() },
       },
+      prometheusRule: strictObject({ enabled: boolean(), labels: { type: 'object', additionalProperties: { type: 'string' } } }, [
+        'enabled',
+      ]),
       resourceQuota: strictObject({ enabled: boolean(), hard: resourceMap() }, ['enabled', 'hard']),
       limitRange: strictObject({ enabled: boolean(), default: resourceMap(), defaultRequest: resourceMap(), max: resourceMap() }, [
         'enabled',

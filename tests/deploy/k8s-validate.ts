@@ -4,15 +4,17 @@
  *  (a) the kubernetes-models validator of the object's apiVersion/kind (types, required fields, formats);
  *  (b) a strict walk that rejects unknown (e.g. misspelled) fields: built-in kinds against the
  *      @kubernetes/client-node models (release-1.36 OpenAPI), KEDA kinds against the TypeScript declarations of
- *      @kubernetes-models/keda, the Gateway API HTTPRoute against those of @kubernetes-models/gateway-api, and
+ *      @kubernetes-models/keda, the Gateway API HTTPRoute against those of @kubernetes-models/gateway-api, PodMonitor
+ *      and PrometheusRule against those of @kubernetes-models/prometheus-operator, and
  *      SecretProviderClass (no model exists) against a minimal shape written here;
  *  (c) no null anywhere and no empty string (a template that rendered nothing);
  *  (d) only API versions that are GA and served on Kubernetes 1.30+ (or the CRD versions KEDA, the Gateway API
- *      standard channel and the Secrets Store CSI driver serve).
+ *      standard channel, the Secrets Store CSI driver, the Prometheus Operator and AKS managed Prometheus serve).
  */
 import * as k8s from '@kubernetes/client-node';
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { PodMonitor, PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -42,6 +44,8 @@ interface KindRule {
   declarations?: string;
   /** (d) where the apiVersion comes from, and since when it is GA (built-in) or served (CRD). */
   source: string;
+  /** (a)(b) validated as this apiVersion: a CRD that copies another project's schema under its own group. */
+  sameSchemaAs?: string;
 }
 
 /** A built-in kind: its kubernetes-models class, unknown fields checked against the client-node models. */
@@ -55,6 +59,7 @@ const declared = (model: unknown, declarations: string, source: string): KindRul
 });
 const KEDA_DECLARATIONS = '@kubernetes-models/keda/keda.sh/v1alpha1/index.d.ts';
 const keda = (model: unknown): KindRule => declared(model, KEDA_DECLARATIONS, 'KEDA 2.x CRD (the only served version)');
+const PROMETHEUS_OPERATOR_DECLARATIONS = '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/index.d.ts';
 
 /** (d) Every apiVersion/kind the charts may render. Built-in versions here are GA and served on 1.30 and later. */
 export const KINDS: Record<string, KindRule> = {
@@ -76,6 +81,12 @@ export const KINDS: Record<string, KindRule> = {
     '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/index.d.ts',
     'Gateway API standard channel CRD, v1 since Gateway API 1.0',
   ),
+  'monitoring.coreos.com/v1/PodMonitor': declared(PodMonitor, PROMETHEUS_OPERATOR_DECLARATIONS, 'Prometheus Operator CRD, v1'),
+  'monitoring.coreos.com/v1/PrometheusRule': declared(PrometheusRule, PROMETHEUS_OPERATOR_DECLARATIONS, 'Prometheus Operator CRD, v1'),
+  'azmonitoring.coreos.com/v1/PodMonitor': {
+    ...declared(PodMonitor, PROMETHEUS_OPERATOR_DECLARATIONS, "AKS managed Prometheus CRD: the Prometheus Operator's PodMonitor"),
+    sameSchemaAs: 'monitoring.coreos.com/v1',
+  },
   'secrets-store.csi.x-k8s.io/v1/SecretProviderClass': { strict: 'secret-provider-class', source: 'Secrets Store CSI driver 1.x CRD' },
 };
 
@@ -146,6 +157,7 @@ export function validateObject(object: K8sObject): string[] {
     add(`${kindKey(object)} is not a known GA kind for Kubernetes 1.30+ (allowed: ${Object.keys(KINDS).join(', ')})`);
     return problems;
   }
+  if (rule.sameSchemaAs) object = { ...object, apiVersion: rule.sameSchemaAs };
   if (rule.strict === 'client-node') {
     if (/v\d+(alpha|beta)\d+$/.test(object.apiVersion)) add(`apiVersion ${object.apiVersion} is not GA`);
     const rootType = clientNodeRootType(object);

@@ -20,6 +20,8 @@ export interface StackDescription {
   stores: { commandsRedis: string; deliveryRedis: string; postgres: string; cosmos: string };
   /** The store servers' PIDs, rewritten when the stack restarts one that died (postgres: the postmaster; cosmos: the stack's own). */
   storePids: { commandsRedis: number; deliveryRedis: number; postgres: number; cosmos: number };
+  /** With PROMETHEUS=1: the Prometheus scraping the services (tools/local/prometheus.mjs). */
+  prometheus?: string;
 }
 
 /**

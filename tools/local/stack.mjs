@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { CosmosEmulator, PostgresServer, RedisServer, eventually, freePort } from '@dronedelivery/testing';
 import { chooseLogFormat, lineFormatter } from './log-format.mjs';
 import { ingressSettings, renderBalancerConfig, renderNginxConfig } from './nginx-config.mjs';
+import { prometheusCommand, stackTargets } from './prometheus.mjs';
 import { replicaCounts, replicaNames } from './replicas.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -394,6 +395,14 @@ async function main() {
     // The store servers' PIDs (PostgreSQL's postmaster; the Cosmos emulator runs inside this process).
     storePids: { commandsRedis: commandsRedis.pid, deliveryRedis: deliveryRedis.pid, postgres: postgres.pid, cosmos: process.pid },
   };
+  if (process.env.PROMETHEUS === '1') {
+    const targets = stackTargets(description.services);
+    const dir = join(local, 'prometheus');
+    const prometheus = prometheusCommand({ dir, port: await freePort(), targets, interval: process.env.PROMETHEUS_INTERVAL });
+    run('prometheus', prometheus.command, prometheus.args);
+    await untilReady('prometheus', `${prometheus.url}/-/ready`, 30_000);
+    description.prometheus = prometheus.url;
+  }
   // Written before the ingress opens: whoever sees the ingress answer can read it.
   writeFileSync(join(local, 'stack.json'), JSON.stringify(description, null, 2));
   const prefix = join(local, 'nginx');
@@ -407,6 +416,7 @@ async function main() {
   log('');
   log(`ready: the API is at ${ingress}/api (drone fleet: ${settings.fleetSize})`);
   log(`token: npm run token -- <ownerId> [--ops]   then   curl -H "Authorization: Bearer <token>" ${ingress}/api/deliveries/<id>`);
+  if (description.prometheus) log(`prometheus: ${description.prometheus} (monitoring/rules loaded; docs/operations.md)`);
   log('Ctrl-C stops everything.');
   log('');
 }

@@ -46,6 +46,9 @@ spec:
         {{- end }}
       annotations:
         checksum/config: {{ include "dronedelivery.configData" . | sha256sum }}
+        {{- with include "dronedelivery.scrapeAnnotations" . }}
+        {{- . | nindent 8 }}
+        {{- end }}
         {{- with .Values.podAnnotations }}
         {{- toYaml . | nindent 8 }}
         {{- end }}

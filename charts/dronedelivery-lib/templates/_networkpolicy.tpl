@@ -1,10 +1,10 @@
 {{/*
 The service's NetworkPolicy. Ingress: only the services that call this one (networkPolicy.callers, pods of
 the same namespace selected by app.kubernetes.io/name + part-of=dronedelivery), the ingress controller when
-configured (gateway), and any extra peers (e.g. a metrics scraper), all on the http port. Egress: DNS, the
-services this one calls (downstreams, on downstreamPort), and the external endpoints of its stores and Azure
-(networkPolicy.externalEgress, a list of egress rules: Redis 10000, Cosmos DB / Key Vault / Entra ID /
-Application Insights 443, Azure SQL 1433 + 11000-11999, ...). Plain NetworkPolicy cannot name FQDNs, so
+configured (gateway), any extra peers, and the metrics scraper when scraping is on (_metrics.tpl), all on the
+http port. Egress: DNS, the services this one calls (downstreams, on downstreamPort), and the external endpoints
+of its stores and Azure (networkPolicy.externalEgress, a list of egress rules: Redis 10000, Cosmos DB / Key Vault /
+Entra ID / Application Insights 443, Azure SQL 1433 + 11000-11999, ...). Plain NetworkPolicy cannot name FQDNs, so
 external egress is by port and CIDR (the private endpoint subnet in production, public Azure for Entra ID).
 */}}
 {{- define "dronedelivery.networkpolicy" -}}
@@ -29,6 +29,9 @@ external egress is by port and CIDR (the private endpoint subnet in production, 
 {{- if $np.extraIngressFrom -}}
 {{- $rules = append $rules $np.extraIngressFrom -}}
 {{- end -}}
+{{- if include "dronedelivery.scraped" . -}}
+{{- $rules = append $rules (include "dronedelivery.scraperPeer" . | fromYamlArray) -}}
+{{- end -}}
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
@@ -41,7 +44,7 @@ spec:
     - Ingress
     - Egress
   {{- if $rules }}
-  # One rule per kind of caller: the services that call this one, the ingress controller, extra peers.
+  # One rule per kind of caller: the services that call this one, the ingress controller, extra peers, the scraper.
   ingress:
     {{- range $rules }}
     - from:

@@ -1,7 +1,8 @@
 // The AKS cluster: Entra ID + Azure RBAC (no local accounts), OIDC issuer + workload identity, Key Vault Secrets Store
 // CSI driver with rotation, Azure CNI overlay with Cilium (network policy enforced), autoscaled system and user pools
 // across zones in the VNet's node subnet, the application routing add-on (managed NGINX ingress, class
-// webapprouting.kubernetes.azure.com), the KEDA add-on (the workflow scales on its stream), and our own egress IP.
+// webapprouting.kubernetes.azure.com), the KEDA add-on (the workflow scales on its stream), the managed Prometheus
+// metrics add-on (prometheus.bicep), and our own egress IP.
 
 @description('Cluster name (also the DNS prefix).')
 param name string
@@ -178,6 +179,17 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2025-05-01' = {
     workloadAutoScalerProfile: {
       keda: {
         enabled: true
+      }
+    }
+    // Managed Prometheus: the metrics add-on (ama-metrics) and kube-state-metrics; prometheus.bicep associates the
+    // data collection rule that sends to the Azure Monitor workspace.
+    azureMonitorProfile: {
+      metrics: {
+        enabled: true
+        kubeStateMetrics: {
+          metricLabelsAllowlist: ''
+          metricAnnotationsAllowList: ''
+        }
       }
     }
     addonProfiles: {

@@ -20,6 +20,7 @@ import { SAGA_STORE, type SagaStore } from '../saga/saga-store';
 import { SagaService } from '../saga/saga.service';
 import { claimMinIdleMs } from './backoff';
 import { CircuitGate } from './circuit-gate';
+import { CommandCompletion } from './command-completion';
 import { RECLAIM_SCAN_LIMIT, claimBudget, reclaimPageSize } from './claim-policy';
 import { KeyedSerializer } from './keyed-serializer';
 
@@ -73,6 +74,7 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
   private reclaimFoundWork = false;
   private readonly outcomes: Counter<'type' | 'outcome'>;
   private readonly waiting: Gauge<'downstream'>;
+  private readonly completion: CommandCompletion;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: WorkflowConfig,
@@ -94,6 +96,7 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
       'Commands held, not attempted, until the breaker of the downstream they need lets calls through.',
       ['downstream'],
     );
+    this.completion = new CommandCompletion(metrics);
     gate.onChange(() => this.wake());
   }
 
@@ -320,6 +323,7 @@ export class CommandConsumer implements OnApplicationBootstrap, BeforeApplicatio
           break;
       }
       this.outcomes.inc({ type, outcome: outcome.kind.replace('-', '_') });
+      this.completion.observe(fields, type, outcome.kind.replace('-', '_'));
       return outcome.kind === 'retry' ? 'retry' : 'done';
     } catch (error) {
       if (error instanceof CallFencedError) {

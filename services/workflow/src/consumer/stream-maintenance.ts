@@ -76,6 +76,9 @@ export class StreamMaintenance implements OnApplicationBootstrap, OnModuleDestro
   }
 
   onApplicationBootstrap(): void {
+    // A first round at once: a new pod's gauges would read 0 until the first interval, and a dead-letter count going
+    // from 0 to its real value looks like new dead letters to the alert (monitoring/rules).
+    void this.runOnce();
     this.timer = setInterval(() => void this.runOnce(), this.config.MAINTENANCE_INTERVAL_MS);
   }
 
