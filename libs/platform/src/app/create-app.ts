@@ -11,6 +11,7 @@ import { logRequest, requestIdFor } from '../logging/logging';
 import { MetricsRegistry } from '../metrics/metrics';
 import { trace } from '@opentelemetry/api';
 import { headersAreSynthetic, markSpanSynthetic, runSynthetic } from '../telemetry/synthetic';
+import { limitJsonDepth } from './json-body';
 
 const SYNTHETIC = Symbol('synthetic');
 
@@ -53,6 +54,7 @@ export async function createApp(rootModule: DynamicModule | Type, options: Creat
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: without this, text/plain bodies would reach handlers as strings instead of a 415.
   fastify.removeContentTypeParser(['text/plain']);
+  limitJsonDepth(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     // Synthetic traffic (telemetry/synthetic.ts): the server span, active here, gets the attributes.
