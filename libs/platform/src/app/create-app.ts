@@ -28,7 +28,9 @@ export interface CreateAppOptions {
 export async function createApp(rootModule: DynamicModule | Type, options: CreateAppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: options.config.BODY_LIMIT_BYTES,
-    trustProxy: options.config.TRUST_PROXY,
+    // Trust exactly TRUST_PROXY_HOPS hops (hop 0 is the socket's peer), never `true`: Fastify would then take the
+    // leftmost X-Forwarded-For entry, which the client writes itself.
+    trustProxy: options.config.TRUST_PROXY ? (_address: string, hop: number) => hop < options.config.TRUST_PROXY_HOPS : false,
     genReqId: (request: IncomingMessage) => {
       const id = requestIdFor(request);
       (request as IncomingMessage & { id?: string }).id = id;
