@@ -80,6 +80,8 @@ beforeAll(async () => {
     WORKFLOW_REPLICAS: '3',
     GATEWAY_REPLICAS: '2',
     DRONE_FLEET_SIZE: '40',
+    // Each owner books CREATES / OWNERS deliveries, more than the default cap of active bookings per owner.
+    OWNER_MAX_ACTIVE_BOOKINGS: '10000',
     CLAIM_MIN_IDLE_MS: '3000',
     RETRY_BASE_DELAY_MS: '200',
     RETRY_MAX_DELAY_MS: '2000',

@@ -48,6 +48,8 @@ export async function startBenchStack({ fleetSize, env = {} }) {
       INGRESS_RATE_LIMIT_RPS: '100000',
       INGRESS_RATE_LIMIT_BURST: '100000',
       RATE_LIMIT_MAX: '100000000',
+      // One owner books the whole end-to-end batch.
+      OWNER_MAX_ACTIVE_BOOKINGS: '100000000',
       ...env,
     },
     stdio: ['ignore', log, log],

@@ -13,11 +13,19 @@ export { APP_CONFIG } from './app/tokens';
 // Config: the secret declarations a service passes to startService (schema and loader are in ./config).
 export { secretSettingName } from './config/settings';
 
-// Contract: values the public API fixes for every service (id format, package sizes, weight limits, confirmation).
+// Contract: values the public API fixes for every service (id format, package sizes, weight limits, confirmation,
+// the delivery window's bounds).
 export { ConfirmationDto } from './contract/confirmation.dto';
 export { CONFIRMATION_TYPES, type ConfirmationType, MAX_LOCATION_LENGTH } from './contract/deliveries';
 export { ID_MESSAGE, ID_PATTERN, STRICT_ISO_8601 } from './contract/formats';
 export { MAX_TAG_LENGTH, MAX_WEIGHT_KG, PACKAGE_SIZES, type PackageSize, WEIGHT_DECIMALS } from './contract/packages';
+export {
+  DEFAULT_DELIVERY_WINDOW,
+  type DeliveryWindowLimits,
+  deliveryWindowErrors,
+  deliveryWindowLimits,
+  type WindowFieldError,
+} from './contract/windows';
 
 // Errors: domain outcomes as problem+json, and store outages as 503 with Retry-After.
 export {

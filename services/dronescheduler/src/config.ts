@@ -1,5 +1,5 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { envFlag as flag, platformConfigSchema, positiveInt } from '@dronedelivery/platform/config';
+import { deliveryWindowSettings, envFlag as flag, platformConfigSchema, positiveInt } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 export const DB_ENGINES = ['mssql', 'postgres'] as const;
@@ -56,6 +56,10 @@ export const droneSchedulerConfigSchema = platformConfigSchema
     ASSIGNMENT_MAX_ROUNDS: positiveInt().default(50),
     /** Retries of one attempt after a deadlock, serialization failure or a lost insert race. */
     ASSIGNMENT_MAX_RETRIES: z.coerce.number().int().min(0).default(5),
+    /** Bookings one owner may hold at once (Assigned, deadline not passed): one owner cannot lock the whole fleet. */
+    OWNER_MAX_ACTIVE_BOOKINGS: positiveInt().default(100),
+    /** The delivery window's bounds; keep them equal to the gateway's, which refuses the same windows first. */
+    ...deliveryWindowSettings(),
   })
   .superRefine((config, context) => {
     const auth = databaseAuth(config);

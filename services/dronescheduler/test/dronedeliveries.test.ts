@@ -2,6 +2,9 @@ import type { RunningService } from '@dronedelivery/platform';
 import { PostgresServer } from '@dronedelivery/testing';
 import { assignment, call, doubleBookings, seed, sql, startDroneScheduler } from './dronescheduler-app';
 
+const HOUR = 3_600_000;
+const inHours = (hours: number) => new Date(Date.now() + hours * HOUR).toISOString();
+
 let postgres: PostgresServer;
 let service: RunningService;
 let base: string;
@@ -256,11 +259,11 @@ describe('bad input: typed 4xx problems, nothing stored', () => {
       'deadline before pickup',
       'PUT',
       '/api/dronedeliveries/bad-2',
-      assignment({ deadline: '2026-12-01T09:00:00Z' }),
+      assignment({ deadline: '2030-12-01T09:00:00Z' }),
       400,
       /validation-error$/,
     ],
-    ['empty window', 'PUT', '/api/dronedeliveries/bad-3', assignment({ deadline: '2026-12-01T10:00:00Z' }), 400, /validation-error$/],
+    ['empty window', 'PUT', '/api/dronedeliveries/bad-3', assignment({ deadline: '2030-12-01T10:00:00Z' }), 400, /validation-error$/],
     ['zero weight', 'PUT', '/api/dronedeliveries/bad-4', assignment({ packageWeight: 0 }), 400, /validation-error$/],
     ['weight as string', 'PUT', '/api/dronedeliveries/bad-5', assignment({ packageWeight: '3' }), 400, /validation-error$/],
     ['unknown size', 'PUT', '/api/dronedeliveries/bad-6', assignment({ packageSize: 'Huge' }), 400, /validation-error$/],
@@ -270,7 +273,50 @@ describe('bad input: typed 4xx problems, nothing stored', () => {
     ['utilization month 13', 'GET', '/api/dronedeliveries/utilization?ownerId=o&year=2026&month=13', undefined, 400, /validation-error$/],
     ['utilization without owner', 'GET', '/api/dronedeliveries/utilization?year=2026&month=1', undefined, 400, /validation-error$/],
     ['drones limit 0', 'GET', '/api/drones?limit=0', undefined, 400, /validation-error$/],
+    [
+      'pickup in the past',
+      'PUT',
+      '/api/dronedeliveries/bad-9',
+      assignment({ pickupTime: inHours(-1), deadline: inHours(1) }),
+      400,
+      /validation-error$/,
+    ],
+    [
+      'pickup beyond the lead time',
+      'PUT',
+      '/api/dronedeliveries/bad-10',
+      assignment({ pickupTime: inHours(24 * 3_660), deadline: inHours(24 * 3_660 + 1) }),
+      400,
+      /validation-error$/,
+    ],
+    ['window over a day', 'PUT', '/api/dronedeliveries/bad-11', assignment({ deadline: '2030-12-02T10:00:01Z' }), 400, /validation-error$/],
+    [
+      'window of seventy years',
+      'PUT',
+      '/api/dronedeliveries/bad-12',
+      assignment({ deadline: '2100-12-01T12:00:00Z' }),
+      400,
+      /validation-error$/,
+    ],
+    [
+      'JSON nested 5,000 deep',
+      'PUT',
+      '/api/dronedeliveries/bad-13',
+      '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000),
+      400,
+      /json-too-deep$/,
+    ],
   ];
+
+  it.each([
+    ['pickupTime', assignment({ pickupTime: inHours(-1), deadline: inHours(1) })],
+    ['deadline', assignment({ deadline: '2030-12-02T10:00:01Z' })],
+    ['deadline', assignment({ deadline: '2030-12-01T10:00:00Z' })],
+  ])('the window problem names %s', async (field, body) => {
+    const response = await put('bad-window', body);
+    expect(response.status).toBe(400);
+    expect(response.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+  });
 
   it.each(cases)('%s', async (_name, method, path, body, status, type) => {
     const before = await rowCount();
@@ -279,5 +325,51 @@ describe('bad input: typed 4xx problems, nothing stored', () => {
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(response.body.type).toMatch(type);
     expect(await rowCount()).toBe(before);
+  });
+});
+
+describe('active bookings per owner (OWNER_MAX_ACTIVE_BOOKINGS)', () => {
+  let capped: RunningService;
+  beforeAll(async () => {
+    capped = await startDroneScheduler(postgres, { OWNER_MAX_ACTIVE_BOOKINGS: '2' });
+  });
+  afterAll(async () => {
+    await capped?.shutdown('test end');
+  });
+  const book = (id: string, body: unknown) => call(capped.url, 'PUT', `/api/dronedeliveries/${id}`, body);
+
+  it('refuses one more than the cap with 409 active-bookings-exceeded; repeats, re-plans and releases still work', async () => {
+    const day = newDay();
+    const owner = { ownerId: 'capped-owner' };
+    expect((await book('cap-1', assignment({ ...owner, ...day('08:00', '09:00') }))).status).toBe(200);
+    expect((await book('cap-2', assignment({ ...owner, ...day('09:00', '10:00') }))).status).toBe(200);
+
+    const refused = await book('cap-3', assignment({ ...owner, ...day('10:00', '11:00') }));
+    expect(refused.status).toBe(409);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(refused.body.type).toMatch(/active-bookings-exceeded$/);
+    expect(refused.body.detail).toMatch(/capped-owner already holds 2 active bookings/);
+    expect((await call(capped.url, 'GET', '/api/dronedeliveries/cap-3')).status).toBe(404);
+
+    // The cap counts other bookings: a repeat or a re-plan of one already held is not one more.
+    expect((await book('cap-2', assignment({ ...owner, ...day('09:00', '10:00') }))).status).toBe(200);
+    expect((await book('cap-2', assignment({ ...owner, ...day('09:30', '10:30') }))).status).toBe(200);
+    // Another owner is not affected.
+    expect((await book('cap-other', assignment({ ownerId: 'other-owner', ...day('10:00', '11:00') }))).status).toBe(200);
+
+    expect((await call(capped.url, 'DELETE', '/api/dronedeliveries/cap-1')).status).toBe(204);
+    expect((await book('cap-3', assignment({ ...owner, ...day('10:00', '11:00') }))).status).toBe(200);
+  });
+
+  it('a booking whose deadline has passed no longer counts', async () => {
+    const day = newDay();
+    const owner = { ownerId: 'lapsed-owner' };
+    expect((await book('lapse-1', assignment({ ...owner, ...day('08:00', '09:00') }))).status).toBe(200);
+    expect((await book('lapse-2', assignment({ ...owner, ...day('09:00', '10:00') }))).status).toBe(200);
+    await sql(
+      postgres,
+      "UPDATE assignments SET pickup_time = now() - interval '3 hours', deadline = now() - interval '2 hours' WHERE delivery_id = 'lapse-1'",
+    );
+    expect((await book('lapse-3', assignment({ ...owner, ...day('10:00', '11:00') }))).status).toBe(200);
   });
 });

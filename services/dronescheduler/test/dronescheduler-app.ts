@@ -60,8 +60,8 @@ export async function seed(postgres: PostgresServer, drones: number): Promise<vo
 export function assignment(overrides: Record<string, unknown> = {}) {
   return {
     ownerId: 'owner-1',
-    pickupTime: '2026-12-01T10:00:00Z',
-    deadline: '2026-12-01T12:00:00Z',
+    pickupTime: '2030-12-01T10:00:00Z',
+    deadline: '2030-12-01T12:00:00Z',
     packageWeight: 1,
     packageSize: 'Small',
     expedited: false,

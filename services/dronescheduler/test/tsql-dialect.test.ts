@@ -47,6 +47,7 @@ const statements: Record<string, (a: AssignmentQueries, f: FleetQueries) => Buil
   'candidate drones': (a) => a.candidateDrones('d1', plan, 16),
   'lock drone': (a) => a.lockDrone('drone-00001'),
   'overlap re-check': (a) => a.overlappingAssignment('drone-00001', 'd1', plan),
+  "owner's active bookings": (a) => a.activeOwnerBookings('owner-1', 'd1', now, 100),
   'insert assignment': (a) => a.insertAssignment(row),
   're-plan assignment': (a) => a.replaceAssignment(row, now),
   release: (a) => a.finishAssignment('d1', 'Released', now),

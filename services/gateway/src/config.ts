@@ -1,6 +1,7 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
 import {
   REDIS_PASSWORD_SECRET,
+  deliveryWindowSettings,
   downstreamPolicySettings,
   platformConfigSchema,
   redisConnectionSettings,
@@ -55,6 +56,8 @@ export const gatewayConfigSchema = platformConfigSchema
     DRONESCHEDULER_URL: serviceUrl().default('http://127.0.0.1:3003'),
     WORKFLOW_URL: serviceUrl().default('http://127.0.0.1:3001'),
     ...downstreamPolicySettings({ timeoutMs: 2_000, retryMaxDelayMs: 2_000 }),
+    /** The delivery window's bounds; keep them equal to the scheduler's, which refuses the same windows. */
+    ...deliveryWindowSettings(),
     /** Requests per client (authenticated caller, else IP) per window, counted in Redis so the limit holds across replicas. */
     RATE_LIMIT_MAX: positiveInt().default(600),
     RATE_LIMIT_WINDOW_MS: positiveInt().default(60_000),

@@ -24,6 +24,10 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
+const HOUR = 3_600_000;
+const inHours = (hours: number) => new Date(Date.now() + hours * HOUR).toISOString();
+const window = (pickupTime: string, deadline: string) => deliveryRequest({ pickupTime, deadline });
+
 const post = (body: unknown, headers: Record<string, string> = {}) =>
   call(gateway.url, 'POST', '/api/deliveryrequests', { token, body, headers: { 'idempotency-key': 'bad-input', ...headers } });
 
@@ -59,18 +63,60 @@ describe('bad input', () => {
     ],
     ['an odd owner id', deliveryRequest({ ownerId: 'alice bob' }), 'ownerId'],
     ['not a date', deliveryRequest({ pickupTime: 'tomorrow' }), 'pickupTime'],
-    ['a date without time zone separator', deliveryRequest({ deadline: '2026-12-01 12:00:00' }), 'deadline'],
+    ['a date without time zone separator', deliveryRequest({ deadline: '2030-12-01 12:00:00' }), 'deadline'],
     ['an empty location', deliveryRequest({ pickupLocation: '' }), 'pickupLocation'],
     ['a location too long', deliveryRequest({ dropOffLocation: 'x'.repeat(257) }), 'dropOffLocation'],
-    ['a deadline before the pickup', deliveryRequest({ deadline: '2026-12-01T09:00:00Z' }), 'deadline'],
+    ['a deadline before the pickup', deliveryRequest({ deadline: '2030-12-01T09:00:00Z' }), 'deadline'],
     ['packageInfo as an array', deliveryRequest({ packageInfo: [] }), 'packageInfo'],
     ['packageInfo missing', { ...deliveryRequest(), packageInfo: undefined }, 'packageInfo'],
+    ['a deadline equal to the pickup', deliveryRequest({ deadline: '2030-12-01T10:00:00Z' }), 'deadline'],
+    ['a pickup in the past', window(inHours(-1), inHours(1)), 'pickupTime'],
+    ['a pickup more than ten years ahead', window(inHours(24 * 3_660), inHours(24 * 3_660 + 1)), 'pickupTime'],
+    ['a window longer than a day', window(inHours(1), inHours(26)), 'deadline'],
+    ['a window of seventy years', deliveryRequest({ deadline: '2100-12-01T12:00:00Z' }), 'deadline'],
+    ['a NUL in a location', deliveryRequest({ pickupLocation: '1 Main\u0000St' }), 'pickupLocation'],
+    ['an ESC in a location', deliveryRequest({ dropOffLocation: '9 Side\u001b[2J Rd' }), 'dropOffLocation'],
+    [
+      'a C1 control in a tag',
+      deliveryRequest({ packageInfo: { packageId: 'p', size: 'Small', weight: 1, tag: 'a\u009bb' } }),
+      'packageInfo.tag',
+    ],
+    ['a DEL in a location', deliveryRequest({ pickupLocation: '1 Main\u007fSt' }), 'pickupLocation'],
   ])('%s: 400 naming the field', async (_case, body, field) => {
     const response = await post(body);
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(response.body.type).toMatch(/validation-error$/);
     expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('a reschedule obeys the same window rules: 400 naming the field', async () => {
+    for (const [body, field] of [
+      [{ pickupTime: inHours(-2) }, 'pickupTime'],
+      [{ pickupTime: inHours(2), deadline: inHours(2) }, 'deadline'],
+      [{ pickupTime: inHours(2), deadline: inHours(40) }, 'deadline'],
+      [{ deadline: inHours(-2) }, 'deadline'],
+      [{ dropOffLocation: 'x\u0000y' }, 'dropOffLocation'],
+    ] as const) {
+      const response = await call(gateway.url, 'PATCH', '/api/deliveryrequests/some-delivery', { token, body });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    }
+  });
+
+  it('control characters in a confirmation blob: 400 naming the field', async () => {
+    const body = { dateTime: '2030-12-01T11:00:00Z', confirmationType: 'Picture', confirmationBlob: 'blob://\u0007' };
+    const response = await call(gateway.url, 'POST', '/api/deliveries/some-delivery/confirmations', { token, body });
+    expect(response.status).toBe(400);
+    expect(response.body.errors.map((e: { field: string }) => e.field)).toContain('confirmationBlob');
+  });
+
+  it('a body nested 5,000 deep: 400 problem, not 500', async () => {
+    const deep = '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000);
+    const response = await post(deep);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(response.body.type).toMatch(/json-too-deep$/);
   });
 
   it('a body that is not an object at all', async () => {

@@ -53,8 +53,8 @@ export function deliveryRequest(overrides: Record<string, unknown> = {}) {
   return {
     pickupLocation: '1 Main St',
     dropOffLocation: '9 Side Rd',
-    pickupTime: '2026-12-01T10:00:00Z',
-    deadline: '2026-12-01T12:00:00Z',
+    pickupTime: '2030-12-01T10:00:00Z',
+    deadline: '2030-12-01T12:00:00Z',
     expedited: false,
     confirmationRequired: 'Picture',
     packageInfo: { packageId: 'pkg-1', size: 'Small', weight: 2.5, tag: 'fragile' },

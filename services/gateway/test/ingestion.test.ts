@@ -38,7 +38,7 @@ describe('POST /api/deliveryrequests', () => {
   it('answers 202 with the id and Location only after the record and the create command are in Redis', async () => {
     const response = await call(gateway.url, 'POST', '/api/deliveryrequests', {
       token: alice,
-      body: deliveryRequest({ pickupTime: '2026-12-01T11:00:00+01:00' }),
+      body: deliveryRequest({ pickupTime: '2030-12-01T11:00:00+01:00' }),
     });
     expect(response.status).toBe(202);
     const { deliveryId } = response.body;
@@ -47,8 +47,8 @@ describe('POST /api/deliveryrequests', () => {
     const normalised = {
       ...deliveryRequest(),
       ownerId: 'alice',
-      pickupTime: '2026-12-01T10:00:00.000Z',
-      deadline: '2026-12-01T12:00:00.000Z',
+      pickupTime: '2030-12-01T10:00:00.000Z',
+      deadline: '2030-12-01T12:00:00.000Z',
     };
     expect(response.body).toEqual({ deliveryId, status: 'Requested', ...normalised });
 
@@ -87,7 +87,7 @@ describe('POST /api/deliveryrequests', () => {
     const later = await call(gateway.url, 'POST', '/api/deliveryrequests', {
       token: alice,
       headers,
-      body: { ...deliveryRequest(), deadline: '2026-12-01T13:00:00+01:00' },
+      body: { ...deliveryRequest(), deadline: '2030-12-01T13:00:00+01:00' },
     });
     expect(later.body).toEqual(first.body);
     expect(await entriesFor(first.body.deliveryId)).toHaveLength(1);
@@ -149,12 +149,12 @@ describe('cancel, reschedule, confirm', () => {
     expect(cancel.body).toMatchObject({ deliveryId, type: 'cancel', commandId: expect.any(String) });
     const reschedule = await call(gateway.url, 'PATCH', `/api/deliveryrequests/${deliveryId}`, {
       token: alice,
-      body: { dropOffLocation: '10 Other Rd', deadline: '2026-12-01T14:00:00+01:00' },
+      body: { dropOffLocation: '10 Other Rd', deadline: '2030-12-01T14:00:00+01:00' },
     });
     expect(reschedule.status).toBe(202);
     const confirm = await call(gateway.url, 'POST', `/api/deliveries/${deliveryId}/confirmations`, {
       token: alice,
-      body: { dateTime: '2026-12-01T11:30:00Z', confirmationType: 'Picture', confirmationBlob: 'blob://proof/1' },
+      body: { dateTime: '2030-12-01T11:30:00Z', confirmationType: 'Picture', confirmationBlob: 'blob://proof/1' },
     });
     expect(confirm.status).toBe(202);
 
@@ -162,9 +162,9 @@ describe('cancel, reschedule, confirm', () => {
     expect(entries.map((e) => e.type)).toEqual(['create', 'cancel', 'reschedule', 'confirm']);
     expect(entries.every((e) => e.ownerId === 'alice')).toBe(true);
     expect(entries[1]).toMatchObject({ commandId: cancel.body.commandId, payload: '{}' });
-    expect(JSON.parse(entries[2].payload)).toEqual({ dropOffLocation: '10 Other Rd', deadline: '2026-12-01T13:00:00.000Z' });
+    expect(JSON.parse(entries[2].payload)).toEqual({ dropOffLocation: '10 Other Rd', deadline: '2030-12-01T13:00:00.000Z' });
     expect(JSON.parse(entries[3].payload)).toEqual({
-      dateTime: '2026-12-01T11:30:00.000Z',
+      dateTime: '2030-12-01T11:30:00.000Z',
       confirmationType: 'Picture',
       confirmationBlob: 'blob://proof/1',
     });
@@ -180,7 +180,7 @@ describe('cancel, reschedule, confirm', () => {
     ).toBe(404);
     const confirm = await call(gateway.url, 'POST', `/api/deliveries/${deliveryId}/confirmations`, {
       token: bob,
-      body: { dateTime: '2026-12-01T11:30:00Z', confirmationType: 'None' },
+      body: { dateTime: '2030-12-01T11:30:00Z', confirmationType: 'None' },
     });
     expect(confirm.status).toBe(404);
     expect(confirm.body.detail).toBe(`Delivery ${deliveryId} does not exist.`);
@@ -193,7 +193,7 @@ describe('cancel, reschedule, confirm', () => {
     expect(empty.status).toBe(400);
     const backwards = await call(gateway.url, 'PATCH', `/api/deliveryrequests/${deliveryId}`, {
       token: alice,
-      body: { pickupTime: '2026-12-01T12:00:00Z', deadline: '2026-12-01T11:00:00Z' },
+      body: { pickupTime: '2030-12-01T12:00:00Z', deadline: '2030-12-01T11:00:00Z' },
     });
     expect(backwards.status).toBe(400);
     expect(backwards.body.errors[0].field).toBe('deadline');

@@ -69,7 +69,7 @@ describe('the load-test role acts for synthetic owners only', () => {
     expect(
       (await call(gateway.url, 'PATCH', `/api/deliveryrequests/${id}`, { token: loadTest, body: { pickupLocation: '2 Main St' } })).status,
     ).toBe(202);
-    const confirmation = { dateTime: '2026-12-01T11:00:00Z', confirmationType: 'Picture' };
+    const confirmation = { dateTime: '2030-12-01T11:00:00Z', confirmationType: 'Picture' };
     expect((await call(gateway.url, 'POST', `/api/deliveries/${id}/confirmations`, { token: loadTest, body: confirmation })).status).toBe(
       202,
     );
@@ -98,7 +98,7 @@ describe('the load-test role acts for synthetic owners only', () => {
       ['GET', `/api/deliveries/${hers}/status`, undefined],
       ['DELETE', `/api/deliveryrequests/${hers}`, undefined],
       ['PATCH', `/api/deliveryrequests/${hers}`, { pickupLocation: '2 Main St' }],
-      ['POST', `/api/deliveries/${hers}/confirmations`, { dateTime: '2026-12-01T11:00:00Z', confirmationType: 'Picture' }],
+      ['POST', `/api/deliveries/${hers}/confirmations`, { dateTime: '2030-12-01T11:00:00Z', confirmationType: 'Picture' }],
     ] as const) {
       expect((await call(gateway.url, method, path, { token: loadTest, body })).status, `${method} ${path}`).toBe(404);
     }

@@ -46,3 +46,36 @@ it("keys unauthenticated callers by address, so they cannot exhaust a user's bud
   expect(statuses).toEqual([401, 401, 401, 401, 429]);
   expect((await call(a.url, 'GET', '/api/deadletters', { token: await a.token('carol') })).status).toBe(403);
 });
+
+it('counts an encoded path like the route it reaches: /%61pi/… is limited as /api/…', async () => {
+  const [a] = replicas;
+  const dave = await a.token('dave');
+  const statuses = [];
+  for (let i = 0; i < 5; i++) statuses.push((await call(a.url, 'GET', '/%61pi/deadletters', { token: dave })).status);
+  expect(statuses).toEqual([403, 403, 403, 403, 429]);
+});
+
+describe('Redis stopped', () => {
+  let own: RedisServer;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    own = await RedisServer.start();
+    gateway = await startGateway(own.url, { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' });
+  });
+
+  afterAll(async () => {
+    await gateway?.service.shutdown('test end');
+    await own?.dispose();
+  });
+
+  it('fails open but bounded: requests are still served, counted in the replica’s memory, and limited', async () => {
+    const erin = await gateway.token('erin');
+    await own.stop();
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call(gateway.url, 'GET', '/api/deadletters', { token: erin })).status);
+    expect(statuses).toEqual([403, 403, 403, 429]);
+    // Another caller keeps its own budget.
+    expect((await call(gateway.url, 'GET', '/api/deadletters', { token: await gateway.token('frank') })).status).toBe(403);
+  });
+});

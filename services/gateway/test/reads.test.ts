@@ -54,8 +54,8 @@ const putDelivery = (id: string, ownerId: string) =>
       ownerId,
       pickupLocation: '1 Main St',
       dropOffLocation: '9 Side Rd',
-      pickupTime: '2026-12-01T10:00:00Z',
-      deadline: '2026-12-01T12:00:00Z',
+      pickupTime: '2030-12-01T10:00:00Z',
+      deadline: '2030-12-01T12:00:00Z',
       expedited: false,
       confirmationRequired: 'Picture',
       packageId: 'pkg-1',
@@ -140,7 +140,7 @@ describe('request records expire; the delivery service then answers who owns a d
     expect((await call(gateway.url, 'GET', `/api/deliveries/${id}`, { token: ops })).status).toBe(200);
     const confirmed = await call(gateway.url, 'POST', `/api/deliveries/${id}/confirmations`, {
       token: alice,
-      body: { dateTime: '2026-12-01T11:00:00Z', confirmationType: 'Picture' },
+      body: { dateTime: '2030-12-01T11:00:00Z', confirmationType: 'Picture' },
     });
     expect(confirmed.status).toBe(202);
     expect(await commandsFor(id)).toEqual([
@@ -153,7 +153,7 @@ describe('request records expire; the delivery service then answers who owns a d
   it('another owner still gets 404 for such a delivery, like an unknown id, and nothing is queued', async () => {
     const id = 'expired-record-2';
     expect((await putDelivery(id, 'alice')).status).toBe(201);
-    const confirmation = { dateTime: '2026-12-01T11:30:00Z', confirmationType: 'None' };
+    const confirmation = { dateTime: '2030-12-01T11:30:00Z', confirmationType: 'None' };
     for (const target of [id, 'never-existed-1']) {
       for (const [method, path, body] of [
         ['GET', `/api/deliveries/${target}`, undefined],

@@ -22,13 +22,14 @@ export class Backends {
   private deliveryRedis!: RedisServer;
   private packagePort = 0;
 
-  static async start(fleetSize: number): Promise<Backends> {
+  /** `schedulerEnv`: settings of the drone scheduler beyond its database (OWNER_MAX_ACTIVE_BOOKINGS…). */
+  static async start(fleetSize: number, schedulerEnv: Record<string, string> = {}): Promise<Backends> {
     const backends = new Backends();
-    await backends.startAll(fleetSize);
+    await backends.startAll(fleetSize, schedulerEnv);
     return backends;
   }
 
-  private async startAll(fleetSize: number): Promise<void> {
+  private async startAll(fleetSize: number, schedulerEnv: Record<string, string>): Promise<void> {
     [this.cosmos, this.postgres, this.deliveryRedis, this.streamRedis] = await Promise.all([
       CosmosEmulator.start(),
       PostgresServer.start(),
@@ -45,7 +46,7 @@ export class Backends {
     this.droneScheduler = ServiceProcess.spawn({
       args: [join(services, 'dronescheduler/dist/main.js')],
       port: await freePort(),
-      env: { ...db, LOG_LEVEL: 'info' },
+      env: { ...db, LOG_LEVEL: 'info', ...schedulerEnv },
     });
     this.delivery = ServiceProcess.spawn({
       args: [join(services, 'delivery/dist/main.js')],

@@ -11,6 +11,7 @@ import { logRequest, requestIdFor } from '../logging/logging';
 import { MetricsRegistry } from '../metrics/metrics';
 import { trace } from '@opentelemetry/api';
 import { headersAreSynthetic, markSpanSynthetic, runSynthetic } from '../telemetry/synthetic';
+import { limitJsonDepth } from './json-body';
 
 const SYNTHETIC = Symbol('synthetic');
 
@@ -27,7 +28,9 @@ export interface CreateAppOptions {
 export async function createApp(rootModule: DynamicModule | Type, options: CreateAppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: options.config.BODY_LIMIT_BYTES,
-    trustProxy: options.config.TRUST_PROXY,
+    // Trust exactly TRUST_PROXY_HOPS hops (hop 0 is the socket's peer), never `true`: Fastify would then take the
+    // leftmost X-Forwarded-For entry, which the client writes itself.
+    trustProxy: options.config.TRUST_PROXY ? (_address: string, hop: number) => hop < options.config.TRUST_PROXY_HOPS : false,
     genReqId: (request: IncomingMessage) => {
       const id = requestIdFor(request);
       (request as IncomingMessage & { id?: string }).id = id;
@@ -53,6 +56,7 @@ export async function createApp(rootModule: DynamicModule | Type, options: Creat
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: without this, text/plain bodies would reach handlers as strings instead of a 415.
   fastify.removeContentTypeParser(['text/plain']);
+  limitJsonDepth(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     // Synthetic traffic (telemetry/synthetic.ts): the server span, active here, gets the attributes.

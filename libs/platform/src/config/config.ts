@@ -12,6 +12,7 @@ export { ConfigError } from './config-error';
 export { envFlag, positiveInt, type SecretSetting, secretSettingName } from './settings';
 export { REDIS_PASSWORD_SECRET, type RedisConnectionConfig, redisConnectionSettings } from '../redis/redis-settings';
 export { type DownstreamPolicyConfig, downstreamPolicySettings } from '../http/downstream-settings';
+export { deliveryWindowSettings } from './delivery-window-settings';
 
 /** Settings every service shares; a service extends this with its own. */
 export const platformConfigSchema = z.object({
@@ -19,8 +20,13 @@ export const platformConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: positiveInt().default(64 * 1024),
-  /** Behind an ingress, take the client address from X-Forwarded-For (for per-IP limits and logs). */
+  /**
+   * Behind an ingress, take the client address from X-Forwarded-For (for per-IP limits and logs): the entry the
+   * last TRUST_PROXY_HOPS proxies added, never one the client wrote itself.
+   */
   TRUST_PROXY: envFlag(false),
+  /** Proxies in front of the service that append to X-Forwarded-For: 1 = the ingress alone. */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   /** Time to keep serving after SIGTERM while readiness reports 503, so load balancers stop routing first. */
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   /** Hard limit for in-flight work to finish after SIGTERM; beyond it the process exits non-zero. */

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import { JsonTooDeepError } from '../app/json-body';
 import { DownstreamUnavailableError } from '../http/resilient-http-client';
 import { ProblemException, ServiceUnavailableProblem, StoreUnavailableError, problemType, type ProblemDetails } from './problem';
 
@@ -41,6 +42,14 @@ export function toProblem(error: unknown, instance?: string): ProblemResponse {
   }
   if (error instanceof StoreUnavailableError) {
     return toProblem(new ServiceUnavailableProblem('A backing store is unreachable; retry later.', error.retryAfterSeconds), instance);
+  }
+  const tooDeep = [error, (error as { cause?: unknown })?.cause].find((candidate) => candidate instanceof JsonTooDeepError);
+  if (tooDeep) {
+    return {
+      problem: { type: problemType('json-too-deep'), title: 'JSON body nested too deeply', status: 400, detail: tooDeep.message, instance },
+      headers: {},
+      unexpected: false,
+    };
   }
   // Nest wraps Fastify's own errors (body parsing, limits) in an HttpException with the original as cause.
   const fastifyError = FASTIFY_ERRORS[fastifyCode(error) ?? ''];

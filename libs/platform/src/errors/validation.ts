@@ -1,10 +1,41 @@
-import { PipeTransform, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, PipeTransform, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ID_PATTERN } from '../contract/formats';
 import { type FieldError, ValidationProblem } from './problem';
 
+/**
+ * Refuses control characters (Unicode Cc: C0, DEL, C1) in every string of a body or query, before the DTO's own
+ * rules: no field of this API carries them, and stored they reach logs, terminals and other clients' screens.
+ */
+class PlatformValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const fields = controlCharacterFields(value, '');
+      if (fields.length > 0) {
+        throw new ValidationProblem(fields.map((field) => ({ field, message: `${field} must not contain control characters` })));
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+/** The paths (`packageInfo.tag`, `items.0`) of the strings in a parsed body that hold a control character. */
+export function controlCharacterFields(value: unknown, path: string): string[] {
+  if (typeof value === 'string') return hasControlCharacter(value) ? [path || '(body)'] : [];
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, child]) => controlCharacterFields(child, path ? `${path}.${key}` : key));
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
+  }
+  return false;
+}
+
 /** Strict body validation: unknown fields are rejected, every failing field is listed. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new PlatformValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

@@ -57,6 +57,22 @@ export class AssignmentQueries {
       .limit(1);
   }
 
+  /**
+   * The owner's bookings that still hold a drone (Assigned, deadline not passed), other than this delivery's own.
+   * Capped at `limit` rows: the caller only needs to know whether the cap is reached.
+   */
+  activeOwnerBookings(ownerId: string, deliveryId: string, now: Date, limit: number) {
+    return this.db
+      .createQueryBuilder(Assignment, 'a')
+      .select('a.deliveryId', 'deliveryId')
+      .where('a.ownerId = :ownerId', { ownerId })
+      .andWhere('a.status = :assigned', { assigned: 'Assigned' })
+      .andWhere('a.deadline > :now', { now })
+      .andWhere('a.deliveryId <> :deliveryId', { deliveryId })
+      .orderBy('a.deliveryId', 'ASC')
+      .limit(limit);
+  }
+
   insertAssignment(row: Assignment) {
     return this.db.createQueryBuilder().insert().into(Assignment).values(row).updateEntity(false);
   }

@@ -20,7 +20,10 @@ export class DroneDeliveriesController {
 
   @Put(':deliveryId')
   @ApiOkResponse({ type: DroneAssignedView, description: 'Assigned; the same request again returns the same drone.' })
-  @ApiConflictResponse({ description: 'no-drone-available (retry later), assignment-completed or assignment-exists (other owner).' })
+  @ApiConflictResponse({
+    description:
+      'no-drone-available (retry later), assignment-completed, assignment-exists (other owner) or active-bookings-exceeded (OWNER_MAX_ACTIVE_BOOKINGS).',
+  })
   async assign(@Param('deliveryId', deliveryId) id: string, @Body() body: AssignDroneDto): Promise<DroneAssignedView> {
     const assignment = await this.deliveries.assign(id, body);
     return { deliveryId: assignment.deliveryId, droneId: assignment.droneId };

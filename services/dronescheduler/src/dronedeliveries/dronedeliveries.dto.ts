@@ -6,8 +6,16 @@ import { ASSIGNMENT_STATUSES, type AssignmentStatus } from '../entities/assignme
 
 export class AssignDroneDto {
   @ApiProperty({ example: 'owner-1' }) @Matches(ID_PATTERN, ID_MESSAGE) ownerId: string;
-  @ApiProperty({ format: 'date-time' }) @IsISO8601(STRICT_ISO_8601) pickupTime: string;
-  @ApiProperty({ format: 'date-time', description: 'After pickupTime; the drone is booked for [pickupTime, deadline).' })
+  @ApiProperty({
+    format: 'date-time',
+    description: 'For a booking written now: not in the past (DELIVERY_PICKUP_SKEW_SECONDS allowed), at most DELIVERY_MAX_LEAD_DAYS ahead.',
+  })
+  @IsISO8601(STRICT_ISO_8601)
+  pickupTime: string;
+  @ApiProperty({
+    format: 'date-time',
+    description: 'After pickupTime, at most DELIVERY_MAX_WINDOW_HOURS later; the drone is booked for [pickupTime, deadline).',
+  })
   @IsISO8601(STRICT_ISO_8601)
   deadline: string;
   @ApiProperty({ description: 'Kilograms.', minimum: 0, exclusiveMinimum: true, maximum: MAX_WEIGHT_KG, example: 2.5 })

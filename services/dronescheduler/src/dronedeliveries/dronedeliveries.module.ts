@@ -20,6 +20,7 @@ import { TypeOrmDroneDeliveriesRepository } from './typeorm-dronedeliveries.repo
           candidates: config.ASSIGNMENT_CANDIDATES,
           maxRounds: config.ASSIGNMENT_MAX_ROUNDS,
           maxRetries: config.ASSIGNMENT_MAX_RETRIES,
+          maxActiveBookingsPerOwner: config.OWNER_MAX_ACTIVE_BOOKINGS,
         }),
     },
   ],

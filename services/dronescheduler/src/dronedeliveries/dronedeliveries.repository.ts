@@ -18,6 +18,8 @@ export type AssignOutcome =
   | { kind: 'assigned'; assignment: Assignment }
   /** No available drone can carry the weight in that window (or every candidate was taken while trying). */
   | { kind: 'no-drone'; contended: boolean }
+  /** The owner already holds the most active bookings allowed (checked in the transaction that would add one). */
+  | { kind: 'owner-limit'; limit: number }
   /** Another request for the same delivery wrote first; read again and decide. */
   | { kind: 'raced' };
 

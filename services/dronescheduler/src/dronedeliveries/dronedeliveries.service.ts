@@ -1,5 +1,14 @@
-import { ConflictProblem, NotFoundProblem, ValidationProblem } from '@dronedelivery/platform';
+import {
+  APP_CONFIG,
+  ConflictProblem,
+  type DeliveryWindowLimits,
+  NotFoundProblem,
+  ValidationProblem,
+  deliveryWindowErrors,
+  deliveryWindowLimits,
+} from '@dronedelivery/platform';
 import { Inject, Injectable } from '@nestjs/common';
+import type { DroneSchedulerConfig } from '../config';
 import type { Assignment } from '../entities/assignment.entity';
 import {
   type AssignmentPlan,
@@ -18,18 +27,26 @@ const MAX_RACES = 10;
 
 @Injectable()
 export class DroneDeliveriesService {
-  constructor(@Inject(DRONEDELIVERIES_REPOSITORY) private readonly repository: DroneDeliveriesRepository) {}
+  private readonly window: DeliveryWindowLimits;
+
+  constructor(
+    @Inject(DRONEDELIVERIES_REPOSITORY) private readonly repository: DroneDeliveriesRepository,
+    @Inject(APP_CONFIG) config: DroneSchedulerConfig,
+  ) {
+    this.window = deliveryWindowLimits(config);
+  }
 
   /**
    * Idempotent: the same request for an Assigned (or Completed) delivery returns its drone. A changed window,
    * weight or size re-plans it (ARCHITECTURE: reschedule re-plans the drone assignment), keeping the drone when it
    * still fits; if nothing fits, 409 and the current assignment stays. A Released delivery is assigned afresh.
+   * The window follows the contract's rule (contract/windows.ts); its bounds against now apply to every booking
+   * this writes, not to the repeat of one already made.
    */
   async assign(deliveryId: string, request: AssignmentRequest): Promise<Assignment> {
     const plan = planOf(request);
-    if (plan.deadline.getTime() <= plan.pickupTime.getTime()) {
-      throw new ValidationProblem([{ field: 'deadline', message: 'deadline must be after pickupTime' }]);
-    }
+    const windowErrors = deliveryWindowErrors(plan, this.window);
+    if (windowErrors.length > 0) throw new ValidationProblem(windowErrors);
     for (let race = 0; race < MAX_RACES; race++) {
       const existing = await this.repository.find(deliveryId);
       if (existing) {
@@ -41,8 +58,17 @@ export class DroneDeliveriesService {
           throw new ConflictProblem('assignment-completed', 'Assignment completed', `Delivery ${deliveryId} was already delivered.`);
         }
       }
+      const bookable = deliveryWindowErrors(plan, this.window, new Date());
+      if (bookable.length > 0) throw new ValidationProblem(bookable);
       const outcome = await this.repository.assign(deliveryId, plan, existing);
       if (outcome.kind === 'assigned') return outcome.assignment;
+      if (outcome.kind === 'owner-limit') {
+        throw new ConflictProblem(
+          'active-bookings-exceeded',
+          'Too many active bookings',
+          `Owner ${plan.ownerId} already holds ${outcome.limit} active bookings, the most allowed; a booking is freed when its delivery is confirmed, cancelled or its deadline passes.`,
+        );
+      }
       if (outcome.kind === 'no-drone') {
         throw new ConflictProblem(
           'no-drone-available',

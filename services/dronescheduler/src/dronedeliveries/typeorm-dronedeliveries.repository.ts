@@ -13,9 +13,12 @@ export interface AssignmentTuning {
   maxRounds: number;
   /** Retries of one drone attempt after a deadlock or serialization failure. */
   maxRetries: number;
+  /** Active bookings one owner may hold; one more is refused. */
+  maxActiveBookingsPerOwner: number;
 }
 
-type Attempt = { kind: 'assigned'; assignment: Assignment } | { kind: 'taken' } | { kind: 'raced' };
+type Attempt =
+  { kind: 'assigned'; assignment: Assignment } | { kind: 'taken' } | { kind: 'raced' } | { kind: 'owner-limit'; limit: number };
 
 /**
  * The concurrency design (same on SQL Server and PostgreSQL):
@@ -76,6 +79,11 @@ export class TypeOrmDroneDeliveriesRepository implements DroneDeliveriesReposito
         if (!drone || drone.maxPayloadKg < plan.packageWeightKg) return { kind: 'taken' };
         if (await queries.overlappingAssignment(droneId, deliveryId, plan).getRawOne()) return { kind: 'taken' };
         const now = new Date();
+        // In the transaction that adds the booking. Not serialised per owner: concurrent requests of one owner on
+        // different drones may each see the count below the cap, so it can be exceeded by that many at most.
+        const limit = this.tuning.maxActiveBookingsPerOwner;
+        const active = await queries.activeOwnerBookings(plan.ownerId, deliveryId, now, limit).getRawMany();
+        if (active.length >= limit) return { kind: 'owner-limit', limit };
         const row: Assignment = {
           deliveryId,
           droneId,

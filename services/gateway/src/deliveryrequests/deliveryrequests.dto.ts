@@ -30,6 +30,9 @@ import {
 } from 'class-validator';
 
 const WEIGHT = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: WEIGHT_DECIMALS };
+/** The delivery window's rule (libs/platform/src/contract/windows.ts), as the OpenAPI document states it. */
+const PICKUP_RULE = 'Not in the past (DELIVERY_PICKUP_SKEW_SECONDS of clock skew allowed), at most DELIVERY_MAX_LEAD_DAYS ahead.';
+const DEADLINE_RULE = 'After pickupTime, at most DELIVERY_MAX_WINDOW_HOURS later.';
 
 export class PackageInfoDto {
   @ApiProperty({ example: 'pkg-1' }) @Matches(ID_PATTERN, ID_MESSAGE) packageId: string;
@@ -49,8 +52,8 @@ export class CreateDeliveryRequestDto {
   ownerId?: string;
   @ApiProperty({ example: '1 Main St' }) @IsString() @Length(1, MAX_LOCATION_LENGTH) pickupLocation: string;
   @ApiProperty({ example: '9 Side Rd' }) @IsString() @Length(1, MAX_LOCATION_LENGTH) dropOffLocation: string;
-  @ApiProperty({ format: 'date-time' }) @IsISO8601(STRICT_ISO_8601) pickupTime: string;
-  @ApiProperty({ format: 'date-time', description: 'Not before pickupTime.' }) @IsISO8601(STRICT_ISO_8601) deadline: string;
+  @ApiProperty({ format: 'date-time', description: PICKUP_RULE }) @IsISO8601(STRICT_ISO_8601) pickupTime: string;
+  @ApiProperty({ format: 'date-time', description: DEADLINE_RULE }) @IsISO8601(STRICT_ISO_8601) deadline: string;
   @ApiProperty() @IsBoolean() expedited: boolean;
   @ApiProperty({ enum: CONFIRMATION_TYPES }) @IsIn(CONFIRMATION_TYPES) confirmationRequired: ConfirmationType;
   @ApiProperty({ type: PackageInfoDto })
@@ -64,8 +67,8 @@ export class CreateDeliveryRequestDto {
 export class RescheduleRequestDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_LOCATION_LENGTH) pickupLocation?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_LOCATION_LENGTH) dropOffLocation?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(STRICT_ISO_8601) pickupTime?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601(STRICT_ISO_8601) deadline?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: PICKUP_RULE }) @IsOptional() @IsISO8601(STRICT_ISO_8601) pickupTime?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: DEADLINE_RULE }) @IsOptional() @IsISO8601(STRICT_ISO_8601) deadline?: string;
 }
 
 export class PackageInfoView extends PackageInfoDto {}

@@ -5,6 +5,9 @@ import {
   ProblemException,
   ServiceUnavailableProblem,
   ValidationProblem,
+  type DeliveryWindowLimits,
+  deliveryWindowErrors,
+  deliveryWindowLimits,
   problemType,
 } from '@dronedelivery/platform';
 import { Inject, Injectable } from '@nestjs/common';
@@ -43,11 +46,15 @@ export interface CommandAccepted {
 
 @Injectable()
 export class DeliveryRequestsService {
+  private readonly window: DeliveryWindowLimits;
+
   constructor(
     @Inject(DELIVERY_REQUESTS_REPOSITORY) private readonly repository: DeliveryRequestsRepository,
     @Inject(APP_CONFIG) private readonly config: GatewayConfig,
     private readonly delivery: DeliveryApi,
-  ) {}
+  ) {
+    this.window = deliveryWindowLimits(config);
+  }
 
   /** Resolves only once the request is durably stored (see confirmDurability); every failure before leaves nothing. */
   async create(
@@ -62,9 +69,7 @@ export class DeliveryRequestsService {
     }
     const ownerId = ownerForCreate(caller, input.ownerId);
     const request = normalizeRequest(input, ownerId);
-    if (Date.parse(request.deadline) < Date.parse(request.pickupTime)) {
-      throw new ValidationProblem([{ field: 'deadline', message: 'deadline must not be before pickupTime' }]);
-    }
+    this.checkWindow(request.pickupTime, request.deadline);
     const deliveryId = randomUUID();
     const now = new Date().toISOString();
     const answer: AcceptedAnswer = {
@@ -117,10 +122,18 @@ export class DeliveryRequestsService {
         { field: '(body)', message: 'give at least one of pickupLocation, dropOffLocation, pickupTime, deadline' },
       ]);
     }
-    if (payload.pickupTime && payload.deadline && Date.parse(payload.deadline) < Date.parse(payload.pickupTime)) {
-      throw new ValidationProblem([{ field: 'deadline', message: 'deadline must not be before pickupTime' }]);
-    }
+    this.checkWindow(payload.pickupTime, payload.deadline);
     return this.command(caller, deliveryId, 'reschedule', given);
+  }
+
+  /** The scheduler's own window rule (contract/windows.ts), so a request accepted here is not refused there. */
+  private checkWindow(pickupTime: string | undefined, deadline: string | undefined): void {
+    const window = {
+      pickupTime: pickupTime === undefined ? undefined : new Date(pickupTime),
+      deadline: deadline === undefined ? undefined : new Date(deadline),
+    };
+    const errors = deliveryWindowErrors(window, this.window, new Date());
+    if (errors.length > 0) throw new ValidationProblem(errors);
   }
 
   confirm(caller: Principal, deliveryId: string, confirmation: ConfirmationDto): Promise<CommandAccepted> {

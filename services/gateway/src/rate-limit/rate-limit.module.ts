@@ -1,13 +1,14 @@
 import { APP_CONFIG, ProblemException, problemType } from '@dronedelivery/platform';
-import { Inject, Module } from '@nestjs/common';
+import { Inject, Logger, Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { isApiRoute } from '../auth/auth.guard';
 import { AUTHENTICATOR, type Authenticator } from '../auth/authenticator';
 import type { GatewayConfig } from '../config';
 import { GATEWAY_REDIS } from '../store/store.module';
+import { redisWithLocalFallback } from './fallback-store';
 
 export class TooManyRequestsProblem extends ProblemException {
   constructor(retryAfterSeconds: number) {
@@ -22,6 +23,22 @@ export class TooManyRequestsProblem extends ProblemException {
     );
   }
 }
+
+/**
+ * The path the router matched (its pattern), else the decoded path of an unmatched request; undecodable counts as
+ * an API path, so nothing escapes the limit by its spelling.
+ */
+export function routedPath(request: FastifyRequest): string {
+  if (request.routeOptions.url !== undefined) return request.routeOptions.url;
+  const path = request.url.split('?', 1)[0];
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return '/api/';
+  }
+}
+
+const logger = new Logger('rate-limit');
 
 /** The one bucket every caller with the load-test role shares (Redis key gateway:ratelimit:role:loadtest). */
 export const LOADTEST_RATE_LIMIT_KEY = 'role:loadtest';
@@ -46,12 +63,14 @@ export class RateLimitModule {
       global: false,
       max: (_request, key) => (key === LOADTEST_RATE_LIMIT_KEY ? config.RATE_LIMIT_LOADTEST_MAX : config.RATE_LIMIT_MAX),
       timeWindow: (_request, key) => (key === LOADTEST_RATE_LIMIT_KEY ? config.RATE_LIMIT_LOADTEST_WINDOW_MS : config.RATE_LIMIT_WINDOW_MS),
-      redis,
-      nameSpace: 'gateway:ratelimit:',
-      // Redis down: let requests through to their handlers, which answer 503 themselves if they need Redis;
-      // reads through other services keep working during a cache outage.
-      skipOnError: true,
-      allowList: (request) => !isApiRoute(request.url),
+      // Redis down: requests still reach their handlers (Redis-backed ones answer 503 themselves, reads through
+      // other services keep working), counted per replica in memory meanwhile (fallback-store.ts).
+      store: redisWithLocalFallback(redis, 'gateway:ratelimit:', {
+        onFallback: (error) => logger.warn(`Redis unavailable (${error.message}): rate limits counted in this replica's memory`),
+        onRecovered: () => logger.log('Redis available again: rate limits counted in Redis'),
+      }),
+      // The routed path, as the router decoded it: the raw URL (`/%61pi/...`) would escape the limit.
+      allowList: (request) => !isApiRoute(routedPath(request)),
       keyGenerator: async (request) => {
         const result = await authenticator.authenticate(request);
         if (!('principal' in result)) return `ip:${request.ip}`;

@@ -27,6 +27,14 @@ describe('classifyResponse', () => {
     expect(classifyResponse('dronescheduler', answer(409, problem('assignment-exists')), ['no-drone-available']).kind).toBe('permanent');
   });
 
+  it("gives up on the owner's cap of active bookings, with the scheduler's detail as the delivery's reason", () => {
+    const capped = answer(409, problem('active-bookings-exceeded', 'Owner o-1 already holds 100 active bookings'));
+    expect(classifyResponse('dronescheduler', capped, ['no-drone-available'])).toEqual({
+      kind: 'permanent',
+      reason: 'dronescheduler answered 409 active-bookings-exceeded: Owner o-1 already holds 100 active bookings',
+    });
+  });
+
   it('gives up on validation and conflicts, naming the downstream and its problem type', () => {
     expect(classifyResponse('package', answer(409, problem('package-exists', 'different body')))).toEqual({
       kind: 'permanent',

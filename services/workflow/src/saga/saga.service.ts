@@ -34,6 +34,10 @@ class StepFailed extends Error {
   }
 }
 
+/**
+ * The scheduler's only "retry later" conflict. Its others are permanent, active-bookings-exceeded included: the
+ * owner's bookings free up only as their deliveries finish, so the delivery fails with the reason instead of waiting.
+ */
 const NO_DRONE = ['no-drone-available'];
 const MAX_REASON = 500;
 
