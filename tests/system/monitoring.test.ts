@@ -32,6 +32,8 @@ beforeAll(async () => {
     MAINTENANCE_INTERVAL_MS: '1000',
     // The load runs as fast as the stack answers; the gateway's per-caller limit would turn it into 429s.
     RATE_LIMIT_MAX: '1000000',
+    // It is all one owner's load: the cap on an owner's active bookings would dead-letter it.
+    OWNER_MAX_ACTIVE_BOOKINGS: '1000000',
   });
   prometheus = stack.current().prometheus ?? '';
   owner = stack.token('sys-monitoring-owner');
