@@ -12,6 +12,12 @@ export { ConfigError } from './config-error';
 export { envFlag, positiveInt, type SecretSetting, secretSettingName } from './settings';
 export { REDIS_PASSWORD_SECRET, type RedisConnectionConfig, redisConnectionSettings } from '../redis/redis-settings';
 export { type DownstreamPolicyConfig, downstreamPolicySettings } from '../http/downstream-settings';
+export {
+  type ServiceAuthBackendConfig,
+  type ServiceAuthCallerConfig,
+  serviceAuthBackendSettings,
+  serviceAuthCallerSettings,
+} from '../service-auth/service-auth-settings';
 
 /** Settings every service shares; a service extends this with its own. */
 export const platformConfigSchema = z.object({
