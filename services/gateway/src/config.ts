@@ -5,6 +5,7 @@ import {
   platformConfigSchema,
   redisConnectionSettings,
   positiveInt,
+  serviceAuthCallerSettings,
 } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
@@ -55,6 +56,7 @@ export const gatewayConfigSchema = platformConfigSchema
     DRONESCHEDULER_URL: serviceUrl().default('http://127.0.0.1:3003'),
     WORKFLOW_URL: serviceUrl().default('http://127.0.0.1:3001'),
     ...downstreamPolicySettings({ timeoutMs: 2_000, retryMaxDelayMs: 2_000 }),
+    ...serviceAuthCallerSettings(),
     /** Requests per client (authenticated caller, else IP) per window, counted in Redis so the limit holds across replicas. */
     RATE_LIMIT_MAX: positiveInt().default(600),
     RATE_LIMIT_WINDOW_MS: positiveInt().default(60_000),
