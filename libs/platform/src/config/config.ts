@@ -23,6 +23,8 @@ export {
 export const platformConfigSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** When set, /health/* and /metrics answer on this port only (for the kubelet and the scraper), not on PORT. */
+  MANAGEMENT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: positiveInt().default(64 * 1024),
   /** Behind an ingress, take the client address from X-Forwarded-For (for per-IP limits and logs). */
