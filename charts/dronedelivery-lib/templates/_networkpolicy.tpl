@@ -1,7 +1,8 @@
 {{/*
 The service's NetworkPolicy. Ingress: only the services that call this one (networkPolicy.callers, pods of
 the same namespace selected by app.kubernetes.io/name + part-of=dronedelivery), the ingress controller when
-configured (gateway), and any extra peers (e.g. a metrics scraper), all on the http port. Egress: DNS, the
+configured (gateway), and any extra peers, on the http port; networkPolicy.managementFrom (e.g. a metrics scraper)
+on the management port (health, metrics). Egress: DNS, the
 services this one calls (downstreams, on downstreamPort), and the external endpoints of its stores and Azure
 (networkPolicy.externalEgress, a list of egress rules: Redis 10000, Cosmos DB / Key Vault / Entra ID /
 Application Insights 443, Azure SQL 1433 + 11000-11999, ...). Plain NetworkPolicy cannot name FQDNs, so
@@ -40,14 +41,22 @@ spec:
   policyTypes:
     - Ingress
     - Egress
-  {{- if $rules }}
-  # One rule per kind of caller: the services that call this one, the ingress controller, extra peers.
+  {{- if or $rules $np.managementFrom }}
+  # One rule per kind of caller on the http port: the services that call this one, the ingress controller, extra
+  # peers; health and metrics only on the management port, for the scraper (the kubelet probes from the node).
   ingress:
     {{- range $rules }}
     - from:
         {{- toYaml . | nindent 8 }}
       ports:
         - port: {{ $port }}
+          protocol: TCP
+    {{- end }}
+    {{- if $np.managementFrom }}
+    - from:
+        {{- toYaml $np.managementFrom | nindent 8 }}
+      ports:
+        - port: {{ int64 $.Values.managementPort }}
           protocol: TCP
     {{- end }}
   {{- else }}
