@@ -97,6 +97,8 @@ COPY --from=build /app/libs/platform/package.json /app/libs/platform/
 COPY --from=build /app/libs/platform/dist /app/libs/platform/dist
 COPY --from=service-files /out/package.json ./
 COPY --from=service-files /out/dist ./dist
+# Where compose mounts the local service-token key pair (docs/security.md); the runtime user's, so a fresh volume is.
+RUN ["node", "-e", "require('fs').mkdirSync('/service-auth', { mode: 0o700 }); require('fs').chownSync('/service-auth', 1000, 1000)"]
 USER 1000:1000
 EXPOSE 8080
 # node itself is PID 1 and handles SIGTERM (the platform's graceful shutdown): exec form, no shell in between.

@@ -26,6 +26,7 @@ type Schema = Record<string, unknown>;
 export const CHART_MANAGED_SETTINGS = [
   'HOST',
   'PORT',
+  'MANAGEMENT_PORT',
   'SHUTDOWN_GRACE_MS',
   'SHUTDOWN_DRAIN_DELAY_MS',
   'KEYVAULT_URI',
@@ -186,6 +187,7 @@ function serviceChartSchema(service: Service): Schema {
     enabled: boolean(),
     callers: array(serviceName()),
     extraIngressFrom: array(freeObject('a NetworkPolicy peer')),
+    managementFrom: array(freeObject('a NetworkPolicy peer')),
     dns: strictObject({ namespaceSelector: selector(), podSelector: selector() }, ['namespaceSelector', 'podSelector']),
     externalEgress: array(
       strictObject({ to: array(freeObject('a NetworkPolicy peer')), ports: array(freeObject('a NetworkPolicy port')) }, ['to', 'ports']),
@@ -213,6 +215,7 @@ function serviceChartSchema(service: Service): Schema {
     ...imageSettings(),
     replicaCount: integer(1),
     containerPort: integer(1, 65535),
+    managementPort: integer(1, 65535),
     service: strictObject({ port: integer(1, 65535) }, ['port']),
     rollingUpdate: strictObject({ maxSurge: integer(0), maxUnavailable: integer(0) }, ['maxSurge', 'maxUnavailable']),
     resources: strictObject(
@@ -251,7 +254,7 @@ function serviceChartSchema(service: Service): Schema {
     config: configSchema,
     downstreams: array(serviceName()),
     downstreamPort: integer(1, 65535),
-    networkPolicy: strictObject(networkPolicy, ['enabled', 'callers', 'extraIngressFrom', 'dns', 'externalEgress']),
+    networkPolicy: strictObject(networkPolicy, ['enabled', 'callers', 'extraIngressFrom', 'managementFrom', 'dns', 'externalEgress']),
     metrics: metricsSchema(),
     autoscaling: strictObject(
       {

@@ -2,7 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { callJson, CosmosEmulator, eventually, freePort, PostgresServer, RedisServer, untilOk } from '@dronedelivery/testing';
+import {
+  callJson,
+  CosmosEmulator,
+  eventually,
+  freePort,
+  PostgresServer,
+  RedisServer,
+  untilOk,
+  ServiceTokens,
+} from '@dronedelivery/testing';
 import { parse } from 'yaml';
 import { callOverSocket, ComposeProject, composeImages, forwardPublishedPort } from './compose-stack';
 import { DockerEngine } from './docker-engine';
@@ -24,6 +33,7 @@ let redis: RedisServer;
 let postgres: PostgresServer;
 let cosmos: CosmosEmulator;
 let shared: string;
+let serviceTokens: ServiceTokens;
 const ports = {} as Record<Service, number>;
 const url = (service: Service) => `http://127.0.0.1:${ports[service]}`;
 
@@ -87,7 +97,9 @@ afterAll(async () => {
 
 /** The hardened way every service container runs, here and in the charts: read-only root, uid 1000, tmpfs /tmp. */
 function hardenedRun(service: Service, env: Record<string, string>, extra: string[] = []): string[] {
-  const common = { HOST: '127.0.0.1', PORT: String(ports[service]), LOG_LEVEL: 'warn' };
+  // The service-token key pair (docs/security.md), read-only as a mounted secret would be.
+  const common = { HOST: '127.0.0.1', PORT: String(ports[service]), LOG_LEVEL: 'warn', SERVICE_AUTH_LOCAL_KEY_DIR: '/service-auth' };
+  extra = [`--volume=${serviceTokens.dir}:/service-auth:ro`, ...extra];
   return [
     'run',
     '--detach',
@@ -184,7 +196,8 @@ it('builds one image per service with only that service’s production dependenc
   for (const absent of ['typeorm', 'mssql', 'pg', 'typescript', 'vitest', 'nx']) expect(gatewayModules).not.toContain(absent);
   const schedulerModules = (await modules('dronescheduler')).split('\n');
   expect(schedulerModules).toEqual(expect.arrayContaining(['typeorm', 'mssql', 'pg']));
-  expect(schedulerModules).not.toContain('jose');
+  // The gateway's own dependencies stay out of the other images (jose is the platform's, for service tokens).
+  expect(schedulerModules).not.toContain('@fastify/rate-limit');
   const packageScoped = await engine.docker([
     'run',
     '--rm',
@@ -275,6 +288,10 @@ it('runs every service read-only as uid 1000: ready, one real call each, and one
   // The key was written by root: hand it to uid 1000 the way a mounted secret would be.
   chownSync(auth, 1000, 1000);
   for (const file of readdirSync(auth)) chownSync(join(auth, file), 1000, 1000);
+  serviceTokens = ServiceTokens.open(join(shared, 'service-auth'));
+  for (const path of [serviceTokens.dir, ...readdirSync(serviceTokens.dir).map((file) => join(serviceTokens.dir, file))])
+    chownSync(path, 1000, 1000);
+  const as = (caller: string, service: Service) => serviceTokens.headers(caller, service);
 
   const runs: Record<Service, string[]> = {
     delivery: hardenedRun('delivery', { REDIS_URL: `${redis.url}/1` }),
@@ -350,23 +367,26 @@ it('runs every service read-only as uid 1000: ready, one real call each, and one
     '--drones',
     '3',
   ]);
-  const drones = await callJson(url('dronescheduler'), 'GET', '/api/drones');
+  const drones = await callJson(url('dronescheduler'), 'GET', '/api/drones', undefined, await as('gateway', 'dronescheduler'));
   expect(drones.status).toBe(200);
   expect(JSON.stringify(drones.body).match(/"id"/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
 
-  const parcel = await callJson(url('package'), 'PUT', '/api/packages/pkg-docker-direct', {
-    ownerId: 'docker-owner',
-    size: 'Small',
-    weight: 1.5,
-    tag: 'docker',
-  });
+  const parcel = await callJson(
+    url('package'),
+    'PUT',
+    '/api/packages/pkg-docker-direct',
+    { ownerId: 'docker-owner', size: 'Small', weight: 1.5, tag: 'docker' },
+    await as('workflow', 'package'),
+  );
   expect(parcel.status).toBe(201);
-  expect((await callJson(url('package'), 'GET', '/api/packages/pkg-docker-direct')).body).toMatchObject({
+  expect(
+    (await callJson(url('package'), 'GET', '/api/packages/pkg-docker-direct', undefined, await as('gateway', 'package'))).body,
+  ).toMatchObject({
     ownerId: 'docker-owner',
     size: 'Small',
   });
 
-  const letters = await callJson(url('workflow'), 'GET', '/api/deadletters');
+  const letters = await callJson(url('workflow'), 'GET', '/api/deadletters', undefined, await as('gateway', 'workflow'));
   expect(letters.status).toBe(200);
 
   const accepted = await callJson(
@@ -397,7 +417,7 @@ it('runs every service read-only as uid 1000: ready, one real call each, and one
     { timeoutMs: 30_000, intervalMs: 200 },
   );
   expect(status.droneId).toMatch(/\S/);
-  const delivery = await callJson(url('delivery'), 'GET', `/api/deliveries/${deliveryId}`);
+  const delivery = await callJson(url('delivery'), 'GET', `/api/deliveries/${deliveryId}`, undefined, await as('gateway', 'delivery'));
   expect(delivery.status).toBe(200);
   expect(delivery.body).toMatchObject({ id: deliveryId, droneId: status.droneId });
 

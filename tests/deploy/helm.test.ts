@@ -245,10 +245,15 @@ function checkService(objects: K8sObject[], service: Service): void {
   expect(port).toBe(8080);
   expect(env.PORT).toBe(String(port));
 
-  // Probes on the platform's endpoints; the readiness timeout leaves room for the store check.
-  expect(container.startupProbe.httpGet).toEqual({ path: '/health/startup', port: 'http' });
-  expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
-  expect(container.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+  // Probes on the platform's endpoints, on the management port (MANAGEMENT_PORT: health and metrics answer there
+  // only); the readiness timeout leaves room for the store check.
+  const management = container.ports.find((p) => p.name === 'management')?.containerPort;
+  expect(management).toBeDefined();
+  expect(management).not.toBe(port);
+  expect(env.MANAGEMENT_PORT).toBe(String(management));
+  expect(container.startupProbe.httpGet).toEqual({ path: '/health/startup', port: 'management' });
+  expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'management' });
+  expect(container.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'management' });
   expect(container.readinessProbe.timeoutSeconds * 1000).toBeGreaterThan(Number(env.HEALTH_CHECK_TIMEOUT_MS ?? 1000));
 
   // Shutdown: preStop sleep, then SHUTDOWN_GRACE_MS (which contains the drain delay), then a margin.
@@ -920,7 +925,12 @@ describe('umbrella chart', () => {
           ['ingress-nginx', 'app-routing-system'].includes(peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] ?? ''),
         );
         expect(controllers.length > 0, `${service} admits the ingress controller`).toBe(service === 'gateway');
-        for (const rule of policy.spec.ingress ?? []) expect(rule.ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
+        // The API port for the callers; the management port (health, metrics) for the scraper only, never a service.
+        for (const rule of policy.spec.ingress ?? []) {
+          const management = rule.ports?.[0]?.port === 9090;
+          expect(rule.ports).toEqual([{ port: management ? 9090 : 8080, protocol: 'TCP' }]);
+          if (management) expect(podNames(rule.from ?? []), `${service}'s management port`).toEqual([]);
+        }
         const to = policy.spec.egress?.flatMap((rule) => rule.to ?? []) ?? [];
         expect(podNames(to), `whom ${service} may call`).toEqual([...graph[service]].sort());
         const env = find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', service).data;

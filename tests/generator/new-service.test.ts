@@ -4,7 +4,7 @@
  * checked with the real helm (tests/deploy, which now covers them), and both started in the local stack with
  * /health/ready answering 200. Only the new projects are built, linted and tested, to keep the run to minutes.
  */
-import { ServiceProcess, eventually, freePort } from '@dronedelivery/testing';
+import { ServiceProcess, eventually, freePort, ServiceTokens } from '@dronedelivery/testing';
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -129,13 +129,17 @@ it('runs in the local stack (npm start) with /health/ready answering 200 and its
       expect(url, `${name} in stack.json`).toBeDefined();
       await eventually(async () => expect((await fetch(`${url}/health/ready`)).status).toBe(200), { timeoutMs: 30_000 });
       const body = { ownerId: 'owner-1', description: 'from the stack', quantity: 1 };
+      // Its routes need a service token from the stack's key pair (docs/security.md), as the workflow and the gateway send.
+      const tokens = ServiceTokens.open(join(dataDir, 'service-auth'));
       const put = await fetch(`${url}/api/${plural}/stack-1`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(await tokens.headers('workflow', name)) },
         body: JSON.stringify(body),
       });
       expect(put.status).toBe(201);
-      expect(await (await fetch(`${url}/api/${plural}/stack-1`)).json()).toMatchObject(body);
+      expect(await (await fetch(`${url}/api/${plural}/stack-1`, { headers: await tokens.headers('gateway', name) })).json()).toMatchObject(
+        body,
+      );
     }
   } finally {
     await stack.stop();

@@ -120,7 +120,8 @@ it('the workflow killed mid-batch: every accepted request ends scheduled, exactl
   expect(utilization.body.deliveries).toBe(ids.length);
   const deliveryService = stack.current().services.delivery.url; // tracking events are internal: no public route
   for (const id of ids) {
-    const events = (await api(deliveryService, 'GET', `/api/deliveries/${id}/events`)).body as { type: string }[];
+    const events = (await api(deliveryService, 'GET', `/api/deliveries/${id}/events`, { token: await stack.serviceToken('delivery') }))
+      .body as { type: string }[];
     expect(
       events.filter((event) => event.type === 'Created'),
       id,
@@ -184,6 +185,9 @@ it('a cancel that overtakes its create (read by a workflow that crashed): Cancel
   // The status turns Cancelled before the create is acknowledged (acknowledging is the saga's last step).
   await eventually(async () => expect(await pendingCommands()).toBe(0), { timeoutMs: 10_000, intervalMs: 100 });
   expect(stack.current().services.workflow.pid).not.toBe(crashedPid);
-  expect((await api(services.dronescheduler.url, 'GET', `/api/dronedeliveries/${id}`)).status).toBe(404);
+  expect(
+    (await api(services.dronescheduler.url, 'GET', `/api/dronedeliveries/${id}`, { token: await stack.serviceToken('dronescheduler') }))
+      .status,
+  ).toBe(404);
   expect((await api(stack.ingress, 'GET', `/api/packages/${body.packageInfo.packageId}`, { token: owner })).status).toBe(404);
 }, 120_000);

@@ -102,7 +102,9 @@ it('confirm → Delivered and the drone is freed', async () => {
   expect(confirmed.status).toBe(202);
   await untilStatus(deliveryId, 'Delivered');
   const assignment = await eventually(async () => {
-    const answer = await api(stack.description.services.dronescheduler.url, 'GET', `/api/dronedeliveries/${deliveryId}`);
+    const answer = await api(stack.description.services.dronescheduler.url, 'GET', `/api/dronedeliveries/${deliveryId}`, {
+      token: await stack.serviceToken('dronescheduler'),
+    });
     if (answer.body?.status !== 'Completed') throw new Error(`assignment ${JSON.stringify(answer.body)}`);
     return answer.body;
   });
@@ -127,7 +129,9 @@ it('cancel after scheduling → Cancelled and the drone released; reschedule cha
   expect((await api(ingress, 'DELETE', `/api/deliveryrequests/${deliveryId}`, { token: owner })).status).toBe(202);
   await untilStatus(deliveryId, 'Cancelled');
   await eventually(async () => {
-    const answer = await api(stack.description.services.dronescheduler.url, 'GET', `/api/dronedeliveries/${deliveryId}`);
+    const answer = await api(stack.description.services.dronescheduler.url, 'GET', `/api/dronedeliveries/${deliveryId}`, {
+      token: await stack.serviceToken('dronescheduler'),
+    });
     if (answer.body?.status !== 'Released') throw new Error(`assignment ${JSON.stringify(answer.body)}`);
   });
 });

@@ -614,9 +614,10 @@ it(`${CREATES} creates and their follow-ups through every fault: each accepted d
 
   // ---- every delivery, from the delivery service (the owner of the state): status, drone, window, one creation
   const deliveryUrl = services.delivery.url;
+  const deliveryToken = await stack.serviceToken('delivery');
   const ids = ledger.map((entry) => entry.deliveryId!);
-  const views = await mapLimited(ids, 16, (id) => read(deliveryUrl, `/api/deliveries/${id}`));
-  const events = await mapLimited(ids, 16, (id) => read(deliveryUrl, `/api/deliveries/${id}/events`));
+  const views = await mapLimited(ids, 16, (id) => read(deliveryUrl, `/api/deliveries/${id}`, deliveryToken));
+  const events = await mapLimited(ids, 16, (id) => read(deliveryUrl, `/api/deliveries/${id}/events`, deliveryToken));
   const expected = new Map<string, { status: Status; window: Window }>();
   const finalStates: Record<string, number> = {};
   ledger.forEach((entry, index) => {
@@ -661,7 +662,7 @@ it(`${CREATES} creates and their follow-ups through every fault: each accepted d
     const mine = ledger.filter((entry) => entry.ownerId === owner).map((entry) => expected.get(entry.deliveryId!)!.status);
     const byStatus: Record<string, number> = {};
     for (const status of mine) byStatus[status] = (byStatus[status] ?? 0) + 1;
-    const summary = await read(deliveryUrl, `/api/deliveries/summary?ownerId=${owner}&year=${YEAR}&month=${MONTH}`);
+    const summary = await read(deliveryUrl, `/api/deliveries/summary?ownerId=${owner}&year=${YEAR}&month=${MONTH}`, deliveryToken);
     const counted = Object.fromEntries(Object.entries(summary.body.byStatus as Record<string, number>).filter(([, count]) => count > 0));
     if (summary.body.count !== mine.length)
       problems.push(`${owner}: the delivery service counts ${summary.body.count} deliveries, the ledger ${mine.length}`);
@@ -737,7 +738,7 @@ it(`${CREATES} creates and their follow-ups through every fault: each accepted d
   const [pendingSummary] = (await redis.xpending(STREAM, GROUP)) as [number, ...unknown[]];
   const finalStream = await streamState();
   if (Number(pendingSummary) !== 0 || !quiet(finalStream)) problems.push(`command stream after the checks: ${JSON.stringify(finalStream)}`);
-  const again = await mapLimited(ids, 16, (id) => read(deliveryUrl, `/api/deliveries/${id}`));
+  const again = await mapLimited(ids, 16, (id) => read(deliveryUrl, `/api/deliveries/${id}`, deliveryToken));
   again.forEach((answer, index) => {
     const before = views[index].body as DeliveryView | undefined;
     const after = answer.body as DeliveryView | undefined;

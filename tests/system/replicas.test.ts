@@ -72,7 +72,8 @@ async function scheduledExactlyOnce(token: string, ownerId: string, ids: string[
   expect(utilization.body.deliveries).toBe(ids.length);
   const deliveryService = stack.current().services.delivery.url; // tracking events are internal: no public route
   for (const id of ids) {
-    const events = (await api(deliveryService, 'GET', `/api/deliveries/${id}/events`)).body as { type: string }[];
+    const events = (await api(deliveryService, 'GET', `/api/deliveries/${id}/events`, { token: await stack.serviceToken('delivery') }))
+      .body as { type: string }[];
     expect(
       events.filter((event) => event.type === 'Created'),
       id,
@@ -262,7 +263,8 @@ it('cancel, reschedule and confirm sent at once for each delivery, on three repl
   const finals = new Map<string, number>();
   for (const id of ids) {
     const delivery = (await api(stack.ingress, 'GET', `/api/deliveries/${id}`, { token })).body;
-    const assignment = (await api(scheduler, 'GET', `/api/dronedeliveries/${id}`)).body;
+    const assignment = (await api(scheduler, 'GET', `/api/dronedeliveries/${id}`, { token: await stack.serviceToken('dronescheduler') }))
+      .body;
     finals.set(delivery.status, (finals.get(delivery.status) ?? 0) + 1);
     // Whichever final command applied first wins; the others change nothing after it (no drone assigned again to a
     // cancelled delivery, none released under a delivered one), and the delivery names the drone it was assigned.

@@ -1,4 +1,4 @@
-import { ServiceProcess, callApi, freePort } from '@dronedelivery/testing';
+import { ServiceProcess, callApi, freePort, ServiceTokens } from '@dronedelivery/testing';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +63,11 @@ export class LocalStack {
   /** stack.json as it is now: the stack rewrites it when it restarts a crashed service under a new PID. */
   current(): StackDescription {
     return JSON.parse(readFileSync(join(this.dataDir, 'stack.json'), 'utf8')) as StackDescription;
+  }
+
+  /** A service token for a direct call to a backend (`audience`), as `caller` would send it, from this stack's key pair. */
+  serviceToken(audience: string, caller = 'gateway'): Promise<string> {
+    return ServiceTokens.open(join(this.dataDir, 'service-auth')).sign(caller, audience, { ttlSeconds: 3600 });
   }
 
   /** Where this stack's gateway keeps its development signing key (AUTH_LOCAL_KEY_DIR for `npm run token`). */

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CosmosEmulator, PostgresServer, RedisServer, eventually, freePort } from '@dronedelivery/testing';
+import { CosmosEmulator, PostgresServer, RedisServer, ServiceTokens, eventually, freePort } from '@dronedelivery/testing';
 import { chooseLogFormat, lineFormatter } from './log-format.mjs';
 import { ingressSettings, renderBalancerConfig, renderNginxConfig } from './nginx-config.mjs';
 import { prometheusCommand, stackTargets } from './prometheus.mjs';
@@ -298,7 +298,13 @@ async function main() {
 
   const layout = await layOut(counts);
   const url = (name) => layout[name].url;
-  const common = { HOST: '127.0.0.1', LOG_LEVEL: settings.logLevel, OTEL_TRACES_SAMPLER: process.env.OTEL_TRACES_SAMPLER };
+  // One service-token key pair per stack (docs/security.md): callers sign with it, backends verify with its public half.
+  const common = {
+    HOST: '127.0.0.1',
+    LOG_LEVEL: settings.logLevel,
+    OTEL_TRACES_SAMPLER: process.env.OTEL_TRACES_SAMPLER,
+    ...ServiceTokens.open(join(local, 'service-auth')).settings,
+  };
   // The drone scheduler's database as on AKS: the owner migrates (the chart's migration Job) and grants the service's
   // own role read/write on the tables only; the seed (the chart's seed Job) and the service run as that role and
   // never migrate. PostgreSQL roles are cluster-wide, so the runtime role is created here, once.

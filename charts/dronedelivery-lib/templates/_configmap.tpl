@@ -1,7 +1,7 @@
 {{/*
 The service's environment (loaded with envFrom). `config` holds the service's own settings by their
 environment names (see services/<service>/README.md; values.schema.json lists the allowed ones, never secrets).
-The chart owns the settings that must agree with the rest of the chart: PORT and HOST (probes, Service),
+The chart owns the settings that must agree with the rest of the chart: PORT, MANAGEMENT_PORT and HOST (probes, Service),
 SHUTDOWN_GRACE_MS and SHUTDOWN_DRAIN_DELAY_MS (terminationGracePeriodSeconds), KEYVAULT_URI,
 APPLICATIONINSIGHTS_CONNECTION_STRING (global values), the downstream URLs (NetworkPolicy egress), with
 pod identity AZURE_CLIENT_ID, and in a chart with a migration Job (`migration.enabled`, dronescheduler)
@@ -18,6 +18,7 @@ annotation dronedelivery.dev/required-config and required here.
 {{- end -}}
 {{- $_ := set $env "HOST" "0.0.0.0" -}}
 {{- $_ = set $env "PORT" (toString (int64 .Values.containerPort)) -}}
+{{- $_ = set $env "MANAGEMENT_PORT" (toString (int64 .Values.managementPort)) -}}
 {{- $_ = set $env "SHUTDOWN_GRACE_MS" (toString (int64 .Values.shutdown.graceMs)) -}}
 {{- $_ = set $env "SHUTDOWN_DRAIN_DELAY_MS" (toString (int64 .Values.shutdown.drainDelayMs)) -}}
 {{- $vault := include "dronedelivery.keyVaultUri" . -}}

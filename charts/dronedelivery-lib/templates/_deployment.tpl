@@ -100,6 +100,9 @@ spec:
             - name: http
               containerPort: {{ int64 .Values.containerPort }}
               protocol: TCP
+            - name: management
+              containerPort: {{ int64 .Values.managementPort }}
+              protocol: TCP
           envFrom:
             - configMapRef:
                 name: {{ $name }}
@@ -110,21 +113,21 @@ spec:
           startupProbe:
             httpGet:
               path: /health/startup
-              port: http
+              port: management
             periodSeconds: {{ int64 .Values.probes.startup.periodSeconds }}
             timeoutSeconds: {{ int64 .Values.probes.startup.timeoutSeconds }}
             failureThreshold: {{ int64 .Values.probes.startup.failureThreshold }}
           readinessProbe:
             httpGet:
               path: /health/ready
-              port: http
+              port: management
             periodSeconds: {{ int64 .Values.probes.readiness.periodSeconds }}
             timeoutSeconds: {{ int64 .Values.probes.readiness.timeoutSeconds }}
             failureThreshold: {{ int64 .Values.probes.readiness.failureThreshold }}
           livenessProbe:
             httpGet:
               path: /health/live
-              port: http
+              port: management
             periodSeconds: {{ int64 .Values.probes.liveness.periodSeconds }}
             timeoutSeconds: {{ int64 .Values.probes.liveness.timeoutSeconds }}
             failureThreshold: {{ int64 .Values.probes.liveness.failureThreshold }}

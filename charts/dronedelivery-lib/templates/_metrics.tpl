@@ -1,9 +1,9 @@
 {{/*
-Scraping of the service's /metrics (Prometheus text format, on the http port), off by default. Either a PodMonitor
+Scraping of the service's /metrics (Prometheus text format, on the management port), off by default. Either a PodMonitor
 (metrics.podMonitor.enabled: AKS managed Prometheus reads azmonitoring.coreos.com/v1, the Prometheus Operator
 monitoring.coreos.com/v1) or prometheus.io/* pod annotations (metrics.scrapeAnnotations). Each setting falls back to
 global.metrics.*, so the umbrella chart turns scraping on for every service at once; a chart without a metrics block
-renders nothing. With either on, the NetworkPolicy lets the scraper (metrics.scraper) reach the http port.
+renders nothing. With either on, the NetworkPolicy lets the scraper (metrics.scraper) reach the management port.
 */}}
 {{- define "dronedelivery.metricsSetting" -}}
 {{- $ctx := index . 0 -}}
@@ -35,7 +35,7 @@ renders nothing. With either on, the NetworkPolicy lets the scraper (metrics.scr
 {{- define "dronedelivery.scrapeAnnotations" -}}
 {{- if include "dronedelivery.scrapeAnnotationsEnabled" . -}}
 prometheus.io/scrape: "true"
-prometheus.io/port: {{ int64 .Values.containerPort | quote }}
+prometheus.io/port: {{ int64 .Values.managementPort | quote }}
 prometheus.io/path: /metrics
 {{- end -}}
 {{- end -}}
@@ -68,7 +68,7 @@ spec:
     matchLabels:
       {{- include "dronedelivery.selectorLabels" . | nindent 6 }}
   podMetricsEndpoints:
-    - port: http
+    - port: management
       path: /metrics
       interval: {{ include "dronedelivery.metricsSetting" (list . (list "podMonitor" "interval")) | default "30s" }}
 {{- end -}}

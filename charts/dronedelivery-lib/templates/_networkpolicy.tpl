@@ -1,10 +1,11 @@
 {{/*
 The service's NetworkPolicy. Ingress: only the services that call this one (networkPolicy.callers, pods of
 the same namespace selected by app.kubernetes.io/name + part-of=dronedelivery), the ingress controller when
-configured (gateway), any extra peers, and the metrics scraper when scraping is on (_metrics.tpl), all on the
-http port. Egress: DNS, the services this one calls (downstreams, on downstreamPort), and the external endpoints
-of its stores and Azure (networkPolicy.externalEgress, a list of egress rules: Redis 10000, Cosmos DB / Key Vault /
-Entra ID / Application Insights 443, Azure SQL 1433 + 11000-11999, ...). Plain NetworkPolicy cannot name FQDNs, so
+configured (gateway), and any extra peers, on the http port; networkPolicy.managementFrom and the metrics
+scraper when scraping is on (_metrics.tpl) on the management port (health, metrics). Egress: DNS, the
+services this one calls (downstreams, on downstreamPort), and the external endpoints of its stores and Azure
+(networkPolicy.externalEgress, a list of egress rules: Redis 10000, Cosmos DB / Key Vault / Entra ID /
+Application Insights 443, Azure SQL 1433 + 11000-11999, ...). Plain NetworkPolicy cannot name FQDNs, so
 external egress is by port and CIDR (the private endpoint subnet in production, public Azure for Entra ID).
 */}}
 {{- define "dronedelivery.networkpolicy" -}}
@@ -29,8 +30,9 @@ external egress is by port and CIDR (the private endpoint subnet in production, 
 {{- if $np.extraIngressFrom -}}
 {{- $rules = append $rules $np.extraIngressFrom -}}
 {{- end -}}
+{{- $management := $np.managementFrom | default list -}}
 {{- if include "dronedelivery.scraped" . -}}
-{{- $rules = append $rules (include "dronedelivery.scraperPeer" . | fromYamlArray) -}}
+{{- $management = concat $management (include "dronedelivery.scraperPeer" . | fromYamlArray) -}}
 {{- end -}}
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -43,14 +45,22 @@ spec:
   policyTypes:
     - Ingress
     - Egress
-  {{- if $rules }}
-  # One rule per kind of caller: the services that call this one, the ingress controller, extra peers, the scraper.
+  {{- if or $rules $management }}
+  # One rule per kind of caller on the http port: the services that call this one, the ingress controller, extra
+  # peers; health and metrics only on the management port, for the scraper (the kubelet probes from the node).
   ingress:
     {{- range $rules }}
     - from:
         {{- toYaml . | nindent 8 }}
       ports:
         - port: {{ $port }}
+          protocol: TCP
+    {{- end }}
+    {{- if $management }}
+    - from:
+        {{- toYaml $management | nindent 8 }}
+      ports:
+        - port: {{ int64 $.Values.managementPort }}
           protocol: TCP
     {{- end }}
   {{- else }}

@@ -64,6 +64,12 @@ export { MetricsRegistry } from './metrics/metrics';
 export { closeRedis, createRedisClient, guardRedis, redisProbe, redisSettings } from './redis/redis';
 export { createCheckedRedisClient, type RedisRequirements } from './redis/redis-capabilities';
 
+// Service-to-service authentication: who may call a backend's route, and the local stack's service tokens.
+export { AllowCallers } from './service-auth/allow-callers.decorator';
+export { ForbiddenProblem, UnauthorizedProblem } from './service-auth/auth.problems';
+export { ensureLocalServiceKeys, type LocalServiceSigningKey, loadLocalServiceSigningKey } from './service-auth/local-service-keys';
+export { type ServiceTokenProvider, signLocalServiceToken } from './service-auth/service-token-provider';
+
 // Store: a service's store module (client under its token, readiness probe, boot hook, close after HTTP).
 export { type RedisStoreOptions, redisStore } from './store/redis-store';
 export { type StoreDefinition, storeModule } from './store/store.module';

@@ -10,4 +10,5 @@ export * from './postgres-server';
 export * from './recording-server';
 export * from './redis-server';
 export * from './service-process';
+export * from './service-tokens';
 export * from './tls';

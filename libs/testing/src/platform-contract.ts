@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { type JsonAnswer, callJson } from './http';
+import { ServiceTokens, sharedServiceTokens } from './service-tokens';
 
 /** A service the suite started: real HTTP on a loopback port, its store behind it. */
 export interface ContractService {
@@ -27,6 +28,18 @@ export interface PlatformContractOptions {
   metricsProbe: { method: string; path: string; route: string; status: number };
   /** The checks /health/ready must report up besides the lifecycle: one per store the service owns. */
   readinessChecks: readonly string[];
+  /**
+   * A backend's service-to-service authentication: the suite starts it on the test process's key pair
+   * (sharedServiceTokens), sends every API
+   * request (bodyRoute included) with a token from `caller`, and checks `route` refuses everyone else. The metrics
+   * probe goes without a token.
+   */
+  serviceAuth?: {
+    caller: string;
+    /** A service that may not call `route` (403). */
+    refusedCaller: string;
+    route: { method: string; path: string; status: number; body?: Record<string, unknown> };
+  };
   /** The committed document, relative to the repository root; `docs/openapi/<name>.json` unless given. */
   openapiDocument?: string;
 }
@@ -55,13 +68,62 @@ export function platformContract(name: string, options: PlatformContractOptions)
     const send = (body: unknown, headers: Record<string, string> = {}) =>
       callJson(base(), route.method, route.path, body, { ...service.headers, ...route.headers, ...headers });
 
+    let tokens: ServiceTokens | undefined;
+
     beforeAll(async () => {
-      service = await options.start({ BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES), SHUTDOWN_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS) });
+      const auth = options.serviceAuth;
+      tokens = auth ? sharedServiceTokens() : undefined;
+      service = await options.start({
+        BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES),
+        SHUTDOWN_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
+        ...tokens?.settings,
+      });
+      if (auth && tokens) service.headers = { ...service.headers, ...(await tokens.headers(auth.caller, name)) };
     });
 
     afterAll(async () => {
       if (service) await close();
     });
+
+    if (options.serviceAuth) {
+      const auth = options.serviceAuth;
+      const call = (headers: Record<string, string>) => callJson(base(), auth.route.method, auth.route.path, auth.route.body, headers);
+      const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+      describe('service-to-service authentication', () => {
+        it(`answers ${auth.caller} on ${auth.route.method} ${auth.route.path}`, async () => {
+          expect((await call(await tokens!.headers(auth.caller, name))).status).toBe(auth.route.status);
+        });
+
+        it('a call without a token is a 401 problem with a Bearer challenge', async () => {
+          const response = await call({});
+          expectProblem(response, 401, 'unauthorized', auth.route.path.split('?')[0]);
+          expect(response.headers.get('www-authenticate')).toBe('Bearer');
+          expectProblem(await call({ authorization: 'Basic dXNlcjpwYXNz' }), 401, 'unauthorized');
+        });
+
+        it(`a valid token of a caller the route does not allow (${auth.refusedCaller}) is a 403 problem`, async () => {
+          expectProblem(await call(await tokens!.headers(auth.refusedCaller, name)), 403, 'forbidden');
+        });
+
+        it('a token for another audience, an expired one, another issuer or another key is a 401 problem', async () => {
+          const otherStack = ServiceTokens.create();
+          const refused = [
+            await tokens!.sign(auth.caller, `not-${name}`),
+            await tokens!.sign(auth.caller, name, { ttlSeconds: -3600 }),
+            await tokens!.sign(auth.caller, name, { issuer: 'someone-else' }),
+            await otherStack.sign(auth.caller, name),
+            'not-a-token',
+          ];
+          otherStack.dispose();
+          for (const token of refused) {
+            const response = await call(bearer(token));
+            expectProblem(response, 401, 'unauthorized');
+            expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+          }
+        });
+      });
+    }
 
     describe('OpenAPI', () => {
       const committed = resolveDocument(options.openapiDocument ?? `docs/openapi/${name}.json`);

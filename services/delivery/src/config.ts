@@ -1,8 +1,15 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { REDIS_PASSWORD_SECRET, platformConfigSchema, redisConnectionSettings, positiveInt } from '@dronedelivery/platform/config';
+import {
+  REDIS_PASSWORD_SECRET,
+  platformConfigSchema,
+  redisConnectionSettings,
+  positiveInt,
+  serviceAuthBackendSettings,
+} from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 export const deliveryConfigSchema = platformConfigSchema.extend({
+  ...serviceAuthBackendSettings(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3004),
   ...redisConnectionSettings(),
   /** How long a cancelled delivery stays readable before Redis expires it. */

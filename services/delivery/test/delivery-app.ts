@@ -1,5 +1,5 @@
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { type PlatformContractOptions, RedisServer, callJson, untilOk } from '@dronedelivery/testing';
+import { type PlatformContractOptions, RedisServer, untilOk, sharedServiceTokens, serviceCaller } from '@dronedelivery/testing';
 import { Redis } from 'ioredis';
 import { AppModule } from '../src/app.module';
 import { DELIVERY_SECRETS, deliveryConfigSchema } from '../src/config';
@@ -8,6 +8,7 @@ import { SERVICE } from '../src/service';
 /** Starts the real delivery service in this process against the given Redis, on a free loopback port. */
 export async function startDeliveryService(redisUrl: string, env: Record<string, string> = {}): Promise<RunningService> {
   const config = deliveryConfigSchema.parse({
+    ...sharedServiceTokens().settings,
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -46,8 +47,8 @@ export function creation(overrides: Record<string, unknown> = {}) {
   };
 }
 
-/** JSON over real HTTP to the running service (shared with every service's tests). */
-export { callJson as call } from '@dronedelivery/testing';
+/** JSON over real HTTP to the running service, as its callers call it: reads from the gateway, writes from the workflow. */
+export const call = serviceCaller(SERVICE.name, (method) => (method === 'GET' ? 'gateway' : 'workflow'));
 
 /** The delivery service on a Redis of its own, for the platform contract (libs/testing). */
 export const contract: PlatformContractOptions = {
@@ -63,7 +64,7 @@ export const contract: PlatformContractOptions = {
       url: service.url,
       async assertUntouched() {
         expect(await client.keys('*')).toEqual([]);
-        expect((await callJson(service.url, 'GET', '/api/deliveries/contract-probe')).status).toBe(404);
+        expect((await call(service.url, 'GET', '/api/deliveries/contract-probe')).status).toBe(404);
       },
       async close() {
         await service.shutdown('test end');
@@ -74,6 +75,11 @@ export const contract: PlatformContractOptions = {
   },
   operations: ['PUT /api/deliveries/{id}', 'GET /api/deliveries/{id}'],
   bodyRoute: { method: 'PUT', path: '/api/deliveries/contract-probe', body: creation() },
-  metricsProbe: { method: 'GET', path: '/api/deliveries/metrics-probe', route: '/api/deliveries/:id', status: 404 },
+  metricsProbe: { method: 'GET', path: '/api/deliveries/metrics-probe', route: '/api/deliveries/:id', status: 401 },
+  serviceAuth: {
+    caller: 'gateway',
+    refusedCaller: 'workflow',
+    route: { method: 'GET', path: '/api/deliveries/summary?ownerId=contract-owner&year=2026&month=1', status: 200 },
+  },
   readinessChecks: ['redis'],
 };

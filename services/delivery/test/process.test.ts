@@ -1,4 +1,4 @@
-import { RedisServer, ServiceProcess, freePort } from '@dronedelivery/testing';
+import { RedisServer, ServiceProcess, freePort, sharedServiceTokens } from '@dronedelivery/testing';
 import { join } from 'node:path';
 
 /** The built service as its own process, as it runs in a container: logs, secrets, signals. */
@@ -12,7 +12,7 @@ beforeAll(async () => {
   service = ServiceProcess.spawn({
     args: [main],
     port: await freePort(),
-    env: { REDIS_URL: redis.url, REDIS_PASSWORD: password, LOG_LEVEL: 'info' },
+    env: { ...sharedServiceTokens().settings, REDIS_URL: redis.url, REDIS_PASSWORD: password, LOG_LEVEL: 'info' },
   });
   await service.waitUntil('/health/ready');
 });
@@ -23,8 +23,9 @@ afterAll(async () => {
 });
 
 it('logs JSON lines with the request id, never the secret or the caller credentials, and exits 0 on SIGTERM', async () => {
+  const token = await sharedServiceTokens().sign('gateway', 'delivery');
   const response = await fetch(`${service.url}/api/deliveries/log-probe`, {
-    headers: { 'x-request-id': 'log-probe-request-1', authorization: 'Bearer caller-token-xyz' },
+    headers: { 'x-request-id': 'log-probe-request-1', authorization: `Bearer ${token}` },
   });
   expect(response.status).toBe(404); // reached Redis with the password: an unknown id, not a 503
   service.signal('SIGTERM');
@@ -38,6 +39,6 @@ it('logs JSON lines with the request id, never the secret or the caller credenti
   const startup = records.find((r) => r.message === 'delivery listening');
   expect(startup?.settings).toContain('REDIS_PASSWORD=[redacted]');
   expect(service.output).not.toContain(password);
-  expect(service.output).not.toContain('caller-token-xyz');
+  expect(service.output).not.toContain(token);
   expect(records.some((r) => /shutting down/.test(r.message))).toBe(true);
 });

@@ -1,5 +1,11 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { deliveryWindowSettings, envFlag as flag, platformConfigSchema, positiveInt } from '@dronedelivery/platform/config';
+import {
+  deliveryWindowSettings,
+  envFlag as flag,
+  platformConfigSchema,
+  positiveInt,
+  serviceAuthBackendSettings,
+} from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 export const DB_ENGINES = ['mssql', 'postgres'] as const;
@@ -7,6 +13,7 @@ export type DbEngine = (typeof DB_ENGINES)[number];
 
 export const droneSchedulerConfigSchema = platformConfigSchema
   .extend({
+    ...serviceAuthBackendSettings(),
     PORT: z.coerce.number().int().min(0).max(65535).default(3003),
     /** Azure SQL Database / SQL Server in AKS and compose; PostgreSQL locally and in tests. One query code path. */
     DB_ENGINE: z.enum(DB_ENGINES).default('mssql'),

@@ -1,5 +1,5 @@
 import { type RunningService, secretSettingName, startService } from '@dronedelivery/platform';
-import { type PlatformContractOptions, PostgresServer, callJson, untilOk } from '@dronedelivery/testing';
+import { type PlatformContractOptions, PostgresServer, untilOk, sharedServiceTokens, serviceCaller } from '@dronedelivery/testing';
 import { AppModule } from '../src/app.module';
 import { DRONESCHEDULER_SECRETS, type DroneSchedulerConfig, droneSchedulerConfigSchema } from '../src/config';
 import { SERVICE } from '../src/service';
@@ -23,6 +23,7 @@ export function postgresEnv(postgres: PostgresServer, env: Record<string, string
 
 export function testConfig(postgres: PostgresServer, env: Record<string, string> = {}): DroneSchedulerConfig {
   return droneSchedulerConfigSchema.parse({
+    ...sharedServiceTokens().settings,
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -69,8 +70,8 @@ export function assignment(overrides: Record<string, unknown> = {}) {
   };
 }
 
-/** JSON over real HTTP to the running service (shared with every service's tests). */
-export { callJson as call } from '@dronedelivery/testing';
+/** JSON over real HTTP to the running service, as its callers call it: reads from the gateway, writes from the workflow. */
+export const call = serviceCaller(SERVICE.name, (method) => (method === 'GET' ? 'gateway' : 'workflow'));
 
 /** Pairs of active assignments of one drone whose windows overlap, straight from the database: must always be 0. */
 export async function doubleBookings(postgres: PostgresServer): Promise<number> {
@@ -100,7 +101,7 @@ export const contract: PlatformContractOptions = {
       url: service.url,
       async assertUntouched() {
         expect(await sql(postgres, 'SELECT delivery_id FROM assignments')).toEqual([]);
-        expect((await callJson(service.url, 'GET', '/api/dronedeliveries/contract-probe')).status).toBe(404);
+        expect((await call(service.url, 'GET', '/api/dronedeliveries/contract-probe')).status).toBe(404);
       },
       async close() {
         await service.shutdown('test end');
@@ -110,6 +111,7 @@ export const contract: PlatformContractOptions = {
   },
   operations: ['PUT /api/dronedeliveries/{deliveryId}', 'GET /api/dronedeliveries/{deliveryId}', 'GET /api/drones'],
   bodyRoute: { method: 'PUT', path: '/api/dronedeliveries/contract-probe', body: assignment() },
-  metricsProbe: { method: 'GET', path: '/api/dronedeliveries/metrics-probe', route: '/api/dronedeliveries/:deliveryId', status: 404 },
+  metricsProbe: { method: 'GET', path: '/api/dronedeliveries/metrics-probe', route: '/api/dronedeliveries/:deliveryId', status: 401 },
+  serviceAuth: { caller: 'gateway', refusedCaller: 'workflow', route: { method: 'GET', path: '/api/drones', status: 200 } },
   readinessChecks: ['sql'],
 };

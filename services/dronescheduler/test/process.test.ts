@@ -1,4 +1,4 @@
-import { PostgresServer, ServiceProcess, freePort } from '@dronedelivery/testing';
+import { PostgresServer, ServiceProcess, freePort, sharedServiceTokens } from '@dronedelivery/testing';
 import { join } from 'node:path';
 import { postgresEnv } from './dronescheduler-app';
 
@@ -18,15 +18,16 @@ describe('the built service as its own process', () => {
 
   it('boots on its default engine settings from the environment, logs JSON without the password, exits 0 on SIGTERM', async () => {
     const password = 'never-logged-pa55word';
+    const tokens = sharedServiceTokens();
     // Trust auth ignores the password, but the service must still treat it as a secret.
     const child = ServiceProcess.spawn({
       args: [main],
       port: await freePort(),
-      env: { ...postgresEnv(postgres), DB_PASSWORD: password, LOG_LEVEL: 'debug' }, // debug: the full config too
+      env: { ...tokens.settings, ...postgresEnv(postgres), DB_PASSWORD: password, LOG_LEVEL: 'debug' }, // debug: the full config too
     });
     try {
       await child.waitUntil('/health/ready');
-      expect((await fetch(`${child.url}/api/drones`)).status).toBe(200);
+      expect((await fetch(`${child.url}/api/drones`, { headers: await tokens.headers('gateway', 'dronescheduler') })).status).toBe(200);
       child.signal('SIGTERM');
       expect((await child.exited).code).toBe(0);
       const records = child.output

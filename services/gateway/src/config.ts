@@ -6,6 +6,7 @@ import {
   platformConfigSchema,
   redisConnectionSettings,
   positiveInt,
+  serviceAuthCallerSettings,
 } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
@@ -58,6 +59,7 @@ export const gatewayConfigSchema = platformConfigSchema
     ...downstreamPolicySettings({ timeoutMs: 2_000, retryMaxDelayMs: 2_000 }),
     /** The delivery window's bounds; keep them equal to the scheduler's, which refuses the same windows. */
     ...deliveryWindowSettings(),
+    ...serviceAuthCallerSettings(),
     /** Requests per client (authenticated caller, else IP) per window, counted in Redis so the limit holds across replicas. */
     RATE_LIMIT_MAX: positiveInt().default(600),
     RATE_LIMIT_WINDOW_MS: positiveInt().default(60_000),

@@ -1,5 +1,5 @@
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { type PlatformContractOptions, RedisServer, callApi, untilOk } from '@dronedelivery/testing';
+import { type PlatformContractOptions, RedisServer, callApi, untilOk, sharedServiceTokens } from '@dronedelivery/testing';
 import { Redis } from 'ioredis';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ export interface TestGateway {
 export async function startGateway(redisUrl: string, env: Record<string, string> = {}): Promise<TestGateway> {
   const keyDir = mkdtempSync(join(tmpdir(), 'dd-gateway-keys-'));
   const config = gatewayConfigSchema.parse({
+    ...sharedServiceTokens().settings,
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',

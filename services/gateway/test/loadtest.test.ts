@@ -1,4 +1,4 @@
-import { REFUSING_URL, RedisServer, ServiceProcess, freePort } from '@dronedelivery/testing';
+import { REFUSING_URL, RedisServer, ServiceProcess, freePort, sharedServiceTokens } from '@dronedelivery/testing';
 import { Redis } from 'ioredis';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   delivery = ServiceProcess.spawn({
     args: [deliveryMain],
     port: await freePort(),
-    env: { REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' },
+    env: { ...sharedServiceTokens().settings, REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' },
   });
   await delivery.waitUntil('/health/ready');
   keyDir = mkdtempSync(join(tmpdir(), 'dd-gateway-keys-'));

@@ -1,4 +1,4 @@
-import { REFUSING_URL, RedisServer, ServiceProcess, freePort } from '@dronedelivery/testing';
+import { REFUSING_URL, RedisServer, ServiceProcess, freePort, sharedServiceTokens } from '@dronedelivery/testing';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ beforeAll(async () => {
     args: [main],
     port: await freePort(),
     env: {
+      ...sharedServiceTokens().settings,
       REDIS_URL: redis.url,
       REDIS_PASSWORD: password,
       AUTH_MODE: 'local',

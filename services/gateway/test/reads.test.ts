@@ -1,4 +1,4 @@
-import { REFUSING_URL, RedisServer, ServiceProcess, freePort } from '@dronedelivery/testing';
+import { REFUSING_URL, RedisServer, ServiceProcess, freePort, sharedServiceTokens } from '@dronedelivery/testing';
 import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { type TestGateway, call, deliveryRequest, startGateway } from './gateway-app';
@@ -23,7 +23,7 @@ beforeAll(async () => {
   delivery = ServiceProcess.spawn({
     args: [deliveryMain],
     port: await freePort(),
-    env: { REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' },
+    env: { ...sharedServiceTokens().settings, REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' },
   });
   await delivery.waitUntil('/health/ready');
   gateway = await startGateway(gatewayRedis.url, {
@@ -46,10 +46,10 @@ afterAll(async () => {
   await Promise.all([gatewayRedis?.dispose(), deliveryRedis?.dispose()]);
 });
 
-const putDelivery = (id: string, ownerId: string) =>
+const putDelivery = async (id: string, ownerId: string) =>
   fetch(`${delivery.url}/api/deliveries/${id}`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(await sharedServiceTokens().headers('workflow', 'delivery')) },
     body: JSON.stringify({
       ownerId,
       pickupLocation: '1 Main St',

@@ -1,9 +1,10 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
-import { platformConfigSchema, positiveInt } from '@dronedelivery/platform/config';
+import { platformConfigSchema, positiveInt, serviceAuthBackendSettings } from '@dronedelivery/platform/config';
 import { z } from 'zod';
 
 export const packageConfigSchema = platformConfigSchema
   .extend({
+    ...serviceAuthBackendSettings(),
     PORT: z.coerce.number().int().min(0).max(65535).default(3002),
     COSMOS_ENDPOINT: z.url({ protocol: /^https$/, error: 'must be an https:// URL (the Cosmos DB account endpoint)' }),
     /** entra: passwordless through DefaultAzureCredential (workload identity on AKS); key: an account key. */

@@ -1,6 +1,6 @@
 import { type Container, CosmosClient } from '@azure/cosmos';
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { CosmosEmulator, type PlatformContractOptions, callJson, untilOk } from '@dronedelivery/testing';
+import { CosmosEmulator, type PlatformContractOptions, untilOk, sharedServiceTokens, serviceCaller } from '@dronedelivery/testing';
 import { Agent } from 'node:https';
 import { AppModule } from '../src/app.module';
 import { PACKAGE_SECRETS, packageConfigSchema } from '../src/config';
@@ -16,6 +16,7 @@ export async function startPackageService(
   { waitForReady = true } = {},
 ): Promise<RunningService> {
   const config = packageConfigSchema.parse({
+    ...sharedServiceTokens().settings,
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -59,8 +60,8 @@ export function creation(overrides: Record<string, unknown> = {}) {
   return { ownerId: 'owner-1', size: 'Medium', weight: 2.5, tag: 'fragile', ...overrides };
 }
 
-/** JSON over real HTTP to the running service (shared with every service's tests). */
-export { callJson as call } from '@dronedelivery/testing';
+/** JSON over real HTTP to the running service, as its callers call it: reads from the gateway, writes from the workflow. */
+export const call = serviceCaller(SERVICE.name, (method) => (method === 'GET' ? 'gateway' : 'workflow'));
 
 /** The package service on an emulator of its own, for the platform contract (libs/testing). */
 export const contract: PlatformContractOptions = {
@@ -76,7 +77,7 @@ export const contract: PlatformContractOptions = {
       url: service.url,
       async assertUntouched() {
         expect(await storedIds(inspect.container)).toEqual([]);
-        expect((await callJson(service.url, 'GET', '/api/packages/contract-probe')).status).toBe(404);
+        expect((await call(service.url, 'GET', '/api/packages/contract-probe')).status).toBe(404);
       },
       async close() {
         await service.shutdown('test end');
@@ -87,6 +88,11 @@ export const contract: PlatformContractOptions = {
   },
   operations: ['PUT /api/packages/{id}', 'GET /api/packages/{id}', 'GET /api/packages/summary/{ownerId}'],
   bodyRoute: { method: 'PUT', path: '/api/packages/contract-probe', body: creation() },
-  metricsProbe: { method: 'GET', path: '/api/packages/metrics-probe', route: '/api/packages/:id', status: 404 },
+  metricsProbe: { method: 'GET', path: '/api/packages/metrics-probe', route: '/api/packages/:id', status: 401 },
+  serviceAuth: {
+    caller: 'gateway',
+    refusedCaller: 'workflow',
+    route: { method: 'GET', path: '/api/packages/summary/contract-owner?year=2026&month=1', status: 200 },
+  },
   readinessChecks: ['cosmos'],
 };

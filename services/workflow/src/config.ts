@@ -5,6 +5,8 @@ import {
   platformConfigSchema,
   redisConnectionSettings,
   positiveInt,
+  serviceAuthBackendSettings,
+  serviceAuthCallerSettings,
 } from '@dronedelivery/platform/config';
 import { hostname } from 'node:os';
 import { z } from 'zod';
@@ -65,6 +67,8 @@ export const workflowConfigSchema = platformConfigSchema
     DRONESCHEDULER_URL: serviceUrl().default('http://127.0.0.1:3003'),
     DELIVERY_URL: serviceUrl().default('http://127.0.0.1:3004'),
     ...downstreamPolicySettings({ timeoutMs: 3_000, retryMaxDelayMs: 1_000 }),
+    ...serviceAuthBackendSettings(),
+    ...serviceAuthCallerSettings(),
   })
   .superRefine((config, context) => {
     if (config.CONSUMER_REMOVE_IDLE_MS <= Math.max(config.CONSUMER_BLOCK_MS, config.CLAIM_MIN_IDLE_MS)) {

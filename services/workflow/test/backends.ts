@@ -1,4 +1,12 @@
-import { CosmosEmulator, PostgresServer, RedisServer, ServiceProcess, freePort } from '@dronedelivery/testing';
+import {
+  CosmosEmulator,
+  PostgresServer,
+  RedisServer,
+  ServiceProcess,
+  type ServiceTokens,
+  freePort,
+  sharedServiceTokens,
+} from '@dronedelivery/testing';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +29,7 @@ export class Backends {
   private postgres!: PostgresServer;
   private deliveryRedis!: RedisServer;
   private packagePort = 0;
+  private tokens!: ServiceTokens;
 
   /** `schedulerEnv`: settings of the drone scheduler beyond its database (OWNER_MAX_ACTIVE_BOOKINGS…). */
   static async start(fleetSize: number, schedulerEnv: Record<string, string> = {}): Promise<Backends> {
@@ -36,6 +45,7 @@ export class Backends {
       RedisServer.start(),
       RedisServer.start(),
     ]);
+    this.tokens = sharedServiceTokens();
     const db = this.dbEnv();
     await run(process.execPath, [join(services, 'dronescheduler/dist/seed.js'), '--drones', String(fleetSize)], {
       env: { PATH: process.env.PATH, ...db },
@@ -46,32 +56,42 @@ export class Backends {
     this.droneScheduler = ServiceProcess.spawn({
       args: [join(services, 'dronescheduler/dist/main.js')],
       port: await freePort(),
-      env: { ...db, LOG_LEVEL: 'info', ...schedulerEnv },
+      env: { ...this.tokens.settings, ...db, LOG_LEVEL: 'info', ...schedulerEnv },
     });
     this.delivery = ServiceProcess.spawn({
       args: [join(services, 'delivery/dist/main.js')],
       port: await freePort(),
-      env: { REDIS_URL: this.deliveryRedis.url, LOG_LEVEL: 'info' },
+      env: { ...this.tokens.settings, REDIS_URL: this.deliveryRedis.url, LOG_LEVEL: 'info' },
     });
     await Promise.all(
       [this.packageService, this.droneScheduler, this.delivery].map((service) => service.waitUntil('/health/ready', 30_000)),
     );
     this.redis = new Redis(this.streamRedis.url);
+    servedBy(this.droneScheduler.url, 'dronescheduler');
+    servedBy(this.delivery.url, 'delivery');
   }
 
   /** Same port every time, so a workflow started earlier finds the package service again after a restart. */
   spawnPackage(): ServiceProcess {
-    return ServiceProcess.spawn({
-      args: [join(services, 'package/dist/main.js')],
-      port: this.packagePort,
-      env: {
-        COSMOS_ENDPOINT: this.cosmos.endpoint,
-        COSMOS_AUTH: 'key',
-        COSMOS_KEY: this.cosmos.key,
-        COSMOS_TLS_CA_PATH: this.cosmos.caPath,
-        LOG_LEVEL: 'info',
-      },
-    });
+    return this.spawnedPackage(
+      ServiceProcess.spawn({
+        args: [join(services, 'package/dist/main.js')],
+        port: this.packagePort,
+        env: {
+          ...this.tokens.settings,
+          COSMOS_ENDPOINT: this.cosmos.endpoint,
+          COSMOS_AUTH: 'key',
+          COSMOS_KEY: this.cosmos.key,
+          COSMOS_TLS_CA_PATH: this.cosmos.caPath,
+          LOG_LEVEL: 'info',
+        },
+      }),
+    );
+  }
+
+  private spawnedPackage(service: ServiceProcess): ServiceProcess {
+    servedBy(service.url, 'package');
+    return service;
   }
 
   async restartPackage(): Promise<void> {
@@ -96,8 +116,23 @@ export class Backends {
   }
 }
 
+/** Which service listens at a base URL: the audience of the tokens the helpers below send there. */
+const serviceAt = new Map<string, string>();
+
+export function servedBy(base: string, service: string): void {
+  serviceAt.set(base, service);
+}
+
+/** A token from `caller` for the service at `base`, as `Authorization` header. */
+export async function asCaller(caller: string, base: string): Promise<Record<string, string>> {
+  const service = serviceAt.get(base);
+  if (!service) throw new Error(`no service registered at ${base}`);
+  return sharedServiceTokens().headers(caller, service);
+}
+
+/** Reads and dead-letter operations, as the gateway calls them. */
 export async function getJson(base: string, path: string): Promise<{ status: number; headers: Headers; body: any }> {
-  const response = await fetch(`${base}${path}`);
+  const response = await fetch(`${base}${path}`, { headers: await asCaller('gateway', base) });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
@@ -105,7 +140,7 @@ export async function getJson(base: string, path: string): Promise<{ status: num
 export async function postJson(base: string, path: string, body: unknown = {}): Promise<{ status: number; body: any }> {
   const response = await fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(await asCaller('gateway', base)) },
     body: JSON.stringify(body),
   });
   const text = await response.text();

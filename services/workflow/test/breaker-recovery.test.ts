@@ -1,4 +1,4 @@
-import { ServiceProcess, eventually, freePort } from '@dronedelivery/testing';
+import { ServiceProcess, eventually, freePort, sharedServiceTokens } from '@dronedelivery/testing';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Backends, getJson } from './backends';
@@ -84,6 +84,7 @@ async function startWorkflow(): Promise<ServiceProcess> {
     args: [join(__dirname, '../dist/main.js')],
     port: await freePort(),
     env: {
+      ...sharedServiceTokens().settings,
       REDIS_URL: backends.streamRedis.url,
       PACKAGE_URL: backends.packageService.url,
       DRONESCHEDULER_URL: backends.droneScheduler.url,

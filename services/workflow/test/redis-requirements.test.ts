@@ -1,4 +1,4 @@
-import { REFUSING_URL, RedisServer, ServiceProcess, freePort } from '@dronedelivery/testing';
+import { REFUSING_URL, RedisServer, ServiceProcess, freePort, sharedServiceTokens } from '@dronedelivery/testing';
 import { join } from 'node:path';
 
 /** The built workflow refuses, at boot and in one line, a Redis that lacks what its command stream needs. */
@@ -14,7 +14,13 @@ it('exits 1 naming the missing command when the server has XPENDING renamed away
   const workflow = ServiceProcess.spawn({
     args: [main],
     port: await freePort(),
-    env: { REDIS_URL: redis.url, PACKAGE_URL: REFUSING_URL, DRONESCHEDULER_URL: REFUSING_URL, DELIVERY_URL: REFUSING_URL },
+    env: {
+      ...sharedServiceTokens().settings,
+      REDIS_URL: redis.url,
+      PACKAGE_URL: REFUSING_URL,
+      DRONESCHEDULER_URL: REFUSING_URL,
+      DELIVERY_URL: REFUSING_URL,
+    },
   });
   expect((await workflow.exited).code).toBe(1);
   expect(workflow.output).toMatch(

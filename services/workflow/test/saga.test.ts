@@ -1,10 +1,10 @@
-import { ServiceProcess, eventually, freePort } from '@dronedelivery/testing';
+import { ServiceProcess, eventually, freePort, sharedServiceTokens } from '@dronedelivery/testing';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Backends, getJson, postJson } from './backends';
+import { Backends, asCaller, getJson, postJson, servedBy } from './backends';
 
 /*
  * The saga end to end: the real package, dronescheduler and delivery services (built, separate processes, real
@@ -39,6 +39,7 @@ async function spawnWorkflow(consumerName: string, env: Record<string, string> =
     args: [join(__dirname, '../dist/main.js')],
     port: await freePort(),
     env: {
+      ...sharedServiceTokens().settings,
       REDIS_URL: backends.streamRedis.url,
       PACKAGE_URL: backends.packageService.url,
       DRONESCHEDULER_URL: backends.droneScheduler.url,
@@ -60,6 +61,7 @@ async function spawnWorkflow(consumerName: string, env: Record<string, string> =
     },
   });
   workflows.push(service);
+  servedBy(service.url, 'workflow');
   await service.waitUntil('/health/ready', 30_000);
   return service;
 }
@@ -310,10 +312,10 @@ describe('failure, compensation and dead letters', () => {
       next.payload = { ...next.payload, pickupTime: blocker.payload.pickupTime, deadline: blocker.payload.deadline };
       return next;
     };
-    const putPackage = (packageId: string, body: object) =>
+    const putPackage = async (packageId: string, body: object) =>
       fetch(`${backends.packageService.url}/api/packages/${packageId}`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(await asCaller('workflow', backends.packageService.url)) },
         body: JSON.stringify(body),
       });
     // Existed before, with the same details but another creator: the saga's create is refused, and it is someone else's.
@@ -338,7 +340,7 @@ describe('failure, compensation and dead letters', () => {
     const packageId = payload.packageInfo.packageId;
     const foreign = await fetch(`${backends.packageService.url}/api/packages/${packageId}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await asCaller('workflow', backends.packageService.url)) },
       body: JSON.stringify({ ownerId: 'someone-else', size: 'Large', weight: 3, tag: 'theirs' }),
     });
     expect(foreign.status).toBe(201);
@@ -459,10 +461,17 @@ describe('failure, compensation and dead letters', () => {
       interfere = async (id) => {
         const answer = await getJson(backends.packageService.url, `/api/packages/${id}`);
         expect(answer.body.createdBy).toBe(deliveryId); // the read that tells the saga the package is its own
-        expect((await fetch(`${backends.packageService.url}/api/packages/${id}`, { method: 'DELETE' })).status).toBe(204);
+        expect(
+          (
+            await fetch(`${backends.packageService.url}/api/packages/${id}`, {
+              method: 'DELETE',
+              headers: await asCaller('workflow', backends.packageService.url),
+            })
+          ).status,
+        ).toBe(204);
         const recreated = await fetch(`${backends.packageService.url}/api/packages/${id}`, {
           method: 'PUT',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...(await asCaller('workflow', backends.packageService.url)) },
           body: JSON.stringify(successor),
         });
         expect(recreated.status).toBe(201);
@@ -909,7 +918,7 @@ async function packageProxy(between: (method: string, path: string) => Promise<v
     req.on('end', () => {
       void (async () => {
         const headers: Record<string, string> = {};
-        for (const name of ['content-type', 'if-match', 'accept']) {
+        for (const name of ['content-type', 'if-match', 'accept', 'authorization']) {
           const value = req.headers[name];
           if (typeof value === 'string') headers[name] = value;
         }

@@ -1,5 +1,5 @@
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { type PlatformContractOptions, REFUSING_URL, RedisServer, untilOk } from '@dronedelivery/testing';
+import { type PlatformContractOptions, REFUSING_URL, RedisServer, untilOk, sharedServiceTokens } from '@dronedelivery/testing';
 import { Redis } from 'ioredis';
 import { AppModule } from '../src/app.module';
 import { WORKFLOW_SECRETS, workflowConfigSchema } from '../src/config';
@@ -11,6 +11,7 @@ import { SERVICE } from '../src/service';
  */
 export async function startWorkflowService(redisUrl: string, env: Record<string, string> = {}): Promise<RunningService> {
   const config = workflowConfigSchema.parse({
+    ...sharedServiceTokens().settings,
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -65,6 +66,7 @@ export const contract: PlatformContractOptions = {
   operations: ['GET /api/deadletters', 'POST /api/deadletters/{id}/replay'],
   // Replay takes no body, but a POST's body is parsed (and limited) before any handler runs.
   bodyRoute: { method: 'POST', path: '/api/deadletters/1700000000000-0/replay', body: {} },
-  metricsProbe: { method: 'POST', path: '/api/deadletters/1700000000000-0/replay', route: '/api/deadletters/:id/replay', status: 404 },
+  metricsProbe: { method: 'POST', path: '/api/deadletters/1700000000000-0/replay', route: '/api/deadletters/:id/replay', status: 401 },
+  serviceAuth: { caller: 'gateway', refusedCaller: 'package', route: { method: 'GET', path: '/api/deadletters', status: 200 } },
   readinessChecks: ['redis'],
 };

@@ -9,6 +9,9 @@ import { createValidationPipe } from '../errors/validation';
 import { quietBootChatter } from '../logging/boot-chatter';
 import { logRequest, requestIdFor } from '../logging/logging';
 import { MetricsRegistry } from '../metrics/metrics';
+import { NotFoundProblem, PROBLEM_CONTENT_TYPE } from '../errors/problem';
+import { toProblem } from '../errors/to-problem';
+import { arrivedViaManagement, isManagementPath } from './management';
 import { trace } from '@opentelemetry/api';
 import { headersAreSynthetic, markSpanSynthetic, runSynthetic } from '../telemetry/synthetic';
 import { limitJsonDepth } from './json-body';
@@ -57,8 +60,15 @@ export async function createApp(rootModule: DynamicModule | Type, options: Creat
   // JSON only: without this, text/plain bodies would reach handlers as strings instead of a 415.
   fastify.removeContentTypeParser(['text/plain']);
   limitJsonDepth(fastify);
+  const separateManagement = options.config.MANAGEMENT_PORT !== undefined;
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // With a management port, health and metrics are absent from the API port.
+    if (separateManagement && isManagementPath(request.url) && !arrivedViaManagement(request.raw)) {
+      const path = request.url.split('?')[0];
+      const { problem, headers } = toProblem(new NotFoundProblem(`Cannot ${request.method} ${path}`), path);
+      return reply.status(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
+    }
     // Synthetic traffic (telemetry/synthetic.ts): the server span, active here, gets the attributes.
     if (headersAreSynthetic(request.headers)) {
       (request as unknown as Record<symbol, boolean>)[SYNTHETIC] = true;

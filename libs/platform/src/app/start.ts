@@ -6,6 +6,7 @@ import { Lifecycle } from '../health/lifecycle';
 import { configSummary } from '../logging/config-summary';
 import { shutdownTelemetry } from '../telemetry/telemetry';
 import { createApp } from './create-app';
+import { closeManagement, listenManagement } from './management';
 
 export interface StartOptions {
   serviceName: string;
@@ -23,6 +24,8 @@ export interface StartOptions {
 export interface RunningService {
   app: NestFastifyApplication;
   url: string;
+  /** Where /health/* and /metrics answer: the management listener (MANAGEMENT_PORT), else `url`. */
+  managementUrl: string;
   /** Readiness 503, drain, close in-flight work and stores. Resolves when everything is closed. */
   shutdown(reason: string): Promise<void>;
 }
@@ -32,12 +35,21 @@ export async function startService(options: StartOptions): Promise<RunningServic
   const logger = await app.resolve(PinoLogger);
   logger.setContext('lifecycle');
   await app.listen({ port: options.config.PORT, host: options.config.HOST });
+  const management =
+    options.config.MANAGEMENT_PORT === undefined
+      ? undefined
+      : await listenManagement(app.getHttpAdapter().getInstance(), options.config.MANAGEMENT_PORT, options.config.HOST);
   const lifecycle = app.get(Lifecycle);
   lifecycle.markStarted();
   const url = await app.getUrl();
+  const address = management?.address();
+  const managementUrl =
+    address && typeof address === 'object'
+      ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+      : url;
   const config = redactConfig(options.config, options.secrets.map(secretSettingName));
   // One line by default; the whole config (secrets still redacted) when LOG_LEVEL=debug.
-  logger.info({ url, settings: configSummary(config) }, `${options.serviceName} listening`);
+  logger.info({ url, managementUrl, settings: configSummary(config) }, `${options.serviceName} listening`);
   logger.debug({ config }, `${options.serviceName} config`);
 
   let closing: Promise<void> | undefined;
@@ -47,6 +59,8 @@ export async function startService(options: StartOptions): Promise<RunningServic
       logger.info({ reason }, 'shutting down: readiness now 503, draining in-flight requests');
       if (options.config.SHUTDOWN_DRAIN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, options.config.SHUTDOWN_DRAIN_DELAY_MS));
       await app.close(); // stops accepting, waits for in-flight requests, then runs shutdown hooks (stores close)
+      // Probes keep answering (readiness 503) until the app has closed.
+      if (management) await closeManagement(management);
       await shutdownTelemetry();
     })();
     return closing;
@@ -73,5 +87,5 @@ export async function startService(options: StartOptions): Promise<RunningServic
       });
     }
   }
-  return { app, url, shutdown };
+  return { app, url, managementUrl, shutdown };
 }

@@ -13,11 +13,19 @@ export { envFlag, positiveInt, type SecretSetting, secretSettingName } from './s
 export { REDIS_PASSWORD_SECRET, type RedisConnectionConfig, redisConnectionSettings } from '../redis/redis-settings';
 export { type DownstreamPolicyConfig, downstreamPolicySettings } from '../http/downstream-settings';
 export { deliveryWindowSettings } from './delivery-window-settings';
+export {
+  type ServiceAuthBackendConfig,
+  type ServiceAuthCallerConfig,
+  serviceAuthBackendSettings,
+  serviceAuthCallerSettings,
+} from '../service-auth/service-auth-settings';
 
 /** Settings every service shares; a service extends this with its own. */
 export const platformConfigSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** When set, /health/* and /metrics answer on this port only (for the kubelet and the scraper), not on PORT. */
+  MANAGEMENT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: positiveInt().default(64 * 1024),
   /**

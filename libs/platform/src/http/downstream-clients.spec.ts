@@ -1,9 +1,13 @@
 import { RecordingServer } from '@dronedelivery/testing';
 import { Global, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { decodeJwt } from 'jose';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { APP_CONFIG, SERVICE_NAME } from '../app/tokens';
-import { downstreamPolicySettings } from '../config/config';
+import { downstreamPolicySettings, serviceAuthCallerSettings } from '../config/config';
 import { MetricsRegistry } from '../metrics/metrics';
 import { DownstreamClientsModule } from './downstream-clients';
 import { DownstreamUnavailableError, type ResilientHttpClient } from './resilient-http-client';
@@ -32,8 +36,8 @@ let stock: RecordingServer;
 let app: TestingModule | undefined;
 let metrics: MetricsRegistry;
 
-async function start(settings: Record<string, string> = {}): Promise<TestingModule> {
-  const config = configSchema.parse({ ORDERS_URL: orders.url, STOCK_URL: stock.url, ...settings });
+async function start(settings: Record<string, string> = {}, schema: z.ZodObject = configSchema): Promise<TestingModule> {
+  const config = schema.parse({ ORDERS_URL: orders.url, STOCK_URL: stock.url, ...settings });
   metrics = new MetricsRegistry('test');
   @Global()
   @Module({
@@ -42,7 +46,7 @@ async function start(settings: Record<string, string> = {}): Promise<TestingModu
       { provide: SERVICE_NAME, useValue: 'test' },
       { provide: MetricsRegistry, useValue: metrics },
     ],
-    exports: [APP_CONFIG, MetricsRegistry],
+    exports: [APP_CONFIG, MetricsRegistry, SERVICE_NAME],
   })
   class HostModule {}
   app = await Test.createTestingModule({
@@ -146,6 +150,29 @@ describe('DownstreamClientsModule', () => {
       DOWNSTREAM_RETRY_BUDGET_MIN_PER_SECOND: 1,
       DOWNSTREAM_RETRY_BUDGET_WINDOW_MS: 10_000,
     });
+  });
+
+  it('with the caller settings, every call carries a token for its own downstream, one token per downstream reused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'downstream-auth-'));
+    try {
+      const module = await start({ SERVICE_AUTH_LOCAL_KEY_DIR: dir }, configSchema.extend(serviceAuthCallerSettings()));
+      await module.get(OrdersApi).get('1');
+      await module.get(OrdersApi).get('2');
+      await module.get(StockApi).get('1');
+      const [first, second] = orders.requests.map((request) => request.headers.authorization);
+      expect(first).toMatch(/^Bearer /);
+      expect(second).toBe(first);
+      expect(decodeJwt(first!.slice(7))).toMatchObject({ sub: 'test', aud: 'orders' });
+      expect(decodeJwt(stock.requests[0].headers.authorization!.slice(7))).toMatchObject({ sub: 'test', aud: 'stock' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without them, calls carry no token', async () => {
+    const module = await start();
+    await module.get(OrdersApi).get('1');
+    expect(orders.requests[0].headers.authorization).toBeUndefined();
   });
 
   it('shuts every client down when the application closes', async () => {

@@ -1,5 +1,6 @@
 import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG } from '../app/tokens';
+import { APP_CONFIG, SERVICE_NAME } from '../app/tokens';
+import { downstreamAudience, isServiceAuthCaller, serviceTokenProvider } from '../service-auth/service-auth';
 import type { DownstreamPolicyConfig } from './downstream-settings';
 import { MetricsRegistry } from '../metrics/metrics';
 import { type DownstreamPolicy, ResilientHttpClient } from './resilient-http-client';
@@ -54,9 +55,16 @@ export class DownstreamClientsModule implements OnApplicationShutdown {
       providers: [
         {
           provide: HTTP_CLIENTS,
-          inject: [APP_CONFIG, MetricsRegistry],
-          useFactory: (config: C, metrics: MetricsRegistry) =>
-            downstreams.map(({ name, url }) => new ResilientHttpClient(name, downstreamPolicy(config, url(config)), metrics)),
+          inject: [APP_CONFIG, MetricsRegistry, SERVICE_NAME],
+          useFactory: async (config: C, metrics: MetricsRegistry, serviceName: string) => {
+            // With the caller settings (serviceAuthCallerSettings) every call carries a service token for its downstream.
+            const tokens = isServiceAuthCaller(config) ? await serviceTokenProvider(serviceName, config) : undefined;
+            return downstreams.map(({ name, url }) => {
+              const audience = tokens && isServiceAuthCaller(config) ? downstreamAudience(config, name) : undefined;
+              const authorization = tokens && audience ? () => tokens.authorization(audience) : undefined;
+              return new ResilientHttpClient(name, downstreamPolicy(config, url(config)), metrics, authorization);
+            });
+          },
         },
         ...downstreams.map(({ api }, index) => ({
           provide: api,

@@ -60,7 +60,7 @@ export interface DownstreamResponse<T = unknown> {
   body: T;
 }
 
-export type DownstreamFailure = 'open-circuit' | 'bulkhead-full' | 'timeout' | 'network' | 'status';
+export type DownstreamFailure = 'open-circuit' | 'bulkhead-full' | 'timeout' | 'network' | 'status' | 'token';
 
 /** The downstream could not give an answer; callers usually turn this into 503 or a retry-later. */
 export class DownstreamUnavailableError extends Error {
@@ -122,6 +122,8 @@ export class ResilientHttpClient implements CircuitView {
     readonly name: string,
     private readonly policy: DownstreamPolicy,
     metrics?: MetricsRegistry,
+    /** The `Authorization` header for each call (a cached service token); none when absent. */
+    private readonly authorization?: () => Promise<string>,
   ) {
     this.origin = new URL(policy.baseUrl).origin;
     this.budget = new RetryBudget(policy.retryBudget);
@@ -182,7 +184,8 @@ export class ResilientHttpClient implements CircuitView {
     const attempts = IDEMPOTENT.has(request.method) ? this.policy.retries + 1 : 1;
     this.budget.recordCall();
     try {
-      return (await backOff(() => this.attempt(request), {
+      const authorized = await this.authorize(request);
+      return (await backOff(() => this.attempt(authorized), {
         numOfAttempts: attempts,
         startingDelay: this.policy.retryBaseDelayMs,
         maxDelay: this.policy.retryMaxDelayMs,
@@ -195,6 +198,18 @@ export class ResilientHttpClient implements CircuitView {
       if (error instanceof CallFencedError) throw error;
       throw this.toUnavailable(error);
     }
+  }
+
+  /** Outside the breaker: a token that cannot be had says nothing about the downstream's health. */
+  private async authorize(request: DownstreamRequest): Promise<DownstreamRequest> {
+    if (!this.authorization) return request;
+    let authorization: string;
+    try {
+      authorization = await this.authorization();
+    } catch (error) {
+      throw new DownstreamUnavailableError(this.name, 'token', undefined, error);
+    }
+    return { ...request, headers: { ...request.headers, authorization } };
   }
 
   /** Stops the breaker's timers so the process can exit. */

@@ -1,4 +1,4 @@
-import { ConfirmationDto, ParseIdPipe } from '@dronedelivery/platform';
+import { AllowCallers, ConfirmationDto, ParseIdPipe } from '@dronedelivery/platform';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -23,12 +23,14 @@ const deliveryId = new ParseIdPipe('deliveryId');
 export class DeliveriesController {
   constructor(private readonly deliveries: DeliveriesService) {}
 
+  @AllowCallers('gateway')
   @Get('summary')
   @ApiOkResponse({ type: DeliverySummaryView })
   summary(@Query() query: SummaryQueryDto): Promise<DeliverySummary> {
     return this.deliveries.summary(query.ownerId, query.year, query.month);
   }
 
+  @AllowCallers('workflow')
   @Put(':id')
   @ApiCreatedResponse({ type: DeliveryView, description: 'Created.' })
   @ApiOkResponse({ type: DeliveryView, description: 'Already existed with the same details (idempotent replay).' })
@@ -44,6 +46,7 @@ export class DeliveriesController {
     return delivery;
   }
 
+  @AllowCallers('gateway', 'workflow')
   @Get(':id')
   @ApiOkResponse({ type: DeliveryView })
   @ApiNotFoundResponse()
@@ -51,6 +54,7 @@ export class DeliveriesController {
     return this.deliveries.get(id);
   }
 
+  @AllowCallers('gateway')
   @Get(':id/owner')
   @ApiOkResponse({ type: DeliveryOwnerView })
   async owner(@Param('id', deliveryId) id: string): Promise<DeliveryOwnerView> {
@@ -58,6 +62,7 @@ export class DeliveriesController {
     return { deliveryId: id, ownerId };
   }
 
+  @AllowCallers('gateway')
   @Get(':id/status')
   @ApiOkResponse({ type: DeliveryStatusView })
   async status(@Param('id', deliveryId) id: string): Promise<DeliveryStatusView> {
@@ -65,12 +70,14 @@ export class DeliveriesController {
     return { deliveryId: id, status: delivery.status, droneId: delivery.droneId, updatedAt: delivery.updatedAt, reason: delivery.reason };
   }
 
+  @AllowCallers('gateway')
   @Get(':id/events')
   @ApiOkResponse({ type: [DeliveryEventView] })
   events(@Param('id', deliveryId) id: string): Promise<DeliveryEvent[]> {
     return this.deliveries.events(id);
   }
 
+  @AllowCallers('workflow')
   @Patch(':id')
   @ApiOkResponse({ type: DeliveryView, description: 'Rescheduled (only while Scheduled).' })
   @ApiConflictResponse({ description: 'Not Scheduled any more.' })
@@ -78,12 +85,14 @@ export class DeliveriesController {
     return this.deliveries.reschedule(id, body);
   }
 
+  @AllowCallers('workflow')
   @Delete(':id')
   @ApiOkResponse({ type: DeliveryView, description: 'Cancelled; kept for the configured retention, then expires.' })
   cancel(@Param('id', deliveryId) id: string): Promise<Delivery> {
     return this.deliveries.cancel(id);
   }
 
+  @AllowCallers('workflow')
   @Post(':id/confirmations')
   @HttpCode(200)
   @ApiOkResponse({ type: DeliveryView, description: 'Marked Delivered.' })
@@ -91,6 +100,7 @@ export class DeliveriesController {
     return this.deliveries.confirm(id, body);
   }
 
+  @AllowCallers('workflow')
   @Put(':id/status')
   @ApiOkResponse({ type: DeliveryView, description: 'Status set by the saga (Failed with a reason, or Cancelled).' })
   @ApiCreatedResponse({ type: DeliveryView, description: 'Did not exist: recorded in this status from `delivery`, without a drone.' })

@@ -1,4 +1,4 @@
-import { ParseIdPipe } from '@dronedelivery/platform';
+import { AllowCallers, ParseIdPipe } from '@dronedelivery/platform';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AssignmentView as Assignment, Utilization } from './assignment.model';
@@ -12,12 +12,14 @@ const deliveryId = new ParseIdPipe('deliveryId');
 export class DroneDeliveriesController {
   constructor(private readonly deliveries: DroneDeliveriesService) {}
 
+  @AllowCallers('gateway')
   @Get('utilization')
   @ApiOkResponse({ type: UtilizationView })
   utilization(@Query() query: UtilizationQueryDto): Promise<Utilization> {
     return this.deliveries.utilization(query.ownerId, query.year, query.month);
   }
 
+  @AllowCallers('workflow')
   @Put(':deliveryId')
   @ApiOkResponse({ type: DroneAssignedView, description: 'Assigned; the same request again returns the same drone.' })
   @ApiConflictResponse({
@@ -29,6 +31,7 @@ export class DroneDeliveriesController {
     return { deliveryId: assignment.deliveryId, droneId: assignment.droneId };
   }
 
+  @AllowCallers('gateway', 'workflow')
   @Get(':deliveryId')
   @ApiOkResponse({ type: AssignmentView })
   @ApiNotFoundResponse()
@@ -36,6 +39,7 @@ export class DroneDeliveriesController {
     return toView(await this.deliveries.get(id));
   }
 
+  @AllowCallers('workflow')
   @Delete(':deliveryId')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Released (idempotent; also for unknown deliveries).' })
@@ -43,6 +47,7 @@ export class DroneDeliveriesController {
     await this.deliveries.release(id);
   }
 
+  @AllowCallers('workflow')
   @Post(':deliveryId/completion')
   @HttpCode(200)
   @ApiOkResponse({ type: AssignmentView, description: 'Completed; the drone is free again (idempotent).' })

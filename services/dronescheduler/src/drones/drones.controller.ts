@@ -1,3 +1,4 @@
+import { AllowCallers } from '@dronedelivery/platform';
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DRONES_REPOSITORY, type DronesRepository } from './drones.repository';
@@ -9,6 +10,7 @@ export class DronesController {
   constructor(@Inject(DRONES_REPOSITORY) private readonly drones: DronesRepository) {}
 
   /** The fleet by id, a page at a time (fleets run to thousands). */
+  @AllowCallers('gateway')
   @Get()
   @ApiOkResponse({ type: DronePageView })
   async list(@Query() query: DronesQueryDto): Promise<DronePageView> {

@@ -1,4 +1,4 @@
-import { ParseIdPipe } from '@dronedelivery/platform';
+import { AllowCallers, ParseIdPipe } from '@dronedelivery/platform';
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Put, Query, Res } from '@nestjs/common';
 import {
   ApiConflictResponse,
@@ -26,12 +26,14 @@ const ETAG_HEADER = {
 export class PackagesController {
   constructor(private readonly packages: PackagesService) {}
 
+  @AllowCallers('gateway')
   @Get('summary/:ownerId')
   @ApiOkResponse({ type: PackageSummaryView })
   summary(@Param('ownerId', ownerId) owner: string, @Query() query: SummaryQueryDto): Promise<PackageSummary> {
     return this.packages.summary(owner, query.year, query.month);
   }
 
+  @AllowCallers('workflow')
   @Put(':id')
   @ApiCreatedResponse({ type: PackageView, description: 'Created.', headers: ETAG_HEADER })
   @ApiOkResponse({ type: PackageView, description: 'Already existed with the same details (idempotent replay).', headers: ETAG_HEADER })
@@ -47,6 +49,7 @@ export class PackagesController {
     return withEtag(reply, outcome);
   }
 
+  @AllowCallers('gateway', 'workflow')
   @Get(':id')
   @ApiOkResponse({ type: PackageView, headers: ETAG_HEADER })
   @ApiNotFoundResponse()
@@ -54,6 +57,7 @@ export class PackagesController {
     return withEtag(reply, await this.packages.get(id));
   }
 
+  @AllowCallers('workflow')
   @Patch(':id')
   @ApiHeader({
     name: 'if-match',
@@ -72,6 +76,7 @@ export class PackagesController {
     return withEtag(reply, await this.packages.update(id, body, ifMatch));
   }
 
+  @AllowCallers('workflow')
   @Delete(':id')
   @HttpCode(204)
   @ApiHeader({

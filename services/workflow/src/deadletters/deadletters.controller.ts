@@ -1,4 +1,4 @@
-import { ValidationProblem } from '@dronedelivery/platform';
+import { AllowCallers, ValidationProblem } from '@dronedelivery/platform';
 import { Controller, Get, HttpCode, Param, Post, Query, type PipeTransform } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -60,12 +60,14 @@ export class ReplayAccepted {
 export class DeadLettersController {
   constructor(private readonly deadLetters: DeadLettersService) {}
 
+  @AllowCallers('gateway')
   @Get()
   @ApiOkResponse({ type: DeadLetterList, description: 'Oldest first.' })
   list(@Query() query: DeadLetterListQuery): Promise<{ items: DeadLetterView[]; total: number }> {
     return this.deadLetters.list(query.limit ?? 100, query.after);
   }
 
+  @AllowCallers('gateway')
   @Post(':id/replay')
   @HttpCode(202)
   @ApiAcceptedResponse({

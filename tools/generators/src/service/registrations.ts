@@ -140,14 +140,16 @@ export function registerDockerfile(tree: Tree, { name }: ServiceNames): ManualSt
 
 /** The compose store of each kind: a Redis of its own, the shared SQL Server or the shared Cosmos emulator. */
 function composeEntries(name: string, store: Store): { store?: string; service: string; volume?: string } {
-  const service = (environment: string[], dependsOn: string[], extra = '') =>
+  // Every service reads the stack's service-token key pair from the shared volume (docs/security.md).
+  const service = (environment: string[], dependsOn: string[], volumes: string[] = []) =>
     [
       `  ${name}:`,
       `    <<: *service`,
       `    build: { context: ., args: { SERVICE: ${name} } }`,
       `    image: dronedelivery/${name}:local`,
-      ...(environment.length ? ['    environment:', ...environment.map((line) => `      ${line}`)] : []),
-      ...(extra ? [extra] : []),
+      '    environment:',
+      ...['SERVICE_AUTH_LOCAL_KEY_DIR: /service-auth', ...environment].map((line) => `      ${line}`),
+      `    volumes: [${[...volumes, 'service-auth:/service-auth'].map((volume) => `"${volume}"`).join(', ')}]`,
       ...(dependsOn.length ? ['    depends_on:', ...dependsOn.map((line) => `      ${line}`)] : []),
       '',
     ].join('\n');
@@ -184,7 +186,7 @@ function composeEntries(name: string, store: Store): { store?: string; service: 
             `COSMOS_DATABASE: ${name}`,
           ],
           ['cosmos: { condition: service_healthy }'],
-          '    volumes: ["./tools/compose/certs/cosmos.pem:/certs/cosmos.pem:ro"]',
+          ['./tools/compose/certs/cosmos.pem:/certs/cosmos.pem:ro'],
         ),
       };
     case 'sql':
