@@ -2,6 +2,7 @@
 The service's environment (loaded with envFrom). `config` holds the service's own settings by their
 environment names (see services/<service>/README.md; values.schema.json lists the allowed ones, never secrets).
 The chart owns the settings that must agree with the rest of the chart: PORT, MANAGEMENT_PORT and HOST (probes, Service),
+SERVICE_AUTH_MODE=entra (a cluster has no shared local key pair),
 SHUTDOWN_GRACE_MS and SHUTDOWN_DRAIN_DELAY_MS (terminationGracePeriodSeconds), KEYVAULT_URI,
 APPLICATIONINSIGHTS_CONNECTION_STRING (global values), the downstream URLs (NetworkPolicy egress), with
 pod identity AZURE_CLIENT_ID, and in a chart with a migration Job (`migration.enabled`, dronescheduler)
@@ -19,6 +20,11 @@ annotation dronedelivery.dev/required-config and required here.
 {{- $_ := set $env "HOST" "0.0.0.0" -}}
 {{- $_ = set $env "PORT" (toString (int64 .Values.containerPort)) -}}
 {{- $_ = set $env "MANAGEMENT_PORT" (toString (int64 .Values.managementPort)) -}}
+{{- /* A cluster has no key pair shared by its pods: service tokens come from Entra ID (workload identity). */ -}}
+{{- if ne (get $env "SERVICE_AUTH_MODE" | default "entra" | toString) "entra" -}}
+{{- fail (printf "%s: config.SERVICE_AUTH_MODE must be entra on Kubernetes (local mode signs with one local stack's key pair)" .Chart.Name) -}}
+{{- end -}}
+{{- $_ = set $env "SERVICE_AUTH_MODE" "entra" -}}
 {{- $_ = set $env "SHUTDOWN_GRACE_MS" (toString (int64 .Values.shutdown.graceMs)) -}}
 {{- $_ = set $env "SHUTDOWN_DRAIN_DELAY_MS" (toString (int64 .Values.shutdown.drainDelayMs)) -}}
 {{- $vault := include "dronedelivery.keyVaultUri" . -}}
