@@ -221,7 +221,7 @@ describe('the charts', () => {
     ['azmonitoring.coreos.com/v1', []],
     ['monitoring.coreos.com/v1', ['--set', 'global.metrics.podMonitor.apiVersion=monitoring.coreos.com/v1']],
   ])(
-    "global.metrics.podMonitor.enabled: a %s PodMonitor per service, on its pods' http port, and the scraper let in",
+    "global.metrics.podMonitor.enabled: a %s PodMonitor per service, on its pods' management port, and the scraper let in there",
     async (apiVersion, extra) => {
       const objects = await render([...umbrella(), '--set', 'global.metrics.podMonitor.enabled=true', ...extra]);
       const monitors = objects.filter((o) => o.kind === 'PodMonitor');
@@ -230,37 +230,49 @@ describe('the charts', () => {
         const name = monitor.metadata.name;
         expect(monitor.apiVersion).toBe(apiVersion);
         const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as K8sObject & {
-          spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports: { name: string }[] }[] } } };
+          spec: {
+            template: {
+              metadata: { labels: Record<string, string> };
+              spec: { containers: { ports: { name: string; containerPort: number }[] }[] };
+            };
+          };
         };
         const spec = monitor.spec as {
           selector: { matchLabels: Record<string, string> };
           podMetricsEndpoints: { port: string; path: string }[];
         };
         expect(deployment.spec.template.metadata.labels).toMatchObject(spec.selector.matchLabels);
-        expect(spec.podMetricsEndpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s' }]);
-        expect(deployment.spec.template.spec.containers[0].ports.map((p) => p.name)).toContain('http');
+        // /metrics is served on the management port only (MANAGEMENT_PORT), never on the API port.
+        expect(spec.podMetricsEndpoints).toEqual([{ port: 'management', path: '/metrics', interval: '30s' }]);
+        const management = deployment.spec.template.spec.containers[0].ports.find((p) => p.name === 'management');
+        expect(management).toBeDefined();
         const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === name) as K8sObject & {
-          spec: { ingress: { from: { podSelector?: { matchLabels?: Record<string, string> } }[] }[] };
+          spec: { ingress: { from: { podSelector?: { matchLabels?: Record<string, string> } }[]; ports: { port: number }[] }[] };
         };
-        expect(policy.spec.ingress.flatMap((rule) => rule.from).map((peer) => peer.podSelector?.matchLabels?.rsName)).toContain(
-          'ama-metrics',
+        const scraperRules = policy.spec.ingress.filter((rule) =>
+          rule.from.some((peer) => peer.podSelector?.matchLabels?.rsName === 'ama-metrics'),
         );
+        expect(scraperRules.flatMap((rule) => rule.ports.map((p) => p.port))).toEqual([management!.containerPort]);
       }
     },
   );
 
-  it('global.metrics.scrapeAnnotations: prometheus.io annotations on every pod, naming its http port', async () => {
+  it('global.metrics.scrapeAnnotations: prometheus.io annotations on every pod, naming its management port', async () => {
     const objects = await render([...umbrella(), '--set', 'global.metrics.scrapeAnnotations=true']);
     const deployments = objects.filter((o) => o.kind === 'Deployment') as (K8sObject & {
       spec: {
-        template: { metadata: { annotations: Record<string, string> }; spec: { containers: { ports: { containerPort: number }[] }[] } };
+        template: {
+          metadata: { annotations: Record<string, string> };
+          spec: { containers: { ports: { name: string; containerPort: number }[] }[] };
+        };
       };
     })[];
     expect(deployments).toHaveLength(SERVICES.length);
     for (const deployment of deployments) {
       const { annotations } = deployment.spec.template.metadata;
       expect(annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' });
-      expect(annotations['prometheus.io/port']).toBe(String(deployment.spec.template.spec.containers[0].ports[0].containerPort));
+      const management = deployment.spec.template.spec.containers[0].ports.find((p) => p.name === 'management');
+      expect(annotations['prometheus.io/port']).toBe(String(management?.containerPort));
     }
     expect(objects.filter((o) => o.kind === 'PodMonitor')).toEqual([]);
   });
