@@ -18,7 +18,9 @@ export function copyWorkspace(): { dir: string; cleanup: () => void } {
     .filter((file) => file && existsSync(join(repoRoot, file)));
   for (const file of files) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
-    cpSync(join(repoRoot, file), join(dir, file), { preserveTimestamps: true, verbatimSymlinks: true });
+    // A committed symlink (charts/dronedelivery/rules → monitoring/rules) stays a link, as git checks it out.
+    if (lstatSync(join(repoRoot, file)).isSymbolicLink()) symlinkSync(readlinkSync(join(repoRoot, file)), join(dir, file));
+    else cpSync(join(repoRoot, file), join(dir, file), { preserveTimestamps: true });
   }
   for (const parent of ['libs', 'services', 'tools']) {
     for (const project of readdirSync(join(repoRoot, parent))) {

@@ -1,7 +1,7 @@
-import { ServiceProcess, eventually, freePort } from '@dronedelivery/testing';
+import { ServiceProcess, eventually, freePort, sharedServiceTokens } from '@dronedelivery/testing';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Backends, getJson } from './backends';
+import { Backends, getJson, servedBy } from './backends';
 
 /**
  * The scheduler's cap of active bookings per owner, through the saga: the booking over the cap is permanent, so the
@@ -17,6 +17,7 @@ beforeAll(async () => {
     args: [join(__dirname, '../dist/main.js')],
     port: await freePort(),
     env: {
+      ...sharedServiceTokens().settings,
       REDIS_URL: backends.streamRedis.url,
       PACKAGE_URL: backends.packageService.url,
       DRONESCHEDULER_URL: backends.droneScheduler.url,
@@ -29,6 +30,7 @@ beforeAll(async () => {
     },
   });
   await workflow.waitUntil('/health/ready', 30_000);
+  servedBy(workflow.url, 'workflow');
 }, 120_000);
 
 afterAll(async () => {
