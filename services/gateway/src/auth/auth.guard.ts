@@ -1,7 +1,7 @@
+import { UnauthorizedProblem } from '@dronedelivery/platform';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { UnauthorizedProblem } from './auth.problems';
 import { assertOps } from './authorization';
 import { OPS_ONLY, attachPrincipal } from './auth.decorators';
 import { AUTHENTICATOR, type Authenticator } from './authenticator';

@@ -1,5 +1,4 @@
-import { NotFoundProblem } from '@dronedelivery/platform';
-import { ForbiddenProblem } from './auth.problems';
+import { ForbiddenProblem, NotFoundProblem } from '@dronedelivery/platform';
 import type { Principal } from './principal';
 
 /** Pure authorisation rules, shared by every route (unit-tested in authorization.spec.ts). */
