@@ -109,6 +109,17 @@ export class Backends {
     };
   }
 
+  /** What a workflow needs to run against these backends: its stream Redis, their URLs, the test service tokens. */
+  workflowSettings(): Record<string, string> {
+    return {
+      ...this.tokens.settings,
+      REDIS_URL: this.streamRedis.url,
+      PACKAGE_URL: this.packageService.url,
+      DRONESCHEDULER_URL: this.droneScheduler.url,
+      DELIVERY_URL: this.delivery.url,
+    };
+  }
+
   async stop(): Promise<void> {
     this.redis?.disconnect();
     await Promise.all([this.packageService?.stop(), this.droneScheduler?.stop(), this.delivery?.stop()]);

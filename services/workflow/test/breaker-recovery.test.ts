@@ -1,4 +1,4 @@
-import { ServiceProcess, eventually, freePort, sharedServiceTokens } from '@dronedelivery/testing';
+import { ServiceProcess, eventually, freePort } from '@dronedelivery/testing';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Backends, getJson } from './backends';
@@ -84,11 +84,7 @@ async function startWorkflow(): Promise<ServiceProcess> {
     args: [join(__dirname, '../dist/main.js')],
     port: await freePort(),
     env: {
-      ...sharedServiceTokens().settings,
-      REDIS_URL: backends.streamRedis.url,
-      PACKAGE_URL: backends.packageService.url,
-      DRONESCHEDULER_URL: backends.droneScheduler.url,
-      DELIVERY_URL: backends.delivery.url,
+      ...backends.workflowSettings(),
       CONSUMER_NAME: 'workflow-recovery',
       CONSUMER_CONCURRENCY: String(CONCURRENCY),
       CONSUMER_BATCH_SIZE: String(CONCURRENCY),

@@ -1,4 +1,4 @@
-import { ServiceProcess, eventually, freePort, sharedServiceTokens } from '@dronedelivery/testing';
+import { ServiceProcess, eventually, freePort } from '@dronedelivery/testing';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -39,11 +39,7 @@ async function spawnWorkflow(consumerName: string, env: Record<string, string> =
     args: [join(__dirname, '../dist/main.js')],
     port: await freePort(),
     env: {
-      ...sharedServiceTokens().settings,
-      REDIS_URL: backends.streamRedis.url,
-      PACKAGE_URL: backends.packageService.url,
-      DRONESCHEDULER_URL: backends.droneScheduler.url,
-      DELIVERY_URL: backends.delivery.url,
+      ...backends.workflowSettings(),
       CONSUMER_NAME: consumerName,
       CONSUMER_BLOCK_MS: '500',
       MAX_ATTEMPTS: String(MAX_ATTEMPTS),
