@@ -4,6 +4,10 @@
  * (the Nest-free config schema and loader, for config.ts), both loaded before telemetry starts.
  */
 
+// Batch routes: one request for many single-resource calls, each item answered as its own request would be.
+export { BATCH_MAX_ITEMS, BatchRequestDto, type BatchResponse, BatchResponseView } from './batch/batch.contract';
+export { type BatchRoute, type ItemAnswer, runBatch } from './batch/run-batch';
+
 // Bootstrap: the Nest application with every platform behaviour, started and shut down gracefully.
 export { createApp } from './app/create-app';
 export { PlatformModule } from './app/platform.module';
@@ -44,6 +48,7 @@ export { Lifecycle } from './health/lifecycle';
 export { STORE_PROBES, type StoreProbe } from './health/store-probe';
 
 // HTTP: the resilient client (breaker, bulkhead, retries), one per downstream from the DOWNSTREAM_* settings.
+export { BatchingCaller, type BatchingPolicy } from './http/batching-caller';
 export { type CallFence, CallFencedError, runFenced } from './http/call-fence';
 export { DownstreamClientsModule } from './http/downstream-clients';
 export {

@@ -1,3 +1,4 @@
+export * from './batch-route';
 export * from './cosmos-emulator';
 export * from './entra-stub';
 export * from './eventually';

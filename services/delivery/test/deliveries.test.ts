@@ -1,5 +1,5 @@
 import type { RunningService } from '@dronedelivery/platform';
-import { RedisServer, eventually } from '@dronedelivery/testing';
+import { RedisServer, batchRouteSuite, eventually } from '@dronedelivery/testing';
 import { Redis } from 'ioredis';
 import { call, creation, startDeliveryService } from './delivery-app';
 
@@ -28,6 +28,19 @@ async function create(id: string, overrides: Record<string, unknown> = {}) {
   expect(response.status).toBe(201);
   return response;
 }
+
+batchRouteSuite({
+  base: () => base,
+  audience: 'delivery',
+  path: '/api/deliveries/batch',
+  singlePath: (id) => `/api/deliveries/${id}`,
+  call,
+  refusedCaller: 'gateway',
+  newItem: () => ({ id: newId(), body: creation() }),
+  createdStatus: 201,
+  idField: 'deliveryId',
+  invalidBody: { body: creation({ pickupLocation: 'Main St\u0000' }), field: 'pickupLocation' },
+});
 
 describe('PUT /api/deliveries/:id (create)', () => {
   it('creates a Scheduled delivery with a Location header and a Created event', async () => {

@@ -73,7 +73,7 @@ export const contract: PlatformContractOptions = {
       },
     };
   },
-  operations: ['PUT /api/deliveries/{id}', 'GET /api/deliveries/{id}'],
+  operations: ['PUT /api/deliveries/{id}', 'GET /api/deliveries/{id}', 'POST /api/deliveries/batch'],
   bodyRoute: { method: 'PUT', path: '/api/deliveries/contract-probe', body: creation() },
   metricsProbe: { method: 'GET', path: '/api/deliveries/metrics-probe', route: '/api/deliveries/:id', status: 401 },
   serviceAuth: {

@@ -1,5 +1,5 @@
 import type { RunningService } from '@dronedelivery/platform';
-import { PostgresServer } from '@dronedelivery/testing';
+import { PostgresServer, batchRouteSuite } from '@dronedelivery/testing';
 import { assignment, call, doubleBookings, seed, sql, startDroneScheduler } from './dronescheduler-app';
 
 const HOUR = 3_600_000;
@@ -35,6 +35,20 @@ afterAll(async () => {
 
 afterEach(async () => {
   expect(await doubleBookings(postgres)).toBe(0);
+});
+
+batchRouteSuite({
+  base: () => base,
+  audience: 'dronescheduler',
+  path: '/api/dronedeliveries/batch',
+  singlePath: (id) => `/api/dronedeliveries/${id}`,
+  call,
+  refusedCaller: 'gateway',
+  // A day of its own per item: the batch's assignments never compete for the small test fleet.
+  newItem: () => ({ id: newId(), body: assignment(newDay()('10:00', '11:00')) }),
+  createdStatus: 200,
+  idField: 'deliveryId',
+  invalidBody: { body: assignment({ ...newDay()('10:00', '11:00'), packageWeight: -1 }), field: 'packageWeight' },
 });
 
 describe('PUT /api/dronedeliveries/:deliveryId (assign)', () => {

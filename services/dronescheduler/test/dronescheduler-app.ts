@@ -109,7 +109,12 @@ export const contract: PlatformContractOptions = {
       },
     };
   },
-  operations: ['PUT /api/dronedeliveries/{deliveryId}', 'GET /api/dronedeliveries/{deliveryId}', 'GET /api/drones'],
+  operations: [
+    'PUT /api/dronedeliveries/{deliveryId}',
+    'POST /api/dronedeliveries/batch',
+    'GET /api/dronedeliveries/{deliveryId}',
+    'GET /api/drones',
+  ],
   bodyRoute: { method: 'PUT', path: '/api/dronedeliveries/contract-probe', body: assignment() },
   metricsProbe: { method: 'GET', path: '/api/dronedeliveries/metrics-probe', route: '/api/dronedeliveries/:deliveryId', status: 401 },
   serviceAuth: { caller: 'gateway', refusedCaller: 'workflow', route: { method: 'GET', path: '/api/drones', status: 200 } },

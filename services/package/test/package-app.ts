@@ -86,7 +86,7 @@ export const contract: PlatformContractOptions = {
       },
     };
   },
-  operations: ['PUT /api/packages/{id}', 'GET /api/packages/{id}', 'GET /api/packages/summary/{ownerId}'],
+  operations: ['PUT /api/packages/{id}', 'POST /api/packages/batch', 'GET /api/packages/{id}', 'GET /api/packages/summary/{ownerId}'],
   bodyRoute: { method: 'PUT', path: '/api/packages/contract-probe', body: creation() },
   metricsProbe: { method: 'GET', path: '/api/packages/metrics-probe', route: '/api/packages/:id', status: 401 },
   serviceAuth: {

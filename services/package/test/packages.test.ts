@@ -1,6 +1,6 @@
 import type { Container, CosmosClient } from '@azure/cosmos';
 import type { RunningService } from '@dronedelivery/platform';
-import { CosmosEmulator } from '@dronedelivery/testing';
+import { CosmosEmulator, batchRouteSuite } from '@dronedelivery/testing';
 import { CosmosPackagesRepository } from '../src/packages/cosmos-packages.repository';
 import { fingerprintOf, type PackageCreation } from '../src/packages/package.model';
 import { call, creation, inspectContainer, startPackageService } from './package-app';
@@ -167,6 +167,19 @@ describe('PUT /api/packages/:id (create)', () => {
     const winner = results.find((r) => r.status === 201)!;
     expect((await call(base, 'GET', `/api/packages/${id}`)).body.tag).toBe(winner.body.tag);
   });
+});
+
+batchRouteSuite({
+  base: () => base,
+  audience: 'package',
+  path: '/api/packages/batch',
+  singlePath: (id) => `/api/packages/${id}`,
+  call,
+  refusedCaller: 'gateway',
+  newItem: () => ({ id: newId(), body: { ...creation(), createdBy: 'delivery-batch' } }),
+  createdStatus: 201,
+  idField: 'packageId',
+  invalidBody: { body: { ...creation({ weight: -1 }), createdBy: 'delivery-batch' }, field: 'weight' },
 });
 
 describe('GET /api/packages/:id', () => {

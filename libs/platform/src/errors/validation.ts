@@ -8,7 +8,7 @@ import { type FieldError, ValidationProblem } from './problem';
  */
 class PlatformValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' || metadata.type === 'query') {
+    if ((metadata.type === 'body' || metadata.type === 'query') && !validatesItemsSeparately(metadata.metatype)) {
       const fields = controlCharacterFields(value, '');
       if (fields.length > 0) {
         throw new ValidationProblem(fields.map((field) => ({ field, message: `${field} must not contain control characters` })));
@@ -16,6 +16,11 @@ class PlatformValidationPipe extends ValidationPipe {
     }
     return super.transform(value, metadata);
   }
+}
+
+/** A batch envelope (BatchRequestDto): each item's body gets this check on its own, so one never fails another. */
+function validatesItemsSeparately(metatype: unknown): boolean {
+  return (metatype as { itemsValidatedSeparately?: boolean } | undefined)?.itemsValidatedSeparately === true;
 }
 
 /** The paths (`packageInfo.tag`, `items.0`) of the strings in a parsed body that hold a control character. */

@@ -27,3 +27,8 @@ export function checkFence(attemptMs: number): void {
   const refusal = fences.getStore()?.(attemptMs);
   if (refusal !== undefined) throw new CallFencedError(refusal);
 }
+
+/** The fence of the current scope, if any: for work that is sent later, outside that scope (a batch). */
+export function currentFence(): CallFence | undefined {
+  return fences.getStore();
+}

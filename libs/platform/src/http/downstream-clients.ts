@@ -1,6 +1,7 @@
 import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, SERVICE_NAME } from '../app/tokens';
 import { downstreamAudience, isServiceAuthCaller, serviceTokenProvider } from '../service-auth/service-auth';
+import type { BatchingPolicy } from './batching-caller';
 import type { DownstreamPolicyConfig } from './downstream-settings';
 import { MetricsRegistry } from '../metrics/metrics';
 import { type DownstreamPolicy, ResilientHttpClient } from './resilient-http-client';
@@ -25,8 +26,17 @@ export function downstreamPolicy(config: DownstreamPolicyConfig, baseUrl: string
   };
 }
 
-/** A service's typed client of one downstream: it owns the paths and payload types, the resilient client the policy. */
-export type DownstreamApiClass = new (http: ResilientHttpClient) => unknown;
+/** The batching the settings ask for, or undefined when calls go one at a time. */
+export function batchingPolicy(config: DownstreamPolicyConfig): BatchingPolicy | undefined {
+  if (config.DOWNSTREAM_BATCH_MAX_ITEMS === 0) return undefined;
+  return { maxItems: config.DOWNSTREAM_BATCH_MAX_ITEMS, maxInFlight: config.DOWNSTREAM_BATCHES_IN_FLIGHT };
+}
+
+/**
+ * A service's typed client of one downstream: it owns the paths and payload types, the resilient client the policy;
+ * `batching`, when the settings turn it on, is how it may group calls that have a batch route (BatchingCaller).
+ */
+export type DownstreamApiClass = new (http: ResilientHttpClient, batching?: BatchingPolicy) => unknown;
 
 /**
  * One downstream a service calls. `name` labels the metrics and errors; `url` reads its <NAME>_URL setting
@@ -68,8 +78,8 @@ export class DownstreamClientsModule implements OnApplicationShutdown {
         },
         ...downstreams.map(({ api }, index) => ({
           provide: api,
-          inject: [HTTP_CLIENTS],
-          useFactory: (clients: ResilientHttpClient[]) => new api(clients[index]),
+          inject: [HTTP_CLIENTS, APP_CONFIG],
+          useFactory: (clients: ResilientHttpClient[], config: C) => new api(clients[index], batchingPolicy(config)),
         })),
       ],
       exports: downstreams.map(({ api }) => api),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BATCH_MAX_ITEMS } from '../batch/batch-limits';
 import { positiveInt } from '../config/settings';
 
 /**
@@ -22,6 +23,13 @@ export function downstreamPolicySettings(defaults: { timeoutMs?: number; retryMa
     DOWNSTREAM_RETRY_BUDGET_MIN_PER_SECOND: z.coerce.number().min(0).default(1),
     /** How far back the budget counts calls and retries. */
     DOWNSTREAM_RETRY_BUDGET_WINDOW_MS: positiveInt().default(10_000),
+    /**
+     * Calls a typed client sends through a batch route, at most this many per request (0: every call on its own).
+     * Batches form only while earlier ones are in flight, so light traffic still goes one call at a time.
+     */
+    DOWNSTREAM_BATCH_MAX_ITEMS: z.coerce.number().int().min(0).max(BATCH_MAX_ITEMS).default(50),
+    /** Batch requests in flight at once per batch route. */
+    DOWNSTREAM_BATCHES_IN_FLIGHT: positiveInt().max(64).default(2),
   };
 }
 

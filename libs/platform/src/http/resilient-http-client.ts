@@ -51,6 +51,13 @@ export interface DownstreamRequest {
   path: string;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A POST that is safe to repeat (a batch of idempotent items), so it is retried like the idempotent methods. */
+  idempotent?: boolean;
+  /**
+   * For an answer whose status says success but whose content says the downstream failed (a batch whose every item
+   * failed for the downstream's own reasons): the status it stands for, so the call counts, and is retried, as that.
+   */
+  failureStatus?: (response: DownstreamResponse) => number | undefined;
 }
 
 export interface DownstreamResponse<T = unknown> {
@@ -79,10 +86,13 @@ export class DownstreamUnavailableError extends Error {
 class FailureStatusError extends Error {
   readonly retryable: boolean;
 
-  constructor(readonly response: DownstreamResponse) {
-    super(`failure status ${response.status}`);
+  constructor(
+    readonly response: DownstreamResponse,
+    readonly status = response.status,
+  ) {
+    super(`failure status ${status}`);
     // A 500 is usually a bug that a retry would only repeat; 429/502/503/504 are load or routing, which pass.
-    this.retryable = TRANSIENT_STATUS.has(response.status);
+    this.retryable = TRANSIENT_STATUS.has(status);
   }
 }
 
@@ -181,7 +191,7 @@ export class ResilientHttpClient implements CircuitView {
   }
 
   async request<T>(request: DownstreamRequest): Promise<DownstreamResponse<T>> {
-    const attempts = IDEMPOTENT.has(request.method) ? this.policy.retries + 1 : 1;
+    const attempts = IDEMPOTENT.has(request.method) || request.idempotent === true ? this.policy.retries + 1 : 1;
     this.budget.recordCall();
     try {
       const authorized = await this.authorize(request);
@@ -259,7 +269,7 @@ export class ResilientHttpClient implements CircuitView {
     const code = (error as { code?: string })?.code;
     if (code === 'EOPENBREAKER') return new DownstreamUnavailableError(this.name, 'open-circuit', undefined, error);
     if (error instanceof FailureStatusError) {
-      return new DownstreamUnavailableError(this.name, 'status', error.response.status, error);
+      return new DownstreamUnavailableError(this.name, 'status', error.status, error);
     }
     if (isTimeout(error)) return new DownstreamUnavailableError(this.name, 'timeout', undefined, error);
     return new DownstreamUnavailableError(this.name, 'network', undefined, error);
@@ -292,6 +302,8 @@ export class ResilientHttpClient implements CircuitView {
       body: isJson && text.length > 0 ? JSON.parse(text) : text,
     };
     if (TRANSIENT_STATUS.has(response.statusCode) || response.statusCode >= 500) throw new FailureStatusError(result);
+    const failureStatus = request.failureStatus?.(result);
+    if (failureStatus !== undefined) throw new FailureStatusError(result, failureStatus);
     return result;
   }
 

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Context, type Span, context, propagation } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, type Span, context, propagation } from '@opentelemetry/api';
 
 /**
  * Synthetic traffic (load tests, probes) is marked by the caller with `X-Synthetic-Request: true` or the W3C baggage
@@ -77,6 +77,14 @@ export function runSynthetic<T>(work: () => T): T {
 /** Runs `work` marked when `synthetic` is true, else as it is. */
 export function runMarked<T>(synthetic: boolean, work: () => T): T {
   return synthetic ? runSynthetic(work) : work();
+}
+
+/**
+ * Runs `work` outside any mark and trace context: for work done on behalf of several requests at once (a batch),
+ * which carries each request's own mark and trace context with its part instead.
+ */
+export function runUnmarked<T>(work: () => T): T {
+  return marked.run(false, () => context.with(ROOT_CONTEXT, work));
 }
 
 /** Puts the synthetic attributes on a span (no-op for undefined or non-recording spans). */

@@ -1,4 +1,12 @@
-import { AllowCallers, ConfirmationDto, ParseIdPipe } from '@dronedelivery/platform';
+import {
+  AllowCallers,
+  BatchRequestDto,
+  BatchResponseView,
+  ConfirmationDto,
+  type ItemAnswer,
+  ParseIdPipe,
+  runBatch,
+} from '@dronedelivery/platform';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -40,10 +48,29 @@ export class DeliveriesController {
     @Body() body: CreateDeliveryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Delivery> {
+    const answer = await this.createAnswer(id, body);
+    void reply.status(answer.status).headers(answer.headers);
+    return answer.body;
+  }
+
+  /** For the saga: many creates in one request, each answered as PUT /api/deliveries/{id} would answer it. */
+  @AllowCallers('workflow')
+  @Post('batch')
+  @HttpCode(200)
+  @ApiOkResponse({ type: BatchResponseView, description: 'One result per item, as PUT /api/deliveries/{id} would answer it.' })
+  async createMany(@Body() batch: BatchRequestDto): Promise<BatchResponseView> {
+    const results = await runBatch(batch, {
+      name: 'PUT /api/deliveries/{id}',
+      idField: 'deliveryId',
+      dto: CreateDeliveryDto,
+      handle: (id, body) => this.createAnswer(id, body),
+    });
+    return { results };
+  }
+
+  private async createAnswer(id: string, body: CreateDeliveryDto): Promise<Required<ItemAnswer<Delivery>>> {
     const { created, delivery } = await this.deliveries.create(id, body);
-    void reply.status(created ? 201 : 200);
-    if (created) void reply.header('location', `/api/deliveries/${id}`);
-    return delivery;
+    return { status: created ? 201 : 200, headers: created ? { location: `/api/deliveries/${id}` } : {}, body: delivery };
   }
 
   @AllowCallers('gateway', 'workflow')

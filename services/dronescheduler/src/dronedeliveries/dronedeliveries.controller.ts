@@ -1,4 +1,4 @@
-import { AllowCallers, ParseIdPipe } from '@dronedelivery/platform';
+import { AllowCallers, BatchRequestDto, BatchResponseView, ParseIdPipe, runBatch } from '@dronedelivery/platform';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AssignmentView as Assignment, Utilization } from './assignment.model';
@@ -29,6 +29,21 @@ export class DroneDeliveriesController {
   async assign(@Param('deliveryId', deliveryId) id: string, @Body() body: AssignDroneDto): Promise<DroneAssignedView> {
     const assignment = await this.deliveries.assign(id, body);
     return { deliveryId: assignment.deliveryId, droneId: assignment.droneId };
+  }
+
+  /** For the saga: many assignments in one request, each answered as PUT /api/dronedeliveries/{deliveryId} would. */
+  @AllowCallers('workflow')
+  @Post('batch')
+  @HttpCode(200)
+  @ApiOkResponse({ type: BatchResponseView, description: 'One result per item, as PUT /api/dronedeliveries/{deliveryId} would answer it.' })
+  async assignMany(@Body() batch: BatchRequestDto): Promise<BatchResponseView> {
+    const results = await runBatch(batch, {
+      name: 'PUT /api/dronedeliveries/{deliveryId}',
+      idField: 'deliveryId',
+      dto: AssignDroneDto,
+      handle: async (id, body) => ({ status: 200, body: await this.assign(id, body) }),
+    });
+    return { results };
   }
 
   @AllowCallers('gateway', 'workflow')

@@ -1,5 +1,5 @@
-import { AllowCallers, ParseIdPipe } from '@dronedelivery/platform';
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Put, Query, Res } from '@nestjs/common';
+import { AllowCallers, BatchRequestDto, BatchResponseView, type ItemAnswer, ParseIdPipe, runBatch } from '@dronedelivery/platform';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -43,10 +43,32 @@ export class PackagesController {
     @Body() body: CreatePackageDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Package> {
-    const { created, ...outcome } = await this.packages.create(id, body);
-    void reply.status(created ? 201 : 200);
-    if (created) void reply.header('location', `/api/packages/${id}`);
-    return withEtag(reply, outcome);
+    const answer = await this.createAnswer(id, body);
+    void reply.status(answer.status).headers(answer.headers);
+    return answer.body;
+  }
+
+  /** For the saga: many creates in one request, each answered as PUT /api/packages/{id} would answer it. */
+  @AllowCallers('workflow')
+  @Post('batch')
+  @HttpCode(200)
+  @ApiOkResponse({ type: BatchResponseView, description: 'One result per item, as PUT /api/packages/{id} would answer it.' })
+  async createMany(@Body() batch: BatchRequestDto): Promise<BatchResponseView> {
+    const results = await runBatch(batch, {
+      name: 'PUT /api/packages/{id}',
+      idField: 'packageId',
+      dto: CreatePackageDto,
+      handle: (id, body) => this.createAnswer(id, body),
+    });
+    return { results };
+  }
+
+  private async createAnswer(id: string, body: CreatePackageDto): Promise<Required<ItemAnswer<Package>>> {
+    const outcome = await this.packages.create(id, body);
+    const headers: Record<string, string> = outcome.created
+      ? { etag: outcome.etag, location: `/api/packages/${id}` }
+      : { etag: outcome.etag };
+    return { status: outcome.created ? 201 : 200, headers, body: outcome.package };
   }
 
   @AllowCallers('gateway', 'workflow')

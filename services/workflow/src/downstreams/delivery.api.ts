@@ -1,4 +1,10 @@
-import type { CircuitView, DownstreamResponse, ResilientHttpClient } from '@dronedelivery/platform';
+import {
+  BatchingCaller,
+  type BatchingPolicy,
+  type CircuitView,
+  type DownstreamResponse,
+  type ResilientHttpClient,
+} from '@dronedelivery/platform';
 
 /** What the delivery service records about a delivery that has no drone (yet). */
 export interface UnscheduledDelivery {
@@ -50,14 +56,23 @@ export interface DeliveryView {
 
 /** The delivery service's routes the saga calls. Answers come back as they are; the saga classifies them. */
 export class DeliveryApi {
-  constructor(private readonly http: ResilientHttpClient) {}
+  private readonly batchedUpserts?: BatchingCaller<DeliveryUpsert>;
+
+  constructor(
+    private readonly http: ResilientHttpClient,
+    batching?: BatchingPolicy,
+  ) {
+    if (batching) this.batchedUpserts = new BatchingCaller(http, '/api/deliveries/batch', batching);
+  }
 
   /** Its breaker, which the consumer watches to hold commands back while calls would be rejected. */
   get circuit(): CircuitView {
     return this.http;
   }
 
+  /** Through POST /api/deliveries/batch when batching is on: the same answer as the PUT, fewer requests. */
   upsert(deliveryId: string, body: DeliveryUpsert): Promise<DownstreamResponse> {
+    if (this.batchedUpserts) return this.batchedUpserts.call(deliveryId, body);
     return this.http.put(deliveryPath(deliveryId), body);
   }
 

@@ -1,4 +1,10 @@
-import type { CircuitView, DownstreamResponse, ResilientHttpClient } from '@dronedelivery/platform';
+import {
+  BatchingCaller,
+  type BatchingPolicy,
+  type CircuitView,
+  type DownstreamResponse,
+  type ResilientHttpClient,
+} from '@dronedelivery/platform';
 
 /**
  * PUT /api/packages/{id}: creates the package, or replays a create with the same body by the same creator; the
@@ -20,14 +26,23 @@ export interface PackageView {
 
 /** The package service's routes the saga calls. Answers come back as they are; the saga classifies them. */
 export class PackageApi {
-  constructor(private readonly http: ResilientHttpClient) {}
+  private readonly batchedUpserts?: BatchingCaller<PackageUpsert>;
+
+  constructor(
+    private readonly http: ResilientHttpClient,
+    batching?: BatchingPolicy,
+  ) {
+    if (batching) this.batchedUpserts = new BatchingCaller(http, '/api/packages/batch', batching);
+  }
 
   /** Its breaker, which the consumer watches to hold commands back while calls would be rejected. */
   get circuit(): CircuitView {
     return this.http;
   }
 
+  /** Through POST /api/packages/batch when batching is on: the same answer as the PUT, fewer requests. */
   upsert(packageId: string, body: PackageUpsert): Promise<DownstreamResponse> {
+    if (this.batchedUpserts) return this.batchedUpserts.call(packageId, body);
     return this.http.put(packagePath(packageId), body);
   }
 
