@@ -1,6 +1,7 @@
 // The Nest-free entry point: main.ts loads this before telemetry starts.
 import {
   REDIS_PASSWORD_SECRET,
+  downstreamBatchingSettings,
   downstreamPolicySettings,
   platformConfigSchema,
   redisConnectionSettings,
@@ -67,6 +68,7 @@ export const workflowConfigSchema = platformConfigSchema
     DRONESCHEDULER_URL: serviceUrl().default('http://127.0.0.1:3003'),
     DELIVERY_URL: serviceUrl().default('http://127.0.0.1:3004'),
     ...downstreamPolicySettings({ timeoutMs: 3_000, retryMaxDelayMs: 1_000 }),
+    ...downstreamBatchingSettings(),
     ...serviceAuthBackendSettings(),
     ...serviceAuthCallerSettings(),
   })

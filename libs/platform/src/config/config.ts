@@ -11,7 +11,12 @@ import { envFlag, positiveInt, type SecretSetting, secretSettingName } from './s
 export { ConfigError } from './config-error';
 export { envFlag, positiveInt, type SecretSetting, secretSettingName } from './settings';
 export { REDIS_PASSWORD_SECRET, type RedisConnectionConfig, redisConnectionSettings } from '../redis/redis-settings';
-export { type DownstreamPolicyConfig, downstreamPolicySettings } from '../http/downstream-settings';
+export {
+  type DownstreamBatchingConfig,
+  type DownstreamPolicyConfig,
+  downstreamBatchingSettings,
+  downstreamPolicySettings,
+} from '../http/downstream-settings';
 export { deliveryWindowSettings } from './delivery-window-settings';
 export {
   type ServiceAuthBackendConfig,

@@ -2,7 +2,7 @@ import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '
 import { APP_CONFIG, SERVICE_NAME } from '../app/tokens';
 import { downstreamAudience, isServiceAuthCaller, serviceTokenProvider } from '../service-auth/service-auth';
 import type { BatchingPolicy } from './batching-caller';
-import type { DownstreamPolicyConfig } from './downstream-settings';
+import type { DownstreamBatchingConfig, DownstreamPolicyConfig } from './downstream-settings';
 import { MetricsRegistry } from '../metrics/metrics';
 import { type DownstreamPolicy, ResilientHttpClient } from './resilient-http-client';
 
@@ -26,9 +26,10 @@ export function downstreamPolicy(config: DownstreamPolicyConfig, baseUrl: string
   };
 }
 
-/** The batching the settings ask for, or undefined when calls go one at a time. */
-export function batchingPolicy(config: DownstreamPolicyConfig): BatchingPolicy | undefined {
-  if (config.DOWNSTREAM_BATCH_MAX_ITEMS === 0) return undefined;
+/** The batching the settings ask for (downstreamBatchingSettings), or undefined when calls go one at a time. */
+export function batchingPolicy(config: Partial<DownstreamBatchingConfig>): BatchingPolicy | undefined {
+  if (config.DOWNSTREAM_BATCH_MAX_ITEMS === undefined || config.DOWNSTREAM_BATCH_MAX_ITEMS === 0) return undefined;
+  if (config.DOWNSTREAM_BATCHES_IN_FLIGHT === undefined) return undefined;
   return { maxItems: config.DOWNSTREAM_BATCH_MAX_ITEMS, maxInFlight: config.DOWNSTREAM_BATCHES_IN_FLIGHT };
 }
 
@@ -79,7 +80,8 @@ export class DownstreamClientsModule implements OnApplicationShutdown {
         ...downstreams.map(({ api }, index) => ({
           provide: api,
           inject: [HTTP_CLIENTS, APP_CONFIG],
-          useFactory: (clients: ResilientHttpClient[], config: C) => new api(clients[index], batchingPolicy(config)),
+          useFactory: (clients: ResilientHttpClient[], config: C & Partial<DownstreamBatchingConfig>) =>
+            new api(clients[index], batchingPolicy(config)),
         })),
       ],
       exports: downstreams.map(({ api }) => api),

@@ -23,6 +23,15 @@ export function downstreamPolicySettings(defaults: { timeoutMs?: number; retryMa
     DOWNSTREAM_RETRY_BUDGET_MIN_PER_SECOND: z.coerce.number().min(0).default(1),
     /** How far back the budget counts calls and retries. */
     DOWNSTREAM_RETRY_BUDGET_WINDOW_MS: positiveInt().default(10_000),
+  };
+}
+
+/**
+ * For a caller whose typed clients send calls through batch routes (BatchingCaller): spread into its schema beside
+ * downstreamPolicySettings.
+ */
+export function downstreamBatchingSettings() {
+  return {
     /**
      * Calls a typed client sends through a batch route, at most this many per request (0: every call on its own).
      * Batches form only while earlier ones are in flight, so light traffic still goes one call at a time.
@@ -32,5 +41,7 @@ export function downstreamPolicySettings(defaults: { timeoutMs?: number; retryMa
     DOWNSTREAM_BATCHES_IN_FLIGHT: positiveInt().max(64).default(2),
   };
 }
+
+export type DownstreamBatchingConfig = z.infer<z.ZodObject<ReturnType<typeof downstreamBatchingSettings>>>;
 
 export type DownstreamPolicyConfig = z.infer<z.ZodObject<ReturnType<typeof downstreamPolicySettings>>>;
