@@ -8,6 +8,14 @@ export class InvalidTokenError extends Error {
   override name = 'InvalidTokenError';
 }
 
+/**
+ * The issuer's signing keys could not be had (JWKS endpoint down, unreachable, slow or answering garbage): no token
+ * can be judged, so the caller is told to retry (503), not to sign in again (401).
+ */
+export class SigningKeysUnavailableError extends Error {
+  override name = 'SigningKeysUnavailableError';
+}
+
 export interface TokenVerifierOptions {
   issuer: string;
   audience: string;
@@ -16,6 +24,11 @@ export interface TokenVerifierOptions {
   opsRole: string;
   /** The load-test app role and the synthetic owners' prefix it may act for; without them the role grants nothing. */
   loadTest?: LoadTestRole;
+  /**
+   * Client applications (the token's `azp`, or `appid` in v1.0 tokens) whose tokens are accepted; undefined accepts
+   * any (local tokens name no client application).
+   */
+  clientApps?: ReadonlySet<string>;
 }
 
 export interface LoadTestRole {
@@ -56,6 +69,7 @@ export class TokenVerifier {
       this.verified.delete(token);
     }
     const payload = await this.verifySignatureAndClaims(token);
+    this.checkClientApp(payload);
     const principal = principalOf(payload, this.options.opsRole, this.options.loadTest);
     this.remember(token, principal, payload.exp);
     return principal;
@@ -72,6 +86,19 @@ export class TokenVerifier {
     if (this.verified.size > this.cache.maxEntries) this.verified.delete(this.verified.keys().next().value!);
   }
 
+  /**
+   * Any application in the tenant can ask Entra for a token to this API on a user's behalf; the audience alone does
+   * not say the request comes from one of our clients. Entra's guidance for APIs is to check the client application.
+   */
+  private checkClientApp(payload: JWTPayload): void {
+    const allowed = this.options.clientApps;
+    if (!allowed) return;
+    const clientId = typeof payload.azp === 'string' ? payload.azp : payload.appid;
+    if (typeof clientId !== 'string' || !allowed.has(clientId)) {
+      throw new InvalidTokenError('The token was issued to a client application this API does not accept.');
+    }
+  }
+
   private async verifySignatureAndClaims(token: string): Promise<JWTPayload> {
     let payload: JWTPayload;
     try {
@@ -84,6 +111,7 @@ export class TokenVerifier {
       });
       payload = verified.payload;
     } catch (error) {
+      if (error instanceof SigningKeysUnavailableError) throw error;
       throw new InvalidTokenError(describe(error), { cause: error });
     }
     return payload;
@@ -111,10 +139,22 @@ export function entraTokenVerifier(options: {
   clockToleranceSeconds: number;
   opsRole: string;
   loadTest?: LoadTestRole;
+  /** Accepted client application ids; undefined accepts any. */
+  clientApps?: ReadonlySet<string>;
 }): TokenVerifier {
   // createRemoteJWKSet caches the key set and refetches on an unknown kid (key rotation), with a cooldown.
   const keys = createRemoteJWKSet(new URL(options.jwksUri), { timeoutDuration: 5_000 });
-  return new TokenVerifier(keys, { ...options, algorithms: ['RS256'] });
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      // A kid the (fetched) key set lacks is the token's fault; anything else means the key set could not be had.
+      const code = (error as { code?: string })?.code;
+      if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') throw error;
+      throw new SigningKeysUnavailableError('The signing keys could not be loaded.', { cause: error });
+    }
+  };
+  return new TokenVerifier(getKey, { ...options, algorithms: ['RS256'] });
 }
 
 export function localTokenVerifier(
@@ -131,9 +171,6 @@ function describe(error: unknown): string {
       return 'The token has expired.';
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
       return `The token's ${(error as { claim?: string }).claim ?? 'claims'} claim is not accepted.`;
-    case 'ERR_JWKS_TIMEOUT':
-    case 'ERR_JWKS_INVALID':
-      return 'The signing keys could not be loaded.';
     default:
       return 'The token is malformed or its signature is invalid.';
   }
