@@ -204,8 +204,11 @@ function serviceChartSchema(service: Service): Schema {
   if (service === 'gateway') {
     configSchema.if = { properties: { AUTH_MODE: { const: 'entra' } }, required: ['AUTH_MODE'] };
     configSchema.then = {
-      properties: Object.fromEntries(['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI'].map((key) => [key, { minLength: 1 }])),
-      required: ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI'],
+      properties: {
+        ...Object.fromEntries(['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_ALLOWED_CLIENT_IDS'].map((key) => [key, { minLength: 1 }])),
+        AUTH_JWKS_URI: { pattern: '^https://' },
+      },
+      required: ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI', 'AUTH_ALLOWED_CLIENT_IDS'],
     };
   }
   const properties: Record<string, Schema> = {
