@@ -146,7 +146,13 @@ function globalSchema(): Schema {
         keyVaultUri: string({ pattern: '^$|^https://[A-Za-z0-9-]+\\.vault\\.' }),
         workloadIdentityNamespace: string(),
       }),
-      applicationInsights: strictObject({ connectionString: string() }),
+      applicationInsights: strictObject({
+        connectionString: string(),
+        existingSecret: string({ pattern: '^$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }),
+        existingSecretKey: string({ pattern: '^[-._a-zA-Z0-9]+$' }),
+      }),
+      identities: { type: 'object', propertyNames: { pattern: '^[a-z][a-z0-9-]*$' }, additionalProperties: string({ pattern: GUID }) },
+      audiences: { type: 'object', propertyNames: { pattern: '^[a-z][a-z0-9-]*$' }, additionalProperties: string({ pattern: '^\\S+$' }) },
       metrics: metricsSchema(),
     },
   };
