@@ -1,4 +1,5 @@
 import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, jwtVerify } from 'jose';
+import { DEFAULT_VERIFIED_TOKEN_CACHE, VerifiedTokenCache, type VerifiedTokenCacheLimits } from './verified-token-cache';
 import { LOCAL_SERVICE_ALGORITHM, LOCAL_SERVICE_ISSUER, loadLocalServiceVerificationKey } from './local-service-keys';
 import { type ServiceAuthBackendConfig, entraIssuers, entraJwksUri, parseServiceMap } from './service-auth-settings';
 
@@ -13,7 +14,7 @@ export interface ServiceTokenVerifier {
   verify(token: string): Promise<string | undefined>;
 }
 
-interface VerifierOptions {
+export interface VerifierOptions {
   key: CryptoKey | JWTVerifyGetKey;
   issuer: string[];
   audience: string;
@@ -22,10 +23,31 @@ interface VerifierOptions {
   callerOf: (payload: JWTPayload) => string | undefined;
 }
 
-class JoseServiceTokenVerifier implements ServiceTokenVerifier {
-  constructor(private readonly options: VerifierOptions) {}
+/**
+ * A caller keeps its token for most of an hour and sends it with every call; the signature is checked once and the
+ * conclusion (the calling service, or none) remembered by the token's exact text until the token expires, for at most
+ * a minute (VerifiedTokenCache, as the gateway does for users' tokens).
+ */
+export class JoseServiceTokenVerifier implements ServiceTokenVerifier {
+  private readonly verified: VerifiedTokenCache<string | undefined>;
+
+  constructor(
+    private readonly options: VerifierOptions,
+    limits: VerifiedTokenCacheLimits = DEFAULT_VERIFIED_TOKEN_CACHE,
+  ) {
+    this.verified = new VerifiedTokenCache(limits);
+  }
 
   async verify(token: string): Promise<string | undefined> {
+    const remembered = this.verified.lookup(token);
+    if (remembered) return remembered.value;
+    const payload = await this.verifySignatureAndClaims(token);
+    const caller = this.options.callerOf(payload);
+    this.verified.remember(token, caller, payload.exp, this.options.clockToleranceSeconds);
+    return caller;
+  }
+
+  private async verifySignatureAndClaims(token: string): Promise<JWTPayload> {
     try {
       const { payload } = await jwtVerify(token, this.options.key as JWTVerifyGetKey, {
         issuer: this.options.issuer,
@@ -34,7 +56,7 @@ class JoseServiceTokenVerifier implements ServiceTokenVerifier {
         clockTolerance: this.options.clockToleranceSeconds,
         requiredClaims: ['exp'],
       });
-      return this.options.callerOf(payload);
+      return payload;
     } catch (error) {
       throw new InvalidServiceTokenError(describe(error), { cause: error });
     }

@@ -1,4 +1,4 @@
-import { ID_PATTERN } from '@dronedelivery/platform';
+import { DEFAULT_VERIFIED_TOKEN_CACHE, ID_PATTERN, VerifiedTokenCache, type VerifiedTokenCacheLimits } from '@dronedelivery/platform';
 import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, jwtVerify } from 'jose';
 import { LOCAL_ALGORITHM, LOCAL_AUDIENCE, LOCAL_ISSUER } from './local-keys';
 import type { Principal } from './principal';
@@ -36,54 +36,31 @@ export interface LoadTestRole {
   ownerPrefix: string;
 }
 
-/** Verified tokens remembered at most this long, and at most this many (oldest dropped first). */
-export interface VerifiedTokenCache {
-  maxAgeMs: number;
-  maxEntries: number;
-}
-
 /**
- * A client sends the same token with every request for its whole lifetime, and checking an ES256/RS256 signature
- * was the gateway's largest CPU cost per request (docs/performance.md, "Earlier session"). Remembering a verified token by its exact
- * text (signature included) answers the same as verifying again: only byte-identical tokens match, the entry ends
- * when the token expires (exp plus the clock tolerance, as jose judges it) and after maxAgeMs at the latest, which
- * stays below jose's own JWKS cache age (10 min), so a signing key withdrawn from the JWKS stops being accepted no
- * later than before. Failed verifications are never remembered.
+ * Verifies a bearer JWT's signature, issuer, audience and lifetime, and maps its claims to a Principal. A client sends
+ * the same token with every request for its whole lifetime, and checking an ES256/RS256 signature is the gateway's
+ * largest CPU cost per request, so verified tokens are remembered (VerifiedTokenCache, as the backends' service-token
+ * verifier does); failed verifications are not.
  */
-export const DEFAULT_VERIFIED_TOKEN_CACHE: VerifiedTokenCache = { maxAgeMs: 60_000, maxEntries: 10_000 };
-
-/** Verifies a bearer JWT's signature, issuer, audience and lifetime, and maps its claims to a Principal. */
 export class TokenVerifier {
-  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+  private readonly verified: VerifiedTokenCache<Principal>;
 
   constructor(
     private readonly key: CryptoKey | JWTVerifyGetKey,
     private readonly options: TokenVerifierOptions,
-    private readonly cache: VerifiedTokenCache = DEFAULT_VERIFIED_TOKEN_CACHE,
-  ) {}
-
-  async verify(token: string): Promise<Principal> {
-    const remembered = this.verified.get(token);
-    if (remembered) {
-      if (Date.now() < remembered.until) return remembered.principal;
-      this.verified.delete(token);
-    }
-    const payload = await this.verifySignatureAndClaims(token);
-    this.checkClientApp(payload);
-    const principal = principalOf(payload, this.options.opsRole, this.options.loadTest);
-    this.remember(token, principal, payload.exp);
-    return principal;
+    limits: VerifiedTokenCacheLimits = DEFAULT_VERIFIED_TOKEN_CACHE,
+  ) {
+    this.verified = new VerifiedTokenCache(limits);
   }
 
-  private remember(token: string, principal: Principal, exp: number | undefined): void {
-    // requiredClaims makes exp present; jose accepts while exp + tolerance > now (in whole seconds).
-    if (this.cache.maxEntries <= 0 || typeof exp !== 'number') return;
-    const now = Date.now();
-    const until = Math.min((exp + this.options.clockToleranceSeconds) * 1000, now + this.cache.maxAgeMs);
-    if (until <= now) return;
-    this.verified.delete(token); // re-inserted last: the Map's order is the eviction order
-    this.verified.set(token, { principal: Object.freeze(principal), until }); // shared by every request with this token
-    if (this.verified.size > this.cache.maxEntries) this.verified.delete(this.verified.keys().next().value!);
+  async verify(token: string): Promise<Principal> {
+    const remembered = this.verified.lookup(token);
+    if (remembered) return remembered.value;
+    const payload = await this.verifySignatureAndClaims(token);
+    this.checkClientApp(payload);
+    const principal = Object.freeze(principalOf(payload, this.options.opsRole, this.options.loadTest)); // shared by every request with this token
+    this.verified.remember(token, principal, payload.exp, this.options.clockToleranceSeconds);
+    return principal;
   }
 
   /**
