@@ -1,7 +1,7 @@
 import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, jwtVerify } from 'jose';
 import { DEFAULT_VERIFIED_TOKEN_CACHE, VerifiedTokenCache, type VerifiedTokenCacheLimits } from './verified-token-cache';
 import { LOCAL_SERVICE_ALGORITHM, LOCAL_SERVICE_ISSUER, loadLocalServiceVerificationKey } from './local-service-keys';
-import { type ServiceAuthBackendConfig, entraIssuers, entraJwksUri, parseServiceMap } from './service-auth-settings';
+import { type ServiceAuthBackendConfig, entraAudiences, entraIssuers, entraJwksUri, parseServiceMap } from './service-auth-settings';
 
 /** A token that must not be accepted; the message is safe to show the caller (no token contents). */
 export class InvalidServiceTokenError extends Error {
@@ -17,7 +17,7 @@ export interface ServiceTokenVerifier {
 export interface VerifierOptions {
   key: CryptoKey | JWTVerifyGetKey;
   issuer: string[];
-  audience: string;
+  audience: string | string[];
   algorithms: string[];
   clockToleranceSeconds: number;
   callerOf: (payload: JWTPayload) => string | undefined;
@@ -87,9 +87,9 @@ export async function serviceTokenVerifier(serviceName: string, config: ServiceA
   const byClientId = new Map([...callers].map(([name, clientId]) => [clientId, name]));
   return new JoseServiceTokenVerifier({
     // Cached; refetched on an unknown kid (key rotation), with a cooldown.
-    key: createRemoteJWKSet(new URL(entraJwksUri(tenant)), { timeoutDuration: 5_000 }),
-    issuer: entraIssuers(tenant),
-    audience,
+    key: createRemoteJWKSet(new URL(entraJwksUri(tenant, config.SERVICE_AUTH_AUTHORITY_HOST)), { timeoutDuration: 5_000 }),
+    issuer: entraIssuers(tenant, config.SERVICE_AUTH_AUTHORITY_HOST),
+    audience: entraAudiences(audience),
     algorithms: ['RS256'],
     clockToleranceSeconds,
     callerOf: (payload) => {
