@@ -15,7 +15,7 @@ beforeAll(async () => {
 
 afterAll(() => cleanup?.());
 
-type K8sObject = { kind: string; metadata: { name: string }; [key: string]: any };
+type K8sObject = { kind: string; metadata: { name: string; annotations?: Record<string, string> }; [key: string]: any };
 
 async function render(chart: string, args: string[]): Promise<K8sObject[]> {
   const stdout = await helm.ok(['template', chart, chart, '--namespace', 'dronedelivery', ...args], charts);
@@ -134,7 +134,7 @@ describe('service tokens (SERVICE_AUTH_MODE=entra on Kubernetes)', () => {
     expect(configOf(objects, 'gateway')).not.toHaveProperty('SERVICE_AUTH_CALLERS');
     // The same identities name each service's own workload identity.
     const account = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'package')!;
-    expect(account.metadata.annotations['azure.workload.identity/client-id']).toBe(id(3));
+    expect(account.metadata.annotations?.['azure.workload.identity/client-id']).toBe(id(3));
   });
 
   it.each([
