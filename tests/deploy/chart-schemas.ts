@@ -146,7 +146,13 @@ function globalSchema(): Schema {
         keyVaultUri: string({ pattern: '^$|^https://[A-Za-z0-9-]+\\.vault\\.' }),
         workloadIdentityNamespace: string(),
       }),
-      applicationInsights: strictObject({ connectionString: string() }),
+      applicationInsights: strictObject({
+        connectionString: string(),
+        existingSecret: string({ pattern: '^$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }),
+        existingSecretKey: string({ pattern: '^[-._a-zA-Z0-9]+$' }),
+      }),
+      identities: { type: 'object', propertyNames: { pattern: '^[a-z][a-z0-9-]*$' }, additionalProperties: string({ pattern: GUID }) },
+      audiences: { type: 'object', propertyNames: { pattern: '^[a-z][a-z0-9-]*$' }, additionalProperties: string({ pattern: '^\\S+$' }) },
       metrics: metricsSchema(),
     },
   };
@@ -204,8 +210,11 @@ function serviceChartSchema(service: Service): Schema {
   if (service === 'gateway') {
     configSchema.if = { properties: { AUTH_MODE: { const: 'entra' } }, required: ['AUTH_MODE'] };
     configSchema.then = {
-      properties: Object.fromEntries(['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI'].map((key) => [key, { minLength: 1 }])),
-      required: ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI'],
+      properties: {
+        ...Object.fromEntries(['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_ALLOWED_CLIENT_IDS'].map((key) => [key, { minLength: 1 }])),
+        AUTH_JWKS_URI: { pattern: '^https://' },
+      },
+      required: ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI', 'AUTH_ALLOWED_CLIENT_IDS'],
     };
   }
   const properties: Record<string, Schema> = {

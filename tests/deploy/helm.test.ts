@@ -433,8 +433,11 @@ describe('service charts render valid, hardened objects', () => {
     const pod = find<DeploymentObject>(objects, 'Deployment', 'package').spec.template.spec;
     expect(pod.containers[0].envFrom).toContainEqual({ secretRef: { name: spc.spec.secretObjects[0].secretName } });
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'secrets-store', mountPath: '/mnt/secrets-store', readOnly: true });
+    // The service tokens' tenant given on its own, so only the SecretProviderClass lacks one.
     const withoutTenant = await renderFails('package', [
-      ...setArgs(minimalSet('package')),
+      ...setArgs(minimalSet('package').filter((set) => !set.startsWith('global.azure.tenantId='))),
+      '--set',
+      'config.SERVICE_AUTH_TENANT_ID=11111111-1111-1111-1111-111111111111',
       '--set',
       'secretProviderClass.enabled=true',
       '--set',

@@ -20,7 +20,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, LimitRange, ResourceQuota, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, LimitRange, ResourceQuota, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { parse, parseAllDocuments } from 'yaml';
@@ -64,6 +64,7 @@ const PROMETHEUS_OPERATOR_DECLARATIONS = '@kubernetes-models/prometheus-operator
 /** (d) Every apiVersion/kind the charts may render. Built-in versions here are GA and served on 1.30 and later. */
 export const KINDS: Record<string, KindRule> = {
   'v1/ConfigMap': builtIn(ConfigMap, 'Kubernetes core/v1'),
+  'v1/Secret': builtIn(Secret, 'Kubernetes core/v1 (the Application Insights connection string)'),
   'v1/Service': builtIn(Service, 'Kubernetes core/v1'),
   'v1/ServiceAccount': builtIn(ServiceAccount, 'Kubernetes core/v1'),
   'v1/ResourceQuota': builtIn(ResourceQuota, 'Kubernetes core/v1'),

@@ -103,6 +103,10 @@ spec:
             - name: management
               containerPort: {{ int64 .Values.managementPort }}
               protocol: TCP
+          {{- with include "dronedelivery.appInsightsEnv" . }}
+          env:
+            {{- . | nindent 12 }}
+          {{- end }}
           envFrom:
             - configMapRef:
                 name: {{ $name }}

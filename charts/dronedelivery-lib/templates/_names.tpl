@@ -99,12 +99,16 @@ registry, repository and tag (unless a digest pins the image) are required.
 {{- $mode -}}
 {{- end -}}
 
-{{/* The client id of the service's user-assigned identity; required with workload identity. */}}
+{{/*
+The client id of the service's user-assigned identity (`identity.clientId`, else `global.identities.<service>`, which
+the umbrella chart shares with the other services); required with workload identity.
+*/}}
 {{- define "dronedelivery.clientId" -}}
+{{- $id := .Values.identity.clientId | default (dig "identities" .Chart.Name "" (.Values.global | default dict)) -}}
 {{- if eq (include "dronedelivery.identityMode" .) "workload" -}}
-{{- required (printf "%s: identity.clientId is required with identity.mode=workload (the client id of the service's user-assigned managed identity)" .Chart.Name) .Values.identity.clientId -}}
+{{- required (printf "%s: identity.clientId (or global.identities.%s) is required with identity.mode=workload (the client id of the service's user-assigned managed identity)" .Chart.Name .Chart.Name) $id -}}
 {{- else -}}
-{{- .Values.identity.clientId | default "" -}}
+{{- $id -}}
 {{- end -}}
 {{- end -}}
 

@@ -74,6 +74,7 @@ export { AllowCallers } from './service-auth/allow-callers.decorator';
 export { ForbiddenProblem, UnauthorizedProblem } from './service-auth/auth.problems';
 export { ensureLocalServiceKeys, type LocalServiceSigningKey, loadLocalServiceSigningKey } from './service-auth/local-service-keys';
 export { type ServiceTokenProvider, signLocalServiceToken } from './service-auth/service-token-provider';
+export { DEFAULT_VERIFIED_TOKEN_CACHE, VerifiedTokenCache, type VerifiedTokenCacheLimits } from './service-auth/verified-token-cache';
 
 // Store: a service's store module (client under its token, readiness probe, boot hook, close after HTTP).
 export { type RedisStoreOptions, redisStore } from './store/redis-store';

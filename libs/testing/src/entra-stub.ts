@@ -1,4 +1,4 @@
-import { type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { type Server, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -30,10 +30,13 @@ export interface EntraStubOptions {
 export class EntraStub {
   readonly requests: { method: string; path: string }[] = [];
   readonly tokenRequests: EntraTokenRequest[] = [];
+  /** The JWKS endpoint's status: anything but 200 answers an error body instead of the key set (an outage). */
+  keysStatus = 200;
 
   private constructor(
     private readonly server: Server,
     readonly jwk: JWK,
+    private readonly privateKey: CryptoKey,
   ) {}
 
   static async start(certificate: TestCertificate, options: EntraStubOptions = {}): Promise<EntraStub> {
@@ -82,7 +85,10 @@ export class EntraStub {
               tenant_region_scope: 'NA',
             });
           }
-          if (method === 'GET' && endpoint.startsWith('discovery/')) return send(200, { keys: [jwk] });
+          if (method === 'GET' && endpoint.startsWith('discovery/')) {
+            if (stub.keysStatus !== 200) return error(stub.keysStatus, 'temporarily_unavailable', 'AADSTS90033: try again');
+            return send(200, { keys: [jwk] });
+          }
           if (method !== 'POST' || !endpoint.startsWith('oauth2/')) return error(405, 'invalid_request', 'method not allowed');
           const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
           const recorded: EntraTokenRequest = {
@@ -125,8 +131,19 @@ export class EntraStub {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    holder.stub = new EntraStub(server, jwk);
+    holder.stub = new EntraStub(server, jwk, privateKey);
     return holder.stub;
+  }
+
+  /**
+   * A v2.0 access token as Entra issues for a signed-in user (the stub speaks no interactive flow): signed with the
+   * stub's key, issuer of `tenant`, valid for an hour; `claims` add to or replace iss, aud, azp, oid, exp.
+   */
+  userToken(tenant: string, audience: string, claims: Record<string, unknown> = {}): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ iss: this.issuer(tenant), aud: audience, iat: now, nbf: now, exp: now + 3600, tid: tenant, ver: '2.0', ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid: this.jwk.kid, typ: 'JWT' })
+      .sign(this.privateKey);
   }
 
   /** The authority host, for AZURE_AUTHORITY_HOST. */

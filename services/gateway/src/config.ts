@@ -36,7 +36,16 @@ export const gatewayConfigSchema = platformConfigSchema
     AUTH_MODE: z.enum(['entra', 'local']),
     AUTH_ISSUER: z.string().min(1).optional(),
     AUTH_AUDIENCE: z.string().min(1).optional(),
+    /** The issuer's signing keys; https:// in entra mode, where a key set fetched in clear could be forged on the way. */
     AUTH_JWKS_URI: z.url({ protocol: /^https?$/ }).optional(),
+    /**
+     * Entra mode: the client applications (application ids, the token's `azp`/`appid`) whose users' tokens are
+     * accepted, comma separated; `*` accepts any application in the tenant that can get a token for AUTH_AUDIENCE.
+     */
+    AUTH_ALLOWED_CLIENT_IDS: z
+      .string()
+      .regex(/^\s*(\*|[^\s,*]+(\s*,\s*[^\s,*]+)*)\s*$/, { error: "must be client ids separated by commas, or '*'" })
+      .optional(),
     AUTH_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
     /** The app role that grants operator access (Entra app roles arrive in the `roles` claim). */
     AUTH_OPS_ROLE: z.string().min(1).default('Ops'),
@@ -69,8 +78,11 @@ export const gatewayConfigSchema = platformConfigSchema
   })
   .superRefine((config, context) => {
     if (config.AUTH_MODE === 'entra') {
-      for (const key of ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI'] as const) {
+      for (const key of ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URI', 'AUTH_ALLOWED_CLIENT_IDS'] as const) {
         if (!config[key]) context.addIssue({ code: 'custom', path: [key], message: 'required when AUTH_MODE=entra' });
+      }
+      if (config.AUTH_JWKS_URI && !config.AUTH_JWKS_URI.startsWith('https://')) {
+        context.addIssue({ code: 'custom', path: ['AUTH_JWKS_URI'], message: 'must be an https:// URL when AUTH_MODE=entra' });
       }
     }
     if (config.AUTH_LOADTEST_ROLE === config.AUTH_OPS_ROLE) {
@@ -83,5 +95,12 @@ export const gatewayConfigSchema = platformConfigSchema
   });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+/** AUTH_ALLOWED_CLIENT_IDS as a set; undefined when any client application is accepted (`*`). */
+export function allowedClientApps(value: string | undefined): ReadonlySet<string> | undefined {
+  const ids = (value ?? '').split(',').map((id) => id.trim());
+  if (ids.includes('*')) return undefined;
+  return new Set(ids.filter(Boolean));
+}
 
 export const GATEWAY_SECRETS = [REDIS_PASSWORD_SECRET] as const;

@@ -86,6 +86,22 @@ it('refuses to start with a clear message when AUTH_MODE is missing or entra set
   expect((await refused.exited).code).toBe(1);
   expect(refused.output).toMatch(/AUTH_AUDIENCE: required when AUTH_MODE=entra/);
   expect(refused.output).toMatch(/AUTH_JWKS_URI: required when AUTH_MODE=entra/);
+  expect(refused.output).toMatch(/AUTH_ALLOWED_CLIENT_IDS: required when AUTH_MODE=entra/);
+  // A key set fetched in clear could be swapped on the way, and every token it "verifies" with it.
+  const cleartext = ServiceProcess.spawn({
+    args: [main],
+    port: await freePort(),
+    env: {
+      REDIS_URL: redis.url,
+      AUTH_MODE: 'entra',
+      AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
+      AUTH_AUDIENCE: 'api://dronedelivery',
+      AUTH_JWKS_URI: 'http://login.microsoftonline.com/t/discovery/v2.0/keys',
+      AUTH_ALLOWED_CLIENT_IDS: '*',
+    },
+  });
+  expect((await cleartext.exited).code).toBe(1);
+  expect(cleartext.output).toMatch(/AUTH_JWKS_URI: must be an https:\/\/ URL when AUTH_MODE=entra/);
   const noMode = ServiceProcess.spawn({ args: [main], port: await freePort(), env: { REDIS_URL: redis.url } });
   expect((await noMode.exited).code).toBe(1);
   expect(noMode.output).toMatch(/AUTH_MODE/);

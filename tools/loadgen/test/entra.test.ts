@@ -90,6 +90,7 @@ async function scenario(roles: string[], name: string) {
       AUTH_ISSUER: entra.issuer(TENANT),
       AUTH_AUDIENCE: APP_ID,
       AUTH_JWKS_URI: entra.jwksUri(TENANT),
+      AUTH_ALLOWED_CLIENT_IDS: CLIENT_ID,
       NODE_EXTRA_CA_CERTS: certificate.certPath,
       // Reads go to the delivery service (down here: 503 after authorisation); creates and cancels only need Redis.
       DELIVERY_URL: REFUSING_URL,

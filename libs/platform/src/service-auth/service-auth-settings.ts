@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+const PUBLIC_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+
 /** `name=value,name=value` (a caller's client id, a downstream's audience), keyed by service name. */
 const serviceMap = () =>
   z
@@ -41,6 +43,12 @@ export function serviceAuthBackendSettings() {
     /** Entra mode: the client ids of the callers' workload identities, as `gateway=<client id>,workflow=<client id>`. */
     SERVICE_AUTH_CALLERS: serviceMap(),
     SERVICE_AUTH_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
+    /**
+     * Entra mode: the authority that issues and signs the tokens (the issuer is `<host>/<tenant>/v2.0`, the keys at
+     * `<host>/<tenant>/discovery/v2.0/keys`); another for a sovereign cloud. https only: the keys decide what is
+     * accepted.
+     */
+    SERVICE_AUTH_AUTHORITY_HOST: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).default(PUBLIC_AUTHORITY_HOST),
   };
 }
 
@@ -56,11 +64,25 @@ export function parseServiceMap(value: string | undefined): Map<string, string> 
   return map;
 }
 
-/** Entra issues v1.0 or v2.0 tokens depending on the app registration; both are signed with the tenant's keys. */
-export function entraIssuers(tenantId: string): string[] {
-  return [`https://login.microsoftonline.com/${tenantId}/v2.0`, `https://sts.windows.net/${tenantId}/`];
+/**
+ * Entra issues v1.0 or v2.0 tokens depending on the app registration; both are signed with the tenant's keys. The
+ * v1.0 issuer (sts.windows.net) belongs to the public cloud only.
+ */
+export function entraIssuers(tenantId: string, authorityHost = PUBLIC_AUTHORITY_HOST): string[] {
+  const host = authorityHost.replace(/\/+$/, '');
+  const v2 = `${host}/${tenantId}/v2.0`;
+  return host === PUBLIC_AUTHORITY_HOST ? [v2, `https://sts.windows.net/${tenantId}/`] : [v2];
 }
 
-export function entraJwksUri(tenantId: string): string {
-  return `https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys`;
+export function entraJwksUri(tenantId: string, authorityHost = PUBLIC_AUTHORITY_HOST): string {
+  return `${authorityHost.replace(/\/+$/, '')}/${tenantId}/discovery/v2.0/keys`;
+}
+
+/**
+ * The audiences a backend accepts for SERVICE_AUTH_AUDIENCE: the application ID URI as configured, which v1.0 tokens
+ * carry, and for an `api://<application id>` URI also the bare application id, which v2.0 tokens carry instead.
+ */
+export function entraAudiences(audience: string): string[] {
+  const appId = /^api:\/\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\/?$/.exec(audience)?.[1];
+  return appId ? [audience, appId] : [audience];
 }

@@ -1,6 +1,7 @@
 import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, jwtVerify } from 'jose';
+import { DEFAULT_VERIFIED_TOKEN_CACHE, VerifiedTokenCache, type VerifiedTokenCacheLimits } from './verified-token-cache';
 import { LOCAL_SERVICE_ALGORITHM, LOCAL_SERVICE_ISSUER, loadLocalServiceVerificationKey } from './local-service-keys';
-import { type ServiceAuthBackendConfig, entraIssuers, entraJwksUri, parseServiceMap } from './service-auth-settings';
+import { type ServiceAuthBackendConfig, entraAudiences, entraIssuers, entraJwksUri, parseServiceMap } from './service-auth-settings';
 
 /** A token that must not be accepted; the message is safe to show the caller (no token contents). */
 export class InvalidServiceTokenError extends Error {
@@ -13,19 +14,40 @@ export interface ServiceTokenVerifier {
   verify(token: string): Promise<string | undefined>;
 }
 
-interface VerifierOptions {
+export interface VerifierOptions {
   key: CryptoKey | JWTVerifyGetKey;
   issuer: string[];
-  audience: string;
+  audience: string | string[];
   algorithms: string[];
   clockToleranceSeconds: number;
   callerOf: (payload: JWTPayload) => string | undefined;
 }
 
-class JoseServiceTokenVerifier implements ServiceTokenVerifier {
-  constructor(private readonly options: VerifierOptions) {}
+/**
+ * A caller keeps its token for most of an hour and sends it with every call; the signature is checked once and the
+ * conclusion (the calling service, or none) remembered by the token's exact text until the token expires, for at most
+ * a minute (VerifiedTokenCache, as the gateway does for users' tokens).
+ */
+export class JoseServiceTokenVerifier implements ServiceTokenVerifier {
+  private readonly verified: VerifiedTokenCache<string | undefined>;
+
+  constructor(
+    private readonly options: VerifierOptions,
+    limits: VerifiedTokenCacheLimits = DEFAULT_VERIFIED_TOKEN_CACHE,
+  ) {
+    this.verified = new VerifiedTokenCache(limits);
+  }
 
   async verify(token: string): Promise<string | undefined> {
+    const remembered = this.verified.lookup(token);
+    if (remembered) return remembered.value;
+    const payload = await this.verifySignatureAndClaims(token);
+    const caller = this.options.callerOf(payload);
+    this.verified.remember(token, caller, payload.exp, this.options.clockToleranceSeconds);
+    return caller;
+  }
+
+  private async verifySignatureAndClaims(token: string): Promise<JWTPayload> {
     try {
       const { payload } = await jwtVerify(token, this.options.key as JWTVerifyGetKey, {
         issuer: this.options.issuer,
@@ -34,7 +56,7 @@ class JoseServiceTokenVerifier implements ServiceTokenVerifier {
         clockTolerance: this.options.clockToleranceSeconds,
         requiredClaims: ['exp'],
       });
-      return this.options.callerOf(payload);
+      return payload;
     } catch (error) {
       throw new InvalidServiceTokenError(describe(error), { cause: error });
     }
@@ -65,9 +87,9 @@ export async function serviceTokenVerifier(serviceName: string, config: ServiceA
   const byClientId = new Map([...callers].map(([name, clientId]) => [clientId, name]));
   return new JoseServiceTokenVerifier({
     // Cached; refetched on an unknown kid (key rotation), with a cooldown.
-    key: createRemoteJWKSet(new URL(entraJwksUri(tenant)), { timeoutDuration: 5_000 }),
-    issuer: entraIssuers(tenant),
-    audience,
+    key: createRemoteJWKSet(new URL(entraJwksUri(tenant, config.SERVICE_AUTH_AUTHORITY_HOST)), { timeoutDuration: 5_000 }),
+    issuer: entraIssuers(tenant, config.SERVICE_AUTH_AUTHORITY_HOST),
+    audience: entraAudiences(audience),
     algorithms: ['RS256'],
     clockToleranceSeconds,
     callerOf: (payload) => {

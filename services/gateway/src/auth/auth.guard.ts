@@ -1,4 +1,4 @@
-import { UnauthorizedProblem } from '@dronedelivery/platform';
+import { ServiceUnavailableProblem, UnauthorizedProblem } from '@dronedelivery/platform';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
@@ -21,7 +21,11 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (!isApiRoute(request.routeOptions.url ?? request.url)) return true;
     const result = await this.authenticator.authenticate(request);
-    if ('failure' in result) throw new UnauthorizedProblem(result.detail, result.failure === 'invalid');
+    if ('failure' in result) {
+      // jose refetches a failed key set on the next request; a few seconds spare an endpoint that is struggling.
+      if (result.failure === 'unavailable') throw new ServiceUnavailableProblem(result.detail, 5);
+      throw new UnauthorizedProblem(result.detail, result.failure === 'invalid');
+    }
     attachPrincipal(request, result.principal);
     const opsOnly = this.reflector.getAllAndOverride<boolean>(OPS_ONLY, [context.getHandler(), context.getClass()]);
     if (opsOnly) assertOps(result.principal);

@@ -1,7 +1,8 @@
 import type { Principal } from './principal';
-import { InvalidTokenError, type TokenVerifier } from './token-verifier';
+import { InvalidTokenError, SigningKeysUnavailableError, type TokenVerifier } from './token-verifier';
 
-export type Authentication = { principal: Principal } | { failure: 'missing' | 'invalid'; detail: string };
+/** `unavailable`: the token could not be judged (the issuer's signing keys could not be loaded). */
+export type Authentication = { principal: Principal } | { failure: 'missing' | 'invalid' | 'unavailable'; detail: string };
 
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+) *$/i;
 
@@ -38,6 +39,7 @@ export class Authenticator {
       return { principal: await this.verifier.verify(match[1]) };
     } catch (error) {
       if (error instanceof InvalidTokenError) return { failure: 'invalid', detail: error.message };
+      if (error instanceof SigningKeysUnavailableError) return { failure: 'unavailable', detail: error.message };
       throw error;
     }
   }

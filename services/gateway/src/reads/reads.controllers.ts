@@ -48,7 +48,7 @@ export class DeliveryReadsController {
     if (response.status === 404 && record) {
       return { deliveryId: id, status: 'Requested', ...record.request, createdAt: record.createdAt, updatedAt: record.updatedAt };
     }
-    return answerOf(response, `Delivery ${id}`);
+    return answerOf(response, `Delivery ${id}`, 'authorised');
   }
 
   @Get(':id/status')
@@ -58,7 +58,7 @@ export class DeliveryReadsController {
     const { record } = await this.requests.visibleDelivery(caller, id);
     const response = await this.delivery.status(id);
     if (response.status === 404 && record) return { deliveryId: id, status: 'Requested', updatedAt: record.updatedAt };
-    return answerOf(response, `Delivery ${id}`);
+    return answerOf(response, `Delivery ${id}`, 'authorised');
   }
 }
 
@@ -79,14 +79,15 @@ export class PackageReadsController {
   ): Promise<unknown> {
     // Checked before calling: the package service is never asked about data the caller may not see.
     assertMayQueryOwner(caller, ownerId);
-    return answerOf(await this.packages.summary(ownerId, query.year, query.month), `Summary for ${ownerId}`);
+    return answerOf(await this.packages.summary(ownerId, query.year, query.month), `Summary for ${ownerId}`, 'authorised');
   }
 
   @Get(':id')
   @ApiOkResponse({ description: 'The package.' })
   @ApiNotFoundResponse({ description: "Unknown, or another owner's." })
   async get(@Caller() caller: Principal, @Param('id', new ParseIdPipe('packageId')) id: string): Promise<unknown> {
-    const pkg = answerOf(await this.packages.get(id), `Package ${id}`);
+    // Unchecked: the owner is known only from the answer.
+    const pkg = answerOf(await this.packages.get(id), `Package ${id}`, 'unchecked');
     // The owner is only known from the package itself; another owner's package answers like a missing one.
     assertVisible(caller, pkg?.ownerId, `Package ${id}`);
     return pkg;
@@ -105,7 +106,7 @@ export class DroneDeliveriesController {
   @Get('utilization')
   @ApiOkResponse({ description: 'Drone utilization for the month.' })
   async utilization(@Query() query: UtilizationQueryDto): Promise<unknown> {
-    return answerOf(await this.scheduler.utilization(query), 'Utilization');
+    return answerOf(await this.scheduler.utilization(query), 'Utilization', 'authorised');
   }
 }
 
@@ -121,7 +122,7 @@ export class DeadLettersController {
   @Get()
   @ApiOkResponse({ description: 'Dead-lettered commands, oldest first, a page at a time, from the workflow service.' })
   async list(@Query() page: DeadLetterPageQueryDto): Promise<unknown> {
-    return answerOf(await this.workflow.deadLetters(page), 'Dead letters');
+    return answerOf(await this.workflow.deadLetters(page), 'Dead letters', 'authorised');
   }
 
   @Post(':id/replay')
@@ -129,6 +130,6 @@ export class DeadLettersController {
   @ApiAcceptedResponse({ description: 'The dead letter is back on the command stream.' })
   @ApiNotFoundResponse()
   async replay(@Param('id', new ParseIdPipe('deadLetterId')) id: string): Promise<unknown> {
-    return answerOf(await this.workflow.replayDeadLetter(id), `Dead letter ${id}`);
+    return answerOf(await this.workflow.replayDeadLetter(id), `Dead letter ${id}`, 'authorised');
   }
 }
