@@ -46,9 +46,22 @@ const statements: Record<string, (a: AssignmentQueries, f: FleetQueries) => Buil
   'find assignment': (a) => a.assignment('d1'),
   'candidate drones': (a) => a.candidateDrones('d1', plan, 16),
   'lock drone': (a) => a.lockDrone('drone-00001'),
-  'overlap re-check': (a) => a.overlappingAssignment('drone-00001', 'd1', plan),
-  "owner's active bookings": (a) => a.activeOwnerBookings('owner-1', 'd1', now, 100),
+  'find many assignments': (a) => a.assignments(['d1', 'd2', 'd3']),
+  'candidate drone rows': (a) => a.candidateDroneRows('d1', plan, 48),
+  'lock many drones': (a) => a.lockDrones(['drone-00001', 'drone-00002']),
+  'overlap re-check and owner count': (a) => a.conflictingAssignments([{ droneId: 'drone-00001', ...plan }], ['owner-1'], ['d1'], now),
+  'overlap re-check and owner count of a batch': (a) =>
+    a.conflictingAssignments(
+      [
+        { droneId: 'drone-00001', ...plan },
+        { droneId: 'drone-00002', ...plan },
+      ],
+      ['owner-1', 'owner-2'],
+      ['d1', 'd2'],
+      now,
+    ),
   'insert assignment': (a) => a.insertAssignment(row),
+  'insert many assignments': (a) => a.insertAssignments([row, { ...row, deliveryId: 'd2', droneId: 'drone-00002' }]),
   're-plan assignment': (a) => a.replaceAssignment(row, now),
   release: (a) => a.finishAssignment('d1', 'Released', now),
   complete: (a) => a.finishAssignment('d1', 'Completed', now),
@@ -69,6 +82,13 @@ describe('every query the service runs, rendered for SQL Server, is T-SQL', () =
   it('the drone lock is an UPDLOCK table hint and the candidate search pages with OFFSET/FETCH, not LIMIT', () => {
     const [lock] = new AssignmentQueries(mssql).lockDrone('drone-00001').getQueryAndParameters();
     expect(lock).toMatch(/FROM "drones" "d" WITH \(UPDLOCK, ROWLOCK\) WHERE/);
+    const [lockMany] = new AssignmentQueries(mssql).lockDrones(['drone-00001', 'drone-00002']).getQueryAndParameters();
+    expect(lockMany).toMatch(/FROM "drones" "d" WITH \(UPDLOCK, ROWLOCK\) WHERE "d"."id" IN \(@0, @1\) .* ORDER BY "d"."id" ASC$/);
+    const [insertMany, values] = new AssignmentQueries(mssql)
+      .insertAssignments([row, { ...row, deliveryId: 'd2', droneId: 'drone-00002' }])
+      .getQueryAndParameters();
+    expect(insertMany).toMatch(/VALUES \(.*\), \(.*\)$/);
+    expect(values).toHaveLength(28);
     const [candidates] = new AssignmentQueries(mssql).candidateDrones('d1', plan, 16).getQueryAndParameters();
     expect(candidates).toMatch(/NOT EXISTS \(SELECT 1 FROM "assignments" "a"/);
     expect(candidates).toMatch(/OFFSET 0 ROWS FETCH NEXT 16 ROWS ONLY$/);

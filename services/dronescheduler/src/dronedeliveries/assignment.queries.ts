@@ -1,4 +1,4 @@
-import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { Assignment, type AssignmentStatus } from '../entities/assignment.entity';
 import { Drone } from '../entities/drone.entity';
 import type { AssignmentPlan } from './assignment.model';
@@ -14,6 +14,11 @@ export class AssignmentQueries {
 
   assignment(deliveryId: string) {
     return this.db.createQueryBuilder(Assignment, 'a').where('a.deliveryId = :deliveryId', { deliveryId });
+  }
+
+  /** The rows of many deliveries in one statement (a batch reads its items' current assignments at once). */
+  assignments(deliveryIds: readonly string[]) {
+    return this.db.createQueryBuilder(Assignment, 'a').where('a.deliveryId IN (:...deliveryIds)', { deliveryIds });
   }
 
   /**
@@ -34,6 +39,11 @@ export class AssignmentQueries {
       .limit(limit);
   }
 
+  /** candidateDrones, only the id and payload, as plain rows (a batch reads many lists; no entity per row). */
+  candidateDroneRows(deliveryId: string, plan: AssignmentPlan, limit: number) {
+    return this.candidateDrones(deliveryId, plan, limit).select('d.id', 'id').addSelect('d.maxPayloadKg', 'maxPayloadKg');
+  }
+
   /** Blocks until no other transaction holds the drone: PostgreSQL FOR UPDATE, SQL Server WITH (UPDLOCK, ROWLOCK). */
   lockDrone(droneId: string) {
     return this.db
@@ -43,38 +53,68 @@ export class AssignmentQueries {
       .andWhere('d.status = :available', { available: 'Available' });
   }
 
-  /** Re-checked after lockDrone, in a new statement, so it sees every assignment committed by earlier lock holders. */
-  overlappingAssignment(droneId: string, deliveryId: string, plan: AssignmentPlan) {
+  /**
+   * Locks many drones in one statement, in id order (ORDER BY d.id: PostgreSQL locks the rows as the sorted result
+   * is read, SQL Server seeks the primary key in order), so two transactions locking overlapping sets always
+   * acquire the shared drones in the same order and cannot deadlock on each other's drone locks.
+   */
+  lockDrones(droneIds: readonly string[]) {
     return this.db
-      .createQueryBuilder(Assignment, 'a')
-      .select('a.deliveryId', 'deliveryId')
-      .where('a.droneId = :droneId', { droneId })
-      .andWhere('a.status = :assigned', { assigned: 'Assigned' })
-      .andWhere('a.pickupTime < :deadline', { deadline: plan.deadline })
-      .andWhere('a.deadline > :pickupTime', { pickupTime: plan.pickupTime })
-      .andWhere('a.deliveryId <> :deliveryId', { deliveryId })
-      .orderBy('a.deliveryId', 'ASC')
-      .limit(1);
+      .createQueryBuilder(Drone, 'd')
+      .setLock('pessimistic_write')
+      .where('d.id IN (:...droneIds)', { droneIds })
+      .andWhere('d.status = :available', { available: 'Available' })
+      .orderBy('d.id', 'ASC');
   }
 
   /**
-   * The owner's bookings that still hold a drone (Assigned, deadline not passed), other than this delivery's own.
-   * Capped at `limit` rows: the caller only needs to know whether the cap is reached.
+   * The re-check and the owner cap in one statement, after the drones are locked: every active assignment that
+   * overlaps one of `checks` on its drone, plus every active (deadline after `now`) booking of `ownerIds`, except
+   * the rows of `ownDeliveryIds` (a re-plan neither collides with nor counts its own row). The caller decides per
+   * item in memory (windowsOverlap, the same half-open predicate). The owner rows are bounded by the cap
+   * (OWNER_MAX_ACTIVE_BOOKINGS, plus what concurrent bookings may overshoot it by).
    */
-  activeOwnerBookings(ownerId: string, deliveryId: string, now: Date, limit: number) {
+  conflictingAssignments(
+    checks: readonly { droneId: string; pickupTime: Date; deadline: Date }[],
+    ownerIds: readonly string[],
+    ownDeliveryIds: readonly string[],
+    now: Date,
+  ) {
     return this.db
       .createQueryBuilder(Assignment, 'a')
       .select('a.deliveryId', 'deliveryId')
-      .where('a.ownerId = :ownerId', { ownerId })
-      .andWhere('a.status = :assigned', { assigned: 'Assigned' })
-      .andWhere('a.deadline > :now', { now })
-      .andWhere('a.deliveryId <> :deliveryId', { deliveryId })
-      .orderBy('a.deliveryId', 'ASC')
-      .limit(limit);
+      .addSelect('a.droneId', 'droneId')
+      .addSelect('a.ownerId', 'ownerId')
+      .addSelect('a.pickupTime', 'pickupTime')
+      .addSelect('a.deadline', 'deadline')
+      .where('a.status = :assigned', { assigned: 'Assigned' })
+      .andWhere('a.deliveryId NOT IN (:...ownDeliveryIds)', { ownDeliveryIds })
+      .andWhere(
+        new Brackets((any) => {
+          checks.forEach((check, i) =>
+            any.orWhere(`(a.droneId = :droneId${i} AND a.pickupTime < :deadline${i} AND a.deadline > :pickupTime${i})`, {
+              [`droneId${i}`]: check.droneId,
+              [`deadline${i}`]: check.deadline,
+              [`pickupTime${i}`]: check.pickupTime,
+            }),
+          );
+          any.orWhere('(a.ownerId IN (:...ownerIds) AND a.deadline > :now)', { ownerIds, now });
+        }),
+      );
   }
 
   insertAssignment(row: Assignment) {
     return this.db.createQueryBuilder().insert().into(Assignment).values(row).updateEntity(false);
+  }
+
+  /** Many new rows in one statement; the caller keeps it under SQL Server's 2100 parameters and sorts by key. */
+  insertAssignments(rows: readonly Assignment[]) {
+    return this.db
+      .createQueryBuilder()
+      .insert()
+      .into(Assignment)
+      .values([...rows])
+      .updateEntity(false);
   }
 
   /** Re-plans (or re-activates) an existing row; the updated_at guard makes a concurrent change lose cleanly. */

@@ -3,6 +3,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AssignmentView as Assignment, Utilization } from './assignment.model';
 import { AssignDroneDto, AssignmentView, DroneAssignedView, UtilizationQueryDto, UtilizationView } from './dronedeliveries.dto';
+import { BatchCoalescer } from './batch-coalescer';
 import { DroneDeliveriesService, toView } from './dronedeliveries.service';
 
 const deliveryId = new ParseIdPipe('deliveryId');
@@ -37,11 +38,21 @@ export class DroneDeliveriesController {
   @HttpCode(200)
   @ApiOkResponse({ type: BatchResponseView, description: 'One result per item, as PUT /api/dronedeliveries/{deliveryId} would answer it.' })
   async assignMany(@Body() batch: BatchRequestDto): Promise<BatchResponseView> {
+    // The valid items are assigned together (DroneDeliveriesService.assignMany), each answered as its PUT would be.
+    const positions = new Map<string, number>();
+    batch.items.forEach((item, index) => positions.has(String(item.id)) || positions.set(String(item.id), index));
+    const together = new BatchCoalescer(
+      (items: { deliveryId: string; request: AssignDroneDto }[]) => this.deliveries.assignMany(items),
+      (item) => positions.get(item.deliveryId) ?? 0,
+    );
     const results = await runBatch(batch, {
       name: 'PUT /api/dronedeliveries/{deliveryId}',
       idField: 'deliveryId',
       dto: AssignDroneDto,
-      handle: async (id, body) => ({ status: 200, body: await this.assign(id, body) }),
+      handle: async (id, body) => {
+        const assignment = await together.add({ deliveryId: id, request: body });
+        return { status: 200, body: { deliveryId: assignment.deliveryId, droneId: assignment.droneId } };
+      },
     });
     return { results };
   }

@@ -3,8 +3,8 @@ import { classifySqlError, guardSql } from '../database/sql-errors';
 import type { Assignment } from '../entities/assignment.entity';
 import type { Drone } from '../entities/drone.entity';
 import { AssignmentQueries } from './assignment.queries';
-import { type AssignmentPlan, shuffled, windowSeconds } from './assignment.model';
-import type { AssignOutcome, DroneDeliveriesRepository } from './dronedeliveries.repository';
+import { type AssignmentPlan, shuffled, windowSeconds, windowsOverlap } from './assignment.model';
+import type { AssignOutcome, DroneDeliveriesRepository, NewAssignment } from './dronedeliveries.repository';
 
 export interface AssignmentTuning {
   /** Best-fitting free drones read per round; one of them, at random, is tried. */
@@ -20,6 +20,24 @@ export interface AssignmentTuning {
 type Attempt =
   { kind: 'assigned'; assignment: Assignment } | { kind: 'taken' } | { kind: 'raced' } | { kind: 'owner-limit'; limit: number };
 
+/** A batch item and the drone chosen for it in memory. */
+interface Choice extends NewAssignment {
+  index: number;
+  droneId: string;
+}
+
+/** A row of conflictingAssignments. */
+interface ConflictRow {
+  deliveryId: string;
+  droneId: string;
+  ownerId: string;
+  pickupTime: Date | string;
+  deadline: Date | string;
+}
+
+/** Rows per multi-row INSERT: 14 columns each, well under SQL Server's 2100 parameters per statement. */
+const INSERT_CHUNK = 100;
+
 /**
  * The concurrency design (same on SQL Server and PostgreSQL):
  *  1. read candidate drones without locks (payload fits, no overlapping active assignment);
@@ -29,7 +47,27 @@ type Attempt =
  *     never holds two drone locks (no lock-order deadlocks).
  * Every write of an Assigned row happens under its drone's row lock after the re-check, hence no two active
  * assignments of one drone can overlap. The delivery id is the primary key, so racing requests for one delivery
- * cannot create two rows.
+ * cannot create two rows. The re-check and the owner's active-bookings count are one statement
+ * (conflictingAssignments), after the lock.
+ *
+ * Batches (assignNew, new deliveries only: the service answers replays from one read of all the batch's rows and
+ * sends re-plans down the single path):
+ *  1. candidates per item without locks, all at once (one statement each, concurrently on the pool); each list is
+ *     longer by the number of batch items whose windows overlap it, so in-batch neighbours can all be placed;
+ *  2. in memory, in batch order: each item takes a random candidate that no earlier item of the batch took for an
+ *     overlapping window; an item with no candidate at all is no-drone-available (as the single path's first round
+ *     answers), one whose candidates all went to neighbours falls back to the single path;
+ *  3. ONE short transaction: lock all chosen drones in one statement in id order, the re-check and owner counts of
+ *     all items in one statement, then the winners in multi-row INSERTs sorted by delivery id, commit. An item whose
+ *     drone was taken meanwhile (or left service, or the owner cap is reached) is decided in memory without
+ *     aborting the others; a lost insert race (unique key) aborts the transaction and every item falls back.
+ * Deadlocks: a single-path transaction holds one drone lock; a batch transaction takes its drone locks in one
+ * statement in ascending id order, so among drone locks every transaction acquires in one global order (no cycle).
+ * After locking, a transaction only reads the drones' and owners' rows (which writers insert only while holding
+ * the drone lock, then commit without waiting for anything but a unique-key check) and inserts in ascending key
+ * order, so waits on assignment rows cannot close a cycle either. Should the engine still pick a deadlock victim
+ * (lock escalation, page locks), the transaction is rolled back whole and retried like the single path's
+ * (ASSIGNMENT_MAX_RETRIES); correctness never depends on the absence of deadlocks, only on the lock + re-check.
  */
 export class TypeOrmDroneDeliveriesRepository implements DroneDeliveriesRepository {
   private readonly queries: AssignmentQueries;
@@ -43,6 +81,51 @@ export class TypeOrmDroneDeliveriesRepository implements DroneDeliveriesReposito
 
   find(deliveryId: string): Promise<Assignment | undefined> {
     return guardSql(async () => (await this.queries.assignment(deliveryId).getOne()) ?? undefined);
+  }
+
+  findMany(deliveryIds: readonly string[]): Promise<Map<string, Assignment>> {
+    return guardSql(async () => {
+      if (deliveryIds.length === 0) return new Map();
+      const rows = await this.queries.assignments([...new Set(deliveryIds)]).getMany();
+      return new Map(rows.map((row) => [row.deliveryId, row]));
+    });
+  }
+
+  assignNew(items: readonly NewAssignment[]): Promise<AssignOutcome[]> {
+    return guardSql(async () => {
+      const outcomes: AssignOutcome[] = new Array(items.length);
+      const lists = await Promise.all(
+        items.map((item) => {
+          const neighbours = items.filter((other) => other !== item && windowsOverlap(other.plan, item.plan)).length;
+          return this.queries
+            .candidateDroneRows(item.deliveryId, item.plan, this.tuning.candidates + neighbours)
+            .getRawMany<{ id: string; maxPayloadKg: number }>();
+        }),
+      );
+      const booked = new Map<string, AssignmentPlan[]>();
+      const choices: Choice[] = [];
+      items.forEach((item, index) => {
+        const candidates = lists[index];
+        if (candidates.length === 0) {
+          outcomes[index] = { kind: 'no-drone', contended: false };
+          return;
+        }
+        const free = candidates.filter((drone) => !(booked.get(drone.id) ?? []).some((plan) => windowsOverlap(plan, item.plan)));
+        if (free.length === 0) {
+          outcomes[index] = { kind: 'raced' };
+          return;
+        }
+        // Random among the best `candidates` still free, as the single path does, so concurrent batches spread.
+        const [drone] = shuffled(free.slice(0, this.tuning.candidates));
+        booked.set(drone.id, [...(booked.get(drone.id) ?? []), item.plan]);
+        choices.push({ ...item, index, droneId: drone.id });
+      });
+      if (choices.length > 0) {
+        const decided = await this.withRetries(() => this.bookAll(choices));
+        choices.forEach((choice, k) => (outcomes[choice.index] = decided[k]));
+      }
+      return outcomes;
+    });
   }
 
   assign(deliveryId: string, plan: AssignmentPlan, previous: Assignment | undefined): Promise<AssignOutcome> {
@@ -77,29 +160,17 @@ export class TypeOrmDroneDeliveriesRepository implements DroneDeliveriesReposito
         const queries = new AssignmentQueries(manager);
         const drone: Drone | null = await queries.lockDrone(droneId).getOne();
         if (!drone || drone.maxPayloadKg < plan.packageWeightKg) return { kind: 'taken' };
-        if (await queries.overlappingAssignment(droneId, deliveryId, plan).getRawOne()) return { kind: 'taken' };
         const now = new Date();
-        // In the transaction that adds the booking. Not serialised per owner: concurrent requests of one owner on
-        // different drones may each see the count below the cap, so it can be exceeded by that many at most.
+        // The re-check and the owner's count, one statement. In the transaction that adds the booking, but not
+        // serialised per owner: concurrent requests of one owner on different drones may each see the count below
+        // the cap, so it can be exceeded by that many at most.
+        const rows = await queries
+          .conflictingAssignments([{ droneId, ...plan }], [plan.ownerId], [deliveryId], now)
+          .getRawMany<ConflictRow>();
+        if (rows.some((other) => collides(other, droneId, plan))) return { kind: 'taken' };
         const limit = this.tuning.maxActiveBookingsPerOwner;
-        const active = await queries.activeOwnerBookings(plan.ownerId, deliveryId, now, limit).getRawMany();
-        if (active.length >= limit) return { kind: 'owner-limit', limit };
-        const row: Assignment = {
-          deliveryId,
-          droneId,
-          ownerId: plan.ownerId,
-          pickupTime: plan.pickupTime,
-          deadline: plan.deadline,
-          windowSeconds: windowSeconds(plan),
-          packageWeightKg: plan.packageWeightKg,
-          packageSize: plan.packageSize,
-          expedited: plan.expedited,
-          status: 'Assigned',
-          createdAt: previous?.createdAt ?? now,
-          updatedAt: now,
-          releasedAt: null,
-          completedAt: null,
-        };
+        if (rows.filter((other) => holds(other, plan.ownerId, now)).length >= limit) return { kind: 'owner-limit', limit };
+        const row = newRow(deliveryId, droneId, plan, now, previous?.createdAt ?? now);
         if (previous) {
           const result = await queries.replaceAssignment(row, previous.updatedAt).execute();
           if ((result.affected ?? 0) === 0) return { kind: 'raced' };
@@ -115,8 +186,57 @@ export class TypeOrmDroneDeliveriesRepository implements DroneDeliveriesReposito
       });
   }
 
+  /** Step 3 of a batch (see the class comment): one transaction for every chosen drone; an outcome per choice. */
+  private bookAll(choices: readonly Choice[]): Promise<AssignOutcome[]> {
+    return this.dataSource
+      .transaction(async (manager: EntityManager): Promise<AssignOutcome[]> => {
+        const queries = new AssignmentQueries(manager);
+        const droneIds = [...new Set(choices.map((choice) => choice.droneId))].sort();
+        const drones = new Map((await queries.lockDrones(droneIds).getMany()).map((drone) => [drone.id, drone]));
+        const now = new Date();
+        const live = choices.filter((choice) => (drones.get(choice.droneId)?.maxPayloadKg ?? -1) >= choice.plan.packageWeightKg);
+        const rows =
+          live.length === 0
+            ? []
+            : await queries
+                .conflictingAssignments(
+                  live.map((choice) => ({ droneId: choice.droneId, ...choice.plan })),
+                  [...new Set(live.map((choice) => choice.plan.ownerId))],
+                  live.map((choice) => choice.deliveryId),
+                  now,
+                )
+                .getRawMany<ConflictRow>();
+        const limit = this.tuning.maxActiveBookingsPerOwner;
+        const active = new Map<string, number>();
+        for (const row of rows) if (holds(row, row.ownerId, now)) active.set(row.ownerId, (active.get(row.ownerId) ?? 0) + 1);
+        const winners: Assignment[] = [];
+        const outcomes = choices.map((choice): AssignOutcome => {
+          if (!live.includes(choice)) return { kind: 'raced' };
+          if (rows.some((row) => row.deliveryId !== choice.deliveryId && collides(row, choice.droneId, choice.plan)))
+            return { kind: 'raced' };
+          const held = active.get(choice.plan.ownerId) ?? 0;
+          if (held >= limit) return { kind: 'owner-limit', limit };
+          active.set(choice.plan.ownerId, held + 1);
+          const row = newRow(choice.deliveryId, choice.droneId, choice.plan, now, now);
+          winners.push(row);
+          return { kind: 'assigned', assignment: row };
+        });
+        // Sorted by key: two transactions inserting some of the same delivery ids wait for each other in one order.
+        winners.sort((a, b) => (a.deliveryId < b.deliveryId ? -1 : a.deliveryId > b.deliveryId ? 1 : 0));
+        for (let start = 0; start < winners.length; start += INSERT_CHUNK) {
+          await queries.insertAssignments(winners.slice(start, start + INSERT_CHUNK)).execute();
+        }
+        return outcomes;
+      })
+      .catch((error: unknown) => {
+        // Another request created one of these deliveries first: nothing was written; each item decides again alone.
+        if (classifySqlError(error) === 'unique-violation') return choices.map((): AssignOutcome => ({ kind: 'raced' }));
+        throw error;
+      });
+  }
+
   /** Deadlock victims and serialization failures are rolled back whole; running the attempt again is safe. */
-  private async withRetries(attempt: () => Promise<Attempt>): Promise<Attempt> {
+  private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
     for (let retry = 0; ; retry++) {
       try {
         return await attempt();
@@ -132,4 +252,33 @@ function preferCurrentDrone(candidates: Drone[], previous: Assignment | undefine
   if (previous?.status !== 'Assigned') return candidates;
   const index = candidates.findIndex((drone) => drone.id === previous.droneId);
   return index <= 0 ? candidates : [candidates[index], ...candidates.slice(0, index), ...candidates.slice(index + 1)];
+}
+
+/** An active assignment of `droneId` whose window overlaps the plan's (half-open windows, as in SQL). */
+function collides(row: ConflictRow, droneId: string, plan: AssignmentPlan): boolean {
+  return row.droneId === droneId && windowsOverlap({ pickupTime: new Date(row.pickupTime), deadline: new Date(row.deadline) }, plan);
+}
+
+/** An active booking of `ownerId` that still holds a drone (deadline not passed). */
+function holds(row: ConflictRow, ownerId: string, now: Date): boolean {
+  return row.ownerId === ownerId && new Date(row.deadline).getTime() > now.getTime();
+}
+
+function newRow(deliveryId: string, droneId: string, plan: AssignmentPlan, now: Date, createdAt: Date): Assignment {
+  return {
+    deliveryId,
+    droneId,
+    ownerId: plan.ownerId,
+    pickupTime: plan.pickupTime,
+    deadline: plan.deadline,
+    windowSeconds: windowSeconds(plan),
+    packageWeightKg: plan.packageWeightKg,
+    packageSize: plan.packageSize,
+    expedited: plan.expedited,
+    status: 'Assigned',
+    createdAt,
+    updatedAt: now,
+    releasedAt: null,
+    completedAt: null,
+  };
 }

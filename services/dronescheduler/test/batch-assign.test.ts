@@ -1,0 +1,212 @@
+import type { RunningService } from '@dronedelivery/platform';
+import { PostgresServer } from '@dronedelivery/testing';
+import type { DataSource } from 'typeorm';
+import { DATA_SOURCE } from '../src/store/store.module';
+import { assignment, call, doubleBookings, seed, sql, startDroneScheduler } from './dronescheduler-app';
+
+/**
+ * The batch route's set-based path (DroneDeliveriesService.assignMany → repository.assignNew): the same answers as
+ * the single PUT, no double booking under concurrent batches and single PUTs, and far fewer statements per new
+ * assignment, counted at the service's own TypeORM DataSource (every statement, BEGIN and COMMIT included).
+ */
+let postgres: PostgresServer;
+let service: RunningService;
+let base: string;
+let statements = 0;
+
+const FLEET = 20;
+const OWNER_CAP = 30;
+
+beforeAll(async () => {
+  postgres = await PostgresServer.start();
+  service = await startDroneScheduler(postgres, { OWNER_MAX_ACTIVE_BOOKINGS: String(OWNER_CAP) });
+  base = service.url;
+  await seed(postgres, FLEET);
+  const dataSource = service.app.get<DataSource>(DATA_SOURCE);
+  const logger = dataSource.logger;
+  const logQuery = logger.logQuery.bind(logger);
+  logger.logQuery = (...args: Parameters<typeof logQuery>) => {
+    statements++;
+    return logQuery(...args);
+  };
+});
+
+afterAll(async () => {
+  await service?.shutdown('test end');
+  await postgres?.dispose();
+});
+
+type Result = { id: string; status: number; body: Record<string, any> };
+
+async function batch(items: { id: string; body: Record<string, unknown> }[]): Promise<Result[]> {
+  const response = await call(base, 'POST', '/api/dronedeliveries/batch', { items });
+  expect(response.status).toBe(200);
+  return response.body.results as Result[];
+}
+
+/** Statements the service ran while `work` ran. */
+async function counted<T>(work: () => Promise<T>): Promise<{ result: T; statements: number }> {
+  const before = statements;
+  const result = await work();
+  return { result, statements: statements - before };
+}
+
+/** Hour `i` of a day of its own: windows that never overlap each other. */
+const hour = (day: number, i: number) => ({
+  pickupTime: new Date(Date.UTC(2029, 0, day, i)).toISOString(),
+  deadline: new Date(Date.UTC(2029, 0, day, i, 50)).toISOString(),
+});
+
+/** Windows staggered by a minute inside one afternoon: every pair overlaps, so one drone can take only one. */
+const rush = (month: number, i: number) => ({
+  pickupTime: new Date(Date.UTC(2029, month, 1, 12, i % 60)).toISOString(),
+  deadline: new Date(Date.UTC(2029, month, 1, 15, i % 60)).toISOString(),
+});
+
+describe('POST /api/dronedeliveries/batch assigns new deliveries together', () => {
+  it('a batch of new assignments: no double booking, each answer what the single PUT answers, few statements', async () => {
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      id: `many-${i}`,
+      body: assignment({ ownerId: `many-owner-${i % 4}`, ...hour(1 + Math.floor(i / 10), i % 10), packageWeight: 1 + (i % 7) }),
+    }));
+    const { result: results, statements: used } = await counted(() => batch(items));
+    expect(results.map((result) => [result.id, result.status])).toEqual(items.map((item) => [item.id, 200]));
+    // The heavier packages went to drones that carry them.
+    const payloads = new Map(
+      (await sql(postgres, 'SELECT id, max_payload_kg FROM drones')).map((row) => [row.id as string, Number(row.max_payload_kg)]),
+    );
+    results.forEach((result, i) => expect(payloads.get(result.body.droneId)).toBeGreaterThanOrEqual(items[i].body.packageWeight as number));
+    expect(await doubleBookings(postgres)).toBe(0);
+    // One read of the batch's rows, a candidate read per item, one transaction (BEGIN, lock, re-check and counts,
+    // insert, COMMIT): 40 + 6 statements, where each item alone costs 7.
+    expect(used).toBeLessThanOrEqual(items.length + 6);
+
+    // A single PUT of the same body replays each one: the same drone, nothing written.
+    const replays = await Promise.all(items.map((item) => call(base, 'PUT', `/api/dronedeliveries/${item.id}`, item.body)));
+    replays.forEach((replay, i) => {
+      expect(replay.status).toBe(200);
+      expect(replay.body).toEqual(results[i].body);
+    });
+    // And the same batch again answers the same from one read.
+    const again = await counted(() => batch(items));
+    expect(again.result).toEqual(results);
+    expect(again.statements).toBe(1);
+  });
+
+  it('a single PUT of a new delivery takes 7 statements (the re-check and the owner count are one)', async () => {
+    const { result, statements: used } = await counted(() => call(base, 'PUT', '/api/dronedeliveries/alone-1', assignment(hour(9, 1))));
+    expect(result.status).toBe(200);
+    // find, candidates, BEGIN, lock, re-check + owner count, insert, COMMIT
+    expect(used).toBe(7);
+  });
+
+  it('in-batch competitors for a fleet too small: one per drone, no-drone-available for the rest', async () => {
+    const items = Array.from({ length: FLEET + 10 }, (_, i) => ({
+      id: `crowd-${i}`,
+      body: assignment({ ownerId: `crowd-owner-${i % 5}`, ...rush(1, i), packageWeight: 1 }),
+    }));
+    const results = await batch(items);
+    const won = results.filter((result) => result.status === 200);
+    expect(won).toHaveLength(FLEET);
+    expect(new Set(won.map((result) => result.body.droneId)).size).toBe(FLEET);
+    for (const lost of results.filter((result) => result.status !== 200)) {
+      expect(lost.status).toBe(409);
+      expect(lost.body).toMatchObject({ type: 'https://dronedelivery.dev/problems/no-drone-available', status: 409 });
+    }
+    expect(await doubleBookings(postgres)).toBe(0);
+    // A loser asked alone gets the same answer; a winner's replay its drone.
+    const loser = items[results.findIndex((result) => result.status === 409)];
+    expect((await call(base, 'PUT', `/api/dronedeliveries/${loser.id}`, loser.body)).body).toMatchObject({
+      type: 'https://dronedelivery.dev/problems/no-drone-available',
+    });
+    expect(await sql(postgres, "SELECT count(*)::int AS n FROM assignments WHERE delivery_id LIKE 'crowd-%'")).toEqual([{ n: FLEET }]);
+  });
+
+  it('replays, re-plans, refusals and repeats in one batch are answered as the single PUT answers them', async () => {
+    const kept = { id: 'mixed-kept', body: assignment({ ownerId: 'mixed', ...hour(20, 1) }) };
+    const moved = { id: 'mixed-moved', body: assignment({ ownerId: 'mixed', ...hour(20, 3) }) };
+    const [first, second] = await batch([kept, moved]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const replan = { ...moved, body: { ...moved.body, ...hour(20, 5) } };
+    const foreign = { ...kept, body: { ...kept.body, ownerId: 'someone-else' } };
+    const fresh = { id: 'mixed-fresh', body: assignment({ ownerId: 'mixed', ...hour(20, 7) }) };
+    const results = await batch([kept, replan, foreign, fresh, fresh]);
+    expect(results.map((result) => result.status)).toEqual([200, 200, 409, 200, 200]);
+    expect(results[0].body).toEqual(first.body);
+    expect(results[1].body).toEqual(second.body); // a re-plan keeps its drone when it still fits
+    expect(results[2].body).toMatchObject({ type: 'https://dronedelivery.dev/problems/assignment-exists' });
+    expect(results[4].body).toEqual(results[3].body); // the repeat is a replay of the first
+    const [row] = await sql(postgres, "SELECT pickup_time FROM assignments WHERE delivery_id = 'mixed-moved'");
+    expect(new Date(row.pickup_time).toISOString()).toBe(replan.body.pickupTime);
+  });
+
+  it('the owner cap holds within a batch: the bookings past it are active-bookings-exceeded', async () => {
+    const items = Array.from({ length: OWNER_CAP + 5 }, (_, i) => ({
+      id: `capped-${i}`,
+      body: assignment({ ownerId: 'capped', ...hour(25 + Math.floor(i / 10), i % 10) }),
+    }));
+    const results = await batch(items);
+    expect(results.slice(0, OWNER_CAP).every((result) => result.status === 200)).toBe(true);
+    for (const over of results.slice(OWNER_CAP)) {
+      expect(over.body).toMatchObject({ type: 'https://dronedelivery.dev/problems/active-bookings-exceeded', status: 409 });
+    }
+    const alone = await call(base, 'PUT', '/api/dronedeliveries/capped-alone', assignment({ ownerId: 'capped', ...hour(30, 1) }));
+    expect(alone.body).toMatchObject({ type: 'https://dronedelivery.dev/problems/active-bookings-exceeded' });
+  });
+});
+
+describe('concurrent batches and single PUTs competing for one fleet', () => {
+  it('book each drone once for overlapping windows (doubleBookings 0), the rest no-drone-available', async () => {
+    const body = (i: number) => assignment({ ownerId: `race-owner-${i % 7}`, ...rush(3, i), packageWeight: 1 });
+    const batches = Array.from({ length: 4 }, (_, b) =>
+      batch(Array.from({ length: 15 }, (_, i) => ({ id: `race-b${b}-${i}`, body: body(b * 15 + i) }))),
+    );
+    const singles = Array.from({ length: 30 }, (_, i) =>
+      call(base, 'PUT', `/api/dronedeliveries/race-s-${i}`, body(60 + i)).then((response) => ({
+        id: `race-s-${i}`,
+        status: response.status,
+        body: response.body,
+      })),
+    );
+    const results = [...(await Promise.all(batches)).flat(), ...(await Promise.all(singles))];
+    const won = results.filter((result) => result.status === 200);
+    expect(won).toHaveLength(FLEET);
+    expect(new Set(won.map((result) => result.body.droneId)).size).toBe(FLEET);
+    for (const lost of results.filter((result) => result.status !== 200)) {
+      expect(lost.body).toMatchObject({ type: 'https://dronedelivery.dev/problems/no-drone-available', status: 409 });
+    }
+    expect(await doubleBookings(postgres)).toBe(0);
+    const rows = await sql(postgres, "SELECT delivery_id, drone_id FROM assignments WHERE delivery_id LIKE 'race-%'");
+    expect(new Map(rows.map((row) => [row.delivery_id, row.drone_id]))).toEqual(
+      new Map(won.map((result) => [result.id, result.body.droneId])),
+    );
+  });
+
+  it('and again, many rounds over fresh windows, with replays of the winners mixed in', async () => {
+    for (let round = 0; round < 4; round++) {
+      const body = (i: number) =>
+        assignment({ ownerId: `round${round}-owner-${i % 3}`, ...rush(4 + round, i), packageWeight: 1 + (i % 3) });
+      const settled = await Promise.all([
+        batch(Array.from({ length: 12 }, (_, i) => ({ id: `round${round}-a-${i}`, body: body(i) }))),
+        batch(Array.from({ length: 12 }, (_, i) => ({ id: `round${round}-b-${i}`, body: body(12 + i) }))),
+        ...Array.from({ length: 8 }, (_, i) =>
+          call(base, 'PUT', `/api/dronedeliveries/round${round}-s-${i}`, body(24 + i)).then((response) => [
+            { id: `round${round}-s-${i}`, status: response.status, body: response.body },
+          ]),
+        ),
+      ]);
+      const won = settled.flat().filter((result) => result.status === 200);
+      expect(won.length).toBeLessThanOrEqual(FLEET);
+      expect(settled.flat().every((result) => result.status === 200 || result.body.type?.endsWith('/no-drone-available'))).toBe(true);
+      expect(await doubleBookings(postgres)).toBe(0);
+      const replays = await batch(won.map((result) => ({ id: result.id, body: body(indexOf(result.id)) })));
+      replays.forEach((replay, i) => expect(replay.body).toEqual(won[i].body));
+    }
+  });
+});
+
+/** The body index of `roundN-a-i` (i), `roundN-b-i` (12 + i), `roundN-s-i` (24 + i). */
+function indexOf(id: string): number {
+  const [, group, i] = /-(a|b|s)-(\d+)$/.exec(id)!;
+  return { a: 0, b: 12, s: 24 }[group as 'a' | 'b' | 's'] + Number(i);
+}
