@@ -22,8 +22,6 @@ export interface BatchRoute<Dto extends object> {
   dto: Type<Dto>;
   /** The single route's work for one item; what it throws becomes that item's problem+json, as on the route. */
   handle: (id: string, body: Dto) => Promise<ItemAnswer>;
-  /** Items handled at once (the rest wait their turn); all of them when absent. */
-  concurrency?: number;
 }
 
 const logger = new Logger('batch');
@@ -37,17 +35,7 @@ const validation = createValidationPipe();
  */
 export async function runBatch<Dto extends object>(request: BatchRequestDto, route: BatchRoute<Dto>): Promise<BatchItemResult[]> {
   const idPipe = new ParseIdPipe(route.idField);
-  const results: BatchItemResult[] = new Array(request.items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < request.items.length) {
-      const index = next++;
-      results[index] = await runItem(request.items[index], route, idPipe);
-    }
-  };
-  const workers = Math.min(route.concurrency ?? request.items.length, request.items.length);
-  await Promise.all(Array.from({ length: workers }, worker));
-  return results;
+  return Promise.all(request.items.map((item) => runItem(item, route, idPipe)));
 }
 
 function runItem<Dto extends object>(item: BatchItem, route: BatchRoute<Dto>, idPipe: ParseIdPipe): Promise<BatchItemResult> {
