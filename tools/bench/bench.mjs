@@ -12,6 +12,8 @@ import { deliveryBody as body, ready, root, startBenchStack } from './bench-stac
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const batch = Number(process.env.BENCH_E2E_BATCH ?? 1000);
+// BENCH_INGESTION_ONLY=1: the baseline and the two ingestion phases only, printed, benchmarks.md left alone.
+const ingestionOnly = process.env.BENCH_INGESTION_ONLY === '1';
 let baselineServer;
 let stack;
 
@@ -79,6 +81,14 @@ async function main() {
   results.push(summary('gateway ingestion, through NGINX', await load(`${ingress}/api/deliveryrequests`, { requests })));
   await commands.xtrim('dronedelivery:commands', 'MAXLEN', 0);
   process.kill(workflowPid, 'SIGCONT');
+  if (ingestionOnly) {
+    commands.disconnect();
+    await stack.stop();
+    stack = undefined;
+    const rows = results.map((r) => `${r.name}: ${r.rps} rps (${(r.rps / results[0].rps).toFixed(3)}), p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}`);
+    process.stdout.write(`${rows.join('\n')}\n`);
+    return;
+  }
 
   // End to end: a batch of deliveries from 202 to Scheduled.
   const accepted = new Map();
