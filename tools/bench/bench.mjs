@@ -38,6 +38,13 @@ function summary(name, result) {
   };
 }
 
+/** User + system CPU seconds a process has used (/proc/<pid>/stat; clock ticks at the usual 100 Hz). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function rssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024);
@@ -77,15 +84,27 @@ async function main() {
   let i = 1;
   // autocannon writes content-length into the headers object it is given: hand it a copy per request.
   const requests = [{ method: 'POST', setupRequest: (request) => ({ ...request, headers: { ...headers }, body: body(i++) }) }];
-  results.push(summary('gateway ingestion, direct', await load(`${described.services.gateway.url}/api/deliveryrequests`, { requests })));
-  results.push(summary('gateway ingestion, through NGINX', await load(`${ingress}/api/deliveryrequests`, { requests })));
+  // CPU the gateway processes (every replica) spent per accepted request: steadier than requests/s on a shared host.
+  const gatewayPids = (described.services.gateway.replicas ?? [described.services.gateway]).map((replica) => replica.pid);
+  const measured = async (name, url) => {
+    const before = gatewayPids.map(cpuSeconds);
+    const result = summary(name, await load(url, { requests }));
+    const used = gatewayPids.map(cpuSeconds).reduce((sum, now, index) => sum + now - before[index], 0);
+    return { ...result, gatewayCpuUs: Math.round((used * 1e6) / Math.max(1, result.total)) };
+  };
+  results.push(await measured('gateway ingestion, direct', `${described.services.gateway.url}/api/deliveryrequests`));
+  results.push(await measured('gateway ingestion, through NGINX', `${ingress}/api/deliveryrequests`));
   await commands.xtrim('dronedelivery:commands', 'MAXLEN', 0);
   process.kill(workflowPid, 'SIGCONT');
   if (ingestionOnly) {
     commands.disconnect();
     await stack.stop();
     stack = undefined;
-    const rows = results.map((r) => `${r.name}: ${r.rps} rps (${(r.rps / results[0].rps).toFixed(3)}), p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}`);
+    const rows = results.map(
+      (r) =>
+        `${r.name}: ${r.rps} rps (${(r.rps / results[0].rps).toFixed(3)}), p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}` +
+        (r.gatewayCpuUs === undefined ? '' : `, gateway CPU ${r.gatewayCpuUs} µs/request`),
+    );
     process.stdout.write(`${rows.join('\n')}\n`);
     return;
   }
