@@ -1,6 +1,19 @@
 import type { ValidationPipe } from '@nestjs/common';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsNumber, IsObject, IsOptional, IsPositive, IsString, Length, Matches, Max, ValidateNested } from 'class-validator';
+import {
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsPositive,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  ValidateNested,
+} from 'class-validator';
 import { ConfirmationDto } from '../contract/confirmation.dto';
 import { fastValidate } from './fast-validation';
 import { createValidationPipe } from './validation';
@@ -43,20 +56,46 @@ async function expectSameAnswer(metatype: unknown, body: unknown) {
   if (full.value) {
     expect(Object.getPrototypeOf(compiled.value)).toBe(Object.getPrototypeOf(full.value));
     for (const [key, field] of Object.entries(full.value)) {
-      if (field && typeof field === 'object') expect(Object.getPrototypeOf((compiled.value as Record<string, unknown>)[key])).toBe(Object.getPrototypeOf(field));
+      if (field && typeof field === 'object')
+        expect(Object.getPrototypeOf((compiled.value as Record<string, unknown>)[key])).toBe(Object.getPrototypeOf(field));
     }
   }
   return full;
 }
 
-const variants: unknown[] = [undefined, null, '', 'a', 'b', 'abc', 'ABC', 'toolong', ' ', '\u0000', 0, -1, 1, 2.5, 2.555, 11, true, false, {}, [], [1], { code: 'x' }];
+const variants: unknown[] = [
+  undefined,
+  null,
+  '',
+  'a',
+  'b',
+  'abc',
+  'ABC',
+  'toolong',
+  ' ',
+  '\u0000',
+  0,
+  -1,
+  1,
+  2.5,
+  2.555,
+  11,
+  true,
+  false,
+  {},
+  [],
+  [1],
+  { code: 'x' },
+];
 
 describe('compiled validation (fast path)', () => {
   it('accepts a valid body as the instance plainToInstance builds, nested classes included', () => {
     const instance = fastValidate(OuterDto, structuredClone(valid)) as OuterDto;
     expect(instance).toBeInstanceOf(OuterDto);
     expect(instance.inner).toBeInstanceOf(InnerDto);
-    expect(fastValidate(ConfirmationDto, { dateTime: '2028-01-01T10:00:00Z', confirmationType: 'Picture' })).toBeInstanceOf(ConfirmationDto);
+    expect(fastValidate(ConfirmationDto, { dateTime: '2028-01-01T10:00:00Z', confirmationType: 'Picture' })).toBeInstanceOf(
+      ConfirmationDto,
+    );
   });
 
   it('leaves whatever it does not model to the full path', () => {

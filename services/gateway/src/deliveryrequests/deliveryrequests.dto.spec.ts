@@ -18,8 +18,36 @@ const valid = {
 };
 
 const variants: unknown[] = [
-  undefined, null, '', ' ', 'x', 'x'.repeat(200), '-bad', 'pkg_2', 'a\u0007b', 'Straße ✓', 0, -1, 1, 2.5, 1.1234, 1.123456789, 1e9, 5000,
-  true, false, {}, [], ['x'], 'Small', 'small', 'Picture', '2028-01-01', '2028-02-30T10:00:00Z', '2028-01-01 10:00:00Z', '2028-01-01T10:00:00Z',
+  undefined,
+  null,
+  '',
+  ' ',
+  'x',
+  'x'.repeat(200),
+  '-bad',
+  'pkg_2',
+  'a\u0007b',
+  'Straße ✓',
+  0,
+  -1,
+  1,
+  2.5,
+  1.1234,
+  1.123456789,
+  1e9,
+  5000,
+  true,
+  false,
+  {},
+  [],
+  ['x'],
+  'Small',
+  'small',
+  'Picture',
+  '2028-01-01',
+  '2028-02-30T10:00:00Z',
+  '2028-01-01 10:00:00Z',
+  '2028-01-01T10:00:00Z',
 ];
 
 async function outcome(pipe: ValidationPipe, metatype: unknown, body: unknown) {
@@ -34,20 +62,32 @@ async function expectSameAnswer(metatype: unknown, body: unknown): Promise<boole
   const compiled = await outcome(createValidationPipe(), metatype, body);
   const full = await outcome(createValidationPipe({ compiled: false }), metatype, body);
   expect(compiled).toStrictEqual(full);
-  if (full.value instanceof CreateDeliveryRequestDto) expect((compiled.value as CreateDeliveryRequestDto).packageInfo).toBeInstanceOf(PackageInfoDto);
+  if (full.value instanceof CreateDeliveryRequestDto)
+    expect((compiled.value as CreateDeliveryRequestDto).packageInfo).toBeInstanceOf(PackageInfoDto);
   return full.value !== undefined;
 }
 
 describe('delivery request DTOs through the compiled and the full validation path', () => {
   it('answer alike for every field set to every kind of value, removed, or joined by an unknown one', async () => {
-    const bodies: unknown[] = [valid, { ...valid, extra: 1 }, { ...valid, packageInfo: { ...valid.packageInfo, extra: 1 } }, {}, null, 'x', []];
+    const bodies: unknown[] = [
+      valid,
+      { ...valid, extra: 1 },
+      { ...valid, packageInfo: { ...valid.packageInfo, extra: 1 } },
+      {},
+      null,
+      'x',
+      [],
+    ];
     for (const key of Object.keys(valid)) {
       const { [key]: _dropped, ...without } = valid as Record<string, unknown>;
       bodies.push(without, ...variants.map((variant) => ({ ...valid, [key]: variant })));
     }
     for (const key of Object.keys(valid.packageInfo)) {
       const { [key]: _dropped, ...without } = valid.packageInfo as Record<string, unknown>;
-      bodies.push({ ...valid, packageInfo: without }, ...variants.map((variant) => ({ ...valid, packageInfo: { ...valid.packageInfo, [key]: variant } })));
+      bodies.push(
+        { ...valid, packageInfo: without },
+        ...variants.map((variant) => ({ ...valid, packageInfo: { ...valid.packageInfo, [key]: variant } })),
+      );
     }
     let accepted = 0;
     for (const body of bodies) if (await expectSameAnswer(CreateDeliveryRequestDto, body)) accepted++;
