@@ -12,6 +12,8 @@ import { deliveryBody as body, ready, root, startBenchStack } from './bench-stac
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const batch = Number(process.env.BENCH_E2E_BATCH ?? 1000);
+// BENCH_INGESTION_ONLY=1: the baseline and the two ingestion phases only, printed, benchmarks.md left alone.
+const ingestionOnly = process.env.BENCH_INGESTION_ONLY === '1';
 let baselineServer;
 let stack;
 
@@ -34,6 +36,13 @@ function summary(name, result) {
     errors,
     total: result.requests.total,
   };
+}
+
+/** User + system CPU seconds a process has used (/proc/<pid>/stat; clock ticks at the usual 100 Hz). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function rssMb(pid) {
@@ -75,10 +84,32 @@ async function main() {
   let i = 1;
   // autocannon writes content-length into the headers object it is given: hand it a copy per request.
   const requests = [{ method: 'POST', setupRequest: (request) => ({ ...request, headers: { ...headers }, body: body(i++) }) }];
-  results.push(summary('gateway ingestion, direct', await load(`${described.services.gateway.url}/api/deliveryrequests`, { requests })));
-  results.push(summary('gateway ingestion, through NGINX', await load(`${ingress}/api/deliveryrequests`, { requests })));
+  // CPU the gateway processes (every replica) spent per accepted request: steadier than requests/s on a shared host.
+  const gatewayPids = (described.services.gateway.replicas ?? [described.services.gateway]).map((replica) => replica.pid);
+  const measured = async (name, url) => {
+    const before = gatewayPids.map(cpuSeconds);
+    const result = summary(name, await load(url, { requests }));
+    const used = gatewayPids.map(cpuSeconds).reduce((sum, now, index) => sum + now - before[index], 0);
+    return { ...result, gatewayCpuUs: Math.round((used * 1e6) / Math.max(1, result.total)) };
+  };
+  // With GATEWAY_REPLICAS > 1 (as deployed: the chart runs at least two) NGINX balances them; "direct" is the first alone.
+  const direct = gatewayPids.length > 1 ? `gateway ingestion, direct (1 of ${gatewayPids.length} replicas)` : 'gateway ingestion, direct';
+  results.push(await measured(direct, `${described.services.gateway.url}/api/deliveryrequests`));
+  results.push(await measured('gateway ingestion, through NGINX', `${ingress}/api/deliveryrequests`));
   await commands.xtrim('dronedelivery:commands', 'MAXLEN', 0);
   process.kill(workflowPid, 'SIGCONT');
+  if (ingestionOnly) {
+    commands.disconnect();
+    await stack.stop();
+    stack = undefined;
+    const rows = results.map(
+      (r) =>
+        `${r.name}: ${r.rps} rps (${(r.rps / results[0].rps).toFixed(3)}), p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}` +
+        (r.gatewayCpuUs === undefined ? '' : `, gateway CPU ${r.gatewayCpuUs} µs/request`),
+    );
+    process.stdout.write(`${rows.join('\n')}\n`);
+    return;
+  }
 
   // End to end: a batch of deliveries from 202 to Scheduled.
   const accepted = new Map();
@@ -145,7 +176,10 @@ async function main() {
     '# Benchmarks',
     '',
     `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0].model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, every component on this one machine.`,
-    `Command: \`npm run bench\` (autocannon, ${connections} connections, ${seconds} s per phase; end-to-end batch of ${batch}).`,
+    `Command: \`${gatewayPids.length > 1 ? `GATEWAY_REPLICAS=${gatewayPids.length} ` : ''}npm run bench\` (autocannon, ${connections} connections, ${seconds} s per phase; end-to-end batch of ${batch}).`,
+    ...(gatewayPids.length > 1
+      ? [`The stack ran ${gatewayPids.length} gateway replicas behind NGINX; the baseline is still one bare-Fastify process.`]
+      : []),
     '',
     '| phase | requests/s | vs baseline | p50 ms | p99 ms | errors |',
     '|---|---|---|---|---|---|',

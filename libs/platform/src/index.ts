@@ -41,7 +41,7 @@ export {
   StoreUnavailableError,
   ValidationProblem,
 } from './errors/problem';
-export { ParseIdPipe } from './errors/validation';
+export { ParseIdPipe, createValidationPipe } from './errors/validation';
 
 // Health: the lifecycle the probes report, and the readiness checks of a service's own stores.
 export { Lifecycle } from './health/lifecycle';

@@ -1,13 +1,27 @@
 import { type ArgumentMetadata, PipeTransform, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ID_PATTERN } from '../contract/formats';
 import { type FieldError, ValidationProblem } from './problem';
+import { fastValidate, hasControlCharacter } from './fast-validation';
 
 /**
  * Refuses control characters (Unicode Cc: C0, DEL, C1) in every string of a body or query, before the DTO's own
  * rules: no field of this API carries them, and stored they reach logs, terminals and other clients' screens.
  */
 class PlatformValidationPipe extends ValidationPipe {
+  constructor(
+    options: ConstructorParameters<typeof ValidationPipe>[0],
+    private readonly compiled: boolean,
+  ) {
+    super(options);
+  }
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // A body the compiled rules accept is the instance the full path would return; any other goes the full path,
+    // which alone builds errors (fast-validation.ts).
+    if (this.compiled && metadata.type === 'body') {
+      const accepted = fastValidate(metadata.metatype, value);
+      if (accepted) return accepted;
+    }
     if ((metadata.type === 'body' || metadata.type === 'query') && !validatesItemsSeparately(metadata.metatype)) {
       const fields = controlCharacterFields(value, '');
       if (fields.length > 0) {
@@ -30,24 +44,22 @@ export function controlCharacterFields(value: unknown, path: string): string[] {
   return Object.entries(value).flatMap(([key, child]) => controlCharacterFields(child, path ? `${path}.${key}` : key));
 }
 
-function hasControlCharacter(text: string): boolean {
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
-  }
-  return false;
-}
-
-/** Strict body validation: unknown fields are rejected, every failing field is listed. */
-export function createValidationPipe(): ValidationPipe {
-  return new PlatformValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
-    transform: true,
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) => new ValidationProblem(flatten(errors)),
-  });
+/**
+ * Strict body validation: unknown fields are rejected, every failing field is listed. `compiled: false` turns the
+ * fast path off (tests compare the two).
+ */
+export function createValidationPipe({ compiled = true }: { compiled?: boolean } = {}): ValidationPipe {
+  return new PlatformValidationPipe(
+    {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+      validationError: { target: false, value: false },
+      exceptionFactory: (errors) => new ValidationProblem(flatten(errors)),
+    },
+    compiled,
+  );
 }
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
