@@ -79,7 +79,8 @@ it(`answers all ${BURST} parallel status reads of a burst, none shed by the bulk
     );
     const byStatus = Object.fromEntries(Object.entries(Object.groupBy(answers, (a) => String(a.status))).map(([s, a]) => [s, a!.length]));
     const slowest = Math.max(...answers.map((a) => a.ms));
-    if (process.env.BURST_REPORT) process.stdout.write(`burst of ${BURST}: ${JSON.stringify(byStatus)}, slowest ${slowest.toFixed(0)} ms\n`);
+    if (process.env.BURST_REPORT)
+      process.stdout.write(`burst of ${BURST}: ${JSON.stringify(byStatus)}, slowest ${slowest.toFixed(0)} ms\n`);
     expect(byStatus).toEqual({ 200: BURST });
   }
 }, 120_000);

@@ -640,7 +640,10 @@ describe('ResilientHttpClient', () => {
 
     it('sheds a call that waited queueTimeoutMs, never sending it and never counting it against the breaker', async () => {
       const metrics = new MetricsRegistry();
-      const c = client({ capacity: 1, queueSize: 10, queueTimeoutMs: 50, retries: 3, volumeThreshold: 1, errorThresholdPercentage: 1 }, metrics);
+      const c = client(
+        { capacity: 1, queueSize: 10, queueTimeoutMs: 50, retries: 3, volumeThreshold: 1, errorThresholdPercentage: 1 },
+        metrics,
+      );
       server.script('/held', { hold: true });
       const held = c.get('/held');
       await server.received(1);
