@@ -77,7 +77,8 @@ it(`answers all ${BURST} parallel status reads of a burst, none shed by the bulk
         return { status: answer.status, ms: performance.now() - started };
       }),
     );
-    const byStatus = Object.fromEntries(Object.entries(Object.groupBy(answers, (a) => String(a.status))).map(([s, a]) => [s, a!.length]));
+    const byStatus: Record<string, number> = {};
+    for (const { status } of answers) byStatus[status] = (byStatus[status] ?? 0) + 1;
     const slowest = Math.max(...answers.map((a) => a.ms));
     if (process.env.BURST_REPORT)
       process.stdout.write(`burst of ${BURST}: ${JSON.stringify(byStatus)}, slowest ${slowest.toFixed(0)} ms\n`);

@@ -619,7 +619,7 @@ describe('ResilientHttpClient', () => {
     });
 
     it('rejects a call at once when the queue is full, without reaching the server or the breaker', async () => {
-      const metrics = new MetricsRegistry();
+      const metrics = new MetricsRegistry('test');
       const c = client({ capacity: 1, queueSize: 2, queueTimeoutMs: 5_000, volumeThreshold: 1, errorThresholdPercentage: 1 }, metrics);
       server.script('/held', { hold: true });
       const held = c.get('/held');
@@ -639,7 +639,7 @@ describe('ResilientHttpClient', () => {
     });
 
     it('sheds a call that waited queueTimeoutMs, never sending it and never counting it against the breaker', async () => {
-      const metrics = new MetricsRegistry();
+      const metrics = new MetricsRegistry('test');
       const c = client(
         { capacity: 1, queueSize: 10, queueTimeoutMs: 50, retries: 3, volumeThreshold: 1, errorThresholdPercentage: 1 },
         metrics,
