@@ -13,7 +13,15 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CosmosEmulator, PostgresServer, RedisServer, ServiceTokens, eventually, freePort } from '@dronedelivery/testing';
+import {
+  CosmosEmulator,
+  PostgresServer,
+  RedisServer,
+  ServiceTokens,
+  eventually,
+  freePort,
+  withServiceRuntimeEnv,
+} from '@dronedelivery/testing';
 import { chooseLogFormat, lineFormatter } from './log-format.mjs';
 import { ingressSettings, renderBalancerConfig, renderNginxConfig } from './nginx-config.mjs';
 import { prometheusCommand, stackTargets } from './prometheus.mjs';
@@ -366,7 +374,14 @@ async function main() {
   startBalancers(layout);
   for (const [name, { env }] of Object.entries(services)) {
     for (const replica of layout[name].replicas) {
-      const replicaSettings = { ...common, ...env, ...replicaEnv(name, replica, counts[name]), PORT: String(replica.port) };
+      // Node's own settings as the images set them (heap sizing, Dockerfile); NODE_OPTIONS given to the stack is added after.
+      const replicaSettings = withServiceRuntimeEnv({
+        ...common,
+        ...env,
+        ...replicaEnv(name, replica, counts[name]),
+        PORT: String(replica.port),
+        NODE_OPTIONS: process.env.NODE_OPTIONS,
+      });
       run(replica.name, process.execPath, [`services/${name}/dist/main.js`], replicaSettings, { restart: true });
     }
   }

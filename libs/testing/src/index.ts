@@ -10,6 +10,7 @@ export * from './ports';
 export * from './postgres-server';
 export * from './recording-server';
 export * from './redis-server';
+export * from './runtime-env';
 export * from './service-process';
 export * from './service-tokens';
 export * from './tls';

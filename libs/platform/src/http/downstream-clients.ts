@@ -11,6 +11,8 @@ export function downstreamPolicy(config: DownstreamPolicyConfig, baseUrl: string
     baseUrl,
     timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
     capacity: config.DOWNSTREAM_CAPACITY,
+    queueSize: config.DOWNSTREAM_QUEUE_SIZE,
+    queueTimeoutMs: config.DOWNSTREAM_QUEUE_TIMEOUT_MS,
     errorThresholdPercentage: config.DOWNSTREAM_ERROR_THRESHOLD_PERCENTAGE,
     volumeThreshold: config.DOWNSTREAM_VOLUME_THRESHOLD,
     rollingCountTimeoutMs: config.DOWNSTREAM_ROLLING_WINDOW_MS,

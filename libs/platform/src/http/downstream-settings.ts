@@ -10,6 +10,9 @@ export function downstreamPolicySettings(defaults: { timeoutMs?: number; retryMa
   return {
     DOWNSTREAM_TIMEOUT_MS: positiveInt().default(defaults.timeoutMs ?? 2_000),
     DOWNSTREAM_CAPACITY: positiveInt().default(50),
+    /** Calls beyond the capacity wait in a queue of this length (0: none) for at most DOWNSTREAM_QUEUE_TIMEOUT_MS. */
+    DOWNSTREAM_QUEUE_SIZE: z.coerce.number().int().min(0).default(500),
+    DOWNSTREAM_QUEUE_TIMEOUT_MS: positiveInt().default(2_000),
     DOWNSTREAM_ERROR_THRESHOLD_PERCENTAGE: z.coerce.number().int().min(1).max(100).default(50),
     DOWNSTREAM_VOLUME_THRESHOLD: positiveInt().default(10),
     DOWNSTREAM_ROLLING_WINDOW_MS: positiveInt().default(10_000),

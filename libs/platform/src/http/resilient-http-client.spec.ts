@@ -129,6 +129,9 @@ async function closedPort(): Promise<number> {
 const BASE_POLICY: Omit<DownstreamPolicy, 'baseUrl'> = {
   timeoutMs: 1_000,
   capacity: 10,
+  // No queue: the bulkhead tests that want one say so.
+  queueSize: 0,
+  queueTimeoutMs: 1_000,
   errorThresholdPercentage: 50,
   // High by default so only the breaker tests can open the breaker.
   volumeThreshold: 1_000,
@@ -593,6 +596,111 @@ describe('ResilientHttpClient', () => {
 
       expect(server.count()).toBe(2);
       expect(c.state).toBe('open');
+    });
+  });
+
+  describe('bulkhead queue', () => {
+    it('lets calls beyond capacity wait and sends them in arrival order as slots free', async () => {
+      const c = client({ capacity: 2, queueSize: 3, queueTimeoutMs: 5_000 });
+      server.script('/q/1', { hold: true });
+      server.script('/q/2', { hold: true });
+      const calls = [1, 2, 3, 4, 5].map((n) => c.get(`/q/${n}`));
+      await server.received(2);
+      expect(server.requests.map((r) => r.path)).toEqual(['/q/1', '/q/2']);
+
+      server.release({ status: 200, body: { n: 1 } });
+      // The freed slot goes to the oldest waiting call; the others keep waiting until /q/3 (unheld) answers.
+      await server.received(5);
+      expect(server.requests.map((r) => r.path)).toEqual(['/q/1', '/q/2', '/q/3', '/q/4', '/q/5']);
+      server.release({ status: 200, body: { n: 2 } });
+      const answers = await Promise.all(calls);
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+      expect(answers[0].body).toEqual({ n: 1 });
+    });
+
+    it('rejects a call at once when the queue is full, without reaching the server or the breaker', async () => {
+      const metrics = new MetricsRegistry('test');
+      const c = client({ capacity: 1, queueSize: 2, queueTimeoutMs: 5_000, volumeThreshold: 1, errorThresholdPercentage: 1 }, metrics);
+      server.script('/held', { hold: true });
+      const held = c.get('/held');
+      await server.received(1);
+      const queued = [c.get('/a'), c.get('/b')];
+
+      for (let i = 0; i < 5; i++) await unavailable(c.get('/c'), 'bulkhead-full');
+      expect(server.count()).toBe(1);
+      expect(await outcome(metrics, 'bulkhead_rejected')).toBe(5);
+      expect(c.state).toBe('closed');
+
+      server.release();
+      await held;
+      expect((await Promise.all(queued)).map((a) => a.status)).toEqual([200, 200]);
+      expect(server.requests.map((r) => r.path)).toEqual(['/held', '/a', '/b']);
+      expect(c.state).toBe('closed');
+    });
+
+    it('sheds a call that waited queueTimeoutMs, never sending it and never counting it against the breaker', async () => {
+      const metrics = new MetricsRegistry('test');
+      const c = client(
+        { capacity: 1, queueSize: 10, queueTimeoutMs: 50, retries: 3, volumeThreshold: 1, errorThresholdPercentage: 1 },
+        metrics,
+      );
+      server.script('/held', { hold: true });
+      const held = c.get('/held');
+      await server.received(1);
+
+      const started = Date.now();
+      await unavailable(c.get('/late'), 'bulkhead-full');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+      expect(server.count()).toBe(1);
+      expect(await outcome(metrics, 'bulkhead_rejected')).toBe(1);
+      expect(c.state).toBe('closed');
+
+      // The shed call left the queue: the slot goes back to the bulkhead once the held call ends.
+      server.release();
+      await held;
+      expect((await c.get('/after')).status).toBe(200);
+      expect(server.requests.map((r) => r.path)).toEqual(['/held', '/after']);
+    });
+
+    it('fails waiting calls as open-circuit as soon as the breaker opens, without waiting for a slot', async () => {
+      const c = client({ capacity: 2, queueSize: 10, queueTimeoutMs: 5_000, retries: 0, volumeThreshold: 1, errorThresholdPercentage: 1 });
+      server.script('/held', { hold: true });
+      server.script('/fail', { status: 503 });
+      // Made in this order, the waiting calls are queued before /fail's answer arrives.
+      const held = c.get('/held');
+      const failing = c.get('/fail');
+      const waiting = [c.get('/w/1'), c.get('/w/2')];
+      for (const call of waiting) call.catch(() => {});
+
+      // /fail's 503 opens the breaker while /held still holds its slot: the waiting calls fail now, not after /held.
+      await unavailable(failing, 'status', 503);
+      expect(c.state).toBe('open');
+      for (const call of waiting) await unavailable(call, 'open-circuit');
+      expect(server.count()).toBe(2);
+
+      server.release();
+      await held;
+    });
+
+    it('checks the call fence again after the wait: a caller whose time ran out in the queue sends nothing', async () => {
+      const c = client({ capacity: 1, queueSize: 10, queueTimeoutMs: 5_000 });
+      server.script('/held', { hold: true });
+      const held = c.get('/held');
+      await server.received(1);
+      let open = true;
+      const fenced = runFenced(
+        () => (open ? undefined : 'lease lost'),
+        () => c.get('/fenced'),
+      ).catch((error: unknown) => error);
+      // Let the call pass the fence and join the queue, then take the caller's time away while it waits.
+      await new Promise((resolve) => setImmediate(resolve));
+      open = false;
+      server.release();
+      await held;
+      expect(await fenced).toBeInstanceOf(CallFencedError);
+      // The fenced call gave its slot back.
+      expect((await c.get('/after')).status).toBe(200);
+      expect(server.requests.map((r) => r.path)).toEqual(['/held', '/after']);
     });
   });
 

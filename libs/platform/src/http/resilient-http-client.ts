@@ -11,8 +11,12 @@ export interface DownstreamPolicy {
   baseUrl: string;
   /** Per attempt, including reading the body. */
   timeoutMs: number;
-  /** Bulkhead: calls in flight at once; beyond it calls are rejected at once. */
+  /** Bulkhead: calls in flight at once; beyond it calls wait in the bulkhead's queue. */
   capacity: number;
+  /** Calls that may wait (first in, first out) for a free slot; beyond it a call is rejected at once. 0: no queue. */
+  queueSize: number;
+  /** Longest a call waits in the queue; it is then rejected ('bulkhead-full'). Its attempt's timeout starts after. */
+  queueTimeoutMs: number;
   errorThresholdPercentage: number;
   /** Calls in the rolling window before the breaker may open. */
   volumeThreshold: number;
@@ -30,6 +34,10 @@ export interface DownstreamPolicy {
 export const DEFAULT_DOWNSTREAM_POLICY: Omit<DownstreamPolicy, 'baseUrl'> = {
   timeoutMs: 2_000,
   capacity: 50,
+  // Measured (docs/performance.md, "Bulkhead queue"): a burst of 200 reads through the gateway drains in 1-2 s on a
+  // busy 2-core host, 1,000 in 4-10 s; a longer queue would only hold calls that time out in it.
+  queueSize: 500,
+  queueTimeoutMs: 2_000,
   errorThresholdPercentage: 50,
   volumeThreshold: 10,
   rollingCountTimeoutMs: 10_000,
@@ -96,6 +104,11 @@ class FailureStatusError extends Error {
   }
 }
 
+interface QueuedAttempt {
+  resolve: () => void;
+  timer: NodeJS.Timeout;
+}
+
 const STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 export type BreakerState = keyof typeof STATE_VALUE;
 
@@ -122,6 +135,8 @@ export class ResilientHttpClient implements CircuitView {
   private readonly breaker: CircuitBreaker<[DownstreamRequest], DownstreamResponse>;
   /** Bulkhead: attempts in flight. It sits in front of the breaker (see attempt). */
   private inFlight = 0;
+  /** Attempts waiting for a slot, oldest first; release() hands a freed slot to the first. */
+  private readonly queue: QueuedAttempt[] = [];
   private readonly origin: string;
   private onBulkheadRejected?: () => void;
   private onRetry?: (outcome: 'retried' | 'refused_by_budget') => void;
@@ -150,6 +165,8 @@ export class ResilientHttpClient implements CircuitView {
       for (const listener of [...this.stateListeners]) listener(this.state);
     };
     this.breaker.on('open', changed);
+    // Calls waiting for a slot would only be refused once it came: let them fail now, as 'open-circuit'.
+    this.breaker.on('open', () => this.admitQueued());
     this.breaker.on('halfOpen', changed);
     this.breaker.on('close', changed);
     if (metrics) this.exportMetrics(metrics);
@@ -232,20 +249,68 @@ export class ResilientHttpClient implements CircuitView {
    * so its rejections must stay out of the breaker's statistics altogether: opossum's own bulkhead (capacity) counts
    * every rejection as a fire, and with an errorFilter as a success, which dilutes the failure ratio so that a hung
    * downstream under load (every real call failing, the rest bouncing off the bulkhead) never opens the breaker.
-   * An open breaker is left to answer first, so its calls still fail as 'open-circuit'.
+   * Beyond capacity an attempt waits its turn in a bounded queue (first in, first out) for at most queueTimeoutMs;
+   * a full queue or a wait that runs out rejects it as 'bulkhead-full', as a full bulkhead without a queue would.
+   * An open breaker is left to answer first, so its calls still fail as 'open-circuit' without waiting.
    */
   private async attempt(request: DownstreamRequest): Promise<DownstreamResponse> {
     checkFence(this.policy.timeoutMs); // before the bulkhead and the breaker: a refusal says nothing of the downstream
     if (this.inFlight >= this.policy.capacity && !this.breaker.opened) {
-      this.onBulkheadRejected?.();
-      throw new DownstreamUnavailableError(this.name, 'bulkhead-full');
+      await this.waitForSlot(); // the slot is ours when it resolves
+      try {
+        checkFence(this.policy.timeoutMs); // the wait may have used up the caller's time
+      } catch (error) {
+        this.release();
+        throw error;
+      }
+    } else {
+      this.inFlight++;
     }
-    this.inFlight++;
     try {
       return await this.breaker.fire(request);
     } finally {
-      this.inFlight--;
+      this.release();
     }
+  }
+
+  /** Waits for a slot freed by release(), which hands it over without giving it back first; rejects when it cannot. */
+  private waitForSlot(): Promise<void> {
+    if (this.queue.length >= this.policy.queueSize) return Promise.reject(this.bulkheadFull());
+    return new Promise<void>((resolve, reject) => {
+      const queued: QueuedAttempt = {
+        resolve,
+        timer: setTimeout(() => {
+          this.queue.splice(this.queue.indexOf(queued), 1);
+          reject(this.bulkheadFull());
+        }, this.policy.queueTimeoutMs),
+      };
+      this.queue.push(queued);
+    });
+  }
+
+  /** Gives a finished attempt's slot to the oldest waiting attempt, or back to the bulkhead (always when over capacity). */
+  private release(): void {
+    const next = this.inFlight > this.policy.capacity ? undefined : this.queue.shift();
+    if (!next) {
+      this.inFlight--;
+      return;
+    }
+    clearTimeout(next.timer);
+    next.resolve();
+  }
+
+  /** Lets every waiting attempt through at once (each takes a slot, even beyond the capacity, until it finishes). */
+  private admitQueued(): void {
+    for (const queued of this.queue.splice(0)) {
+      this.inFlight++;
+      clearTimeout(queued.timer);
+      queued.resolve();
+    }
+  }
+
+  private bulkheadFull(): DownstreamUnavailableError {
+    this.onBulkheadRejected?.();
+    return new DownstreamUnavailableError(this.name, 'bulkhead-full');
   }
 
   /** A retry the budget refuses is not made: the call fails now with this attempt's error, for its caller to retry later. */
