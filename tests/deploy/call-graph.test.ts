@@ -62,7 +62,14 @@ describe('the library chart names a hyphenated downstream as the service reads i
 
   it('downstreams: [parcel-lockers] is PARCEL_LOCKERS_URL=http://parcel-lockers:<port> in the ConfigMap', async () => {
     // The values schema lists the services that exist; the name under test is not one of them yet.
-    const args = [...setArgs([...minimalSet('delivery'), 'downstreams[0]=parcel-lockers']), '--skip-schema-validation'];
+    const args = [
+      ...setArgs([
+        ...minimalSet('delivery'),
+        'downstreams[0]=parcel-lockers',
+        'global.audiences.parcel-lockers=api://dronedelivery-parcel-lockers',
+      ]),
+      '--skip-schema-validation',
+    ];
     const objects = parseManifests(await helm.ok(['template', 'delivery', 'delivery', '--namespace', 'dronedelivery', ...args], charts));
     const configMap = objects.find((object) => object.kind === 'ConfigMap' && object.metadata.name === 'delivery') as
       { data: Record<string, string> } | undefined;
