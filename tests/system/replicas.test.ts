@@ -105,7 +105,9 @@ async function metric(replica: Replica, name: string, labels: Record<string, str
 const createsServed = (gateway: Replica) =>
   metric(gateway, 'http_server_request_duration_seconds_count', { method: 'POST', route: '/api/deliveryrequests', status_code: '202' });
 const createsAcknowledged = (workflow: Replica) => metric(workflow, 'workflow_commands_total', { type: 'create', outcome: 'ack' });
-const packagesServed = (replica: Replica) => metric(replica, 'http_server_request_duration_seconds_count', { method: 'PUT' });
+// The saga creates packages through the batch route.
+const packagesServed = (replica: Replica) =>
+  metric(replica, 'http_server_request_duration_seconds_count', { method: 'POST', route: '/api/packages/batch' });
 
 it('runs every replica, each with its own name, port and PID; callers reach the others through one URL', () => {
   const { services } = stack.current();
