@@ -13,6 +13,7 @@ let postgres: PostgresServer;
 let service: RunningService;
 let base: string;
 let statements = 0;
+let rowsRead = 0;
 
 const FLEET = 20;
 const OWNER_CAP = 30;
@@ -29,7 +30,25 @@ beforeAll(async () => {
     statements++;
     return logQuery(...args);
   };
+  const createQueryRunner = dataSource.createQueryRunner.bind(dataSource);
+  dataSource.createQueryRunner = (...args: Parameters<typeof createQueryRunner>) => {
+    const runner = createQueryRunner(...args);
+    const query = runner.query.bind(runner);
+    runner.query = async (...args: Parameters<typeof query>) => {
+      const result: unknown = await query(...args);
+      rowsRead += rowCount(result);
+      return result;
+    };
+    return runner;
+  };
 });
+
+/** Rows a statement returned: TypeORM gives the rows, or a structured result holding them as `records`. */
+function rowCount(result: unknown): number {
+  if (Array.isArray(result)) return result.length;
+  const records = (result as { records?: unknown } | undefined)?.records;
+  return Array.isArray(records) ? records.length : 0;
+}
 
 afterAll(async () => {
   await service?.shutdown('test end');
@@ -49,6 +68,13 @@ async function counted<T>(work: () => Promise<T>): Promise<{ result: T; statemen
   const before = statements;
   const result = await work();
   return { result, statements: statements - before };
+}
+
+/** Rows the service read while `work` ran. */
+async function rowsReadBy<T>(work: () => Promise<T>): Promise<{ result: T; rows: number }> {
+  const before = rowsRead;
+  const result = await work();
+  return { result, rows: rowsRead - before };
 }
 
 /** Hour `i` of a day of its own: windows that never overlap each other. */
@@ -77,9 +103,9 @@ describe('POST /api/dronedeliveries/batch assigns new deliveries together', () =
     );
     results.forEach((result, i) => expect(payloads.get(result.body.droneId)).toBeGreaterThanOrEqual(items[i].body.packageWeight as number));
     expect(await doubleBookings(postgres)).toBe(0);
-    // One read of the batch's rows, a candidate read per item, one transaction (BEGIN, lock, re-check and counts,
-    // insert, COMMIT): 40 + 6 statements, where each item alone costs 7.
-    expect(used).toBeLessThanOrEqual(items.length + 6);
+    // One read of the batch's rows, a candidate read per item, one transaction (BEGIN, lock, re-check, owner
+    // counts, insert, COMMIT): 40 + 7 statements, where each item alone costs 8.
+    expect(used).toBeLessThanOrEqual(items.length + 7);
 
     // A single PUT of the same body replays each one: the same drone, nothing written.
     const replays = await Promise.all(items.map((item) => call(base, 'PUT', `/api/dronedeliveries/${item.id}`, item.body)));
@@ -93,11 +119,28 @@ describe('POST /api/dronedeliveries/batch assigns new deliveries together', () =
     expect(again.statements).toBe(1);
   });
 
-  it('a single PUT of a new delivery takes 7 statements (the re-check and the owner count are one)', async () => {
+  it('a single PUT of a new delivery takes 8 statements', async () => {
     const { result, statements: used } = await counted(() => call(base, 'PUT', '/api/dronedeliveries/alone-1', assignment(hour(9, 1))));
     expect(result.status).toBe(200);
-    // find, candidates, BEGIN, lock, re-check + owner count, insert, COMMIT
-    expect(used).toBe(7);
+    // find, candidates, BEGIN, lock, re-check, owner count, insert, COMMIT
+    expect(used).toBe(8);
+  });
+
+  it("what a booking reads does not grow with its owner's active bookings (the engine counts them)", async () => {
+    const held = Array.from({ length: 20 }, (_, i) => ({ id: `held-${i}`, body: assignment({ ownerId: 'busy-owner', ...hour(13, i) }) }));
+    expect((await batch(held)).map((result) => result.status)).toEqual(held.map(() => 200));
+    const inBatch = (ownerId: string, id: string, day: number) => () => batch([{ id, body: assignment({ ownerId, ...hour(day, 1) }) }]);
+    const alone = (ownerId: string, id: string, day: number) => () =>
+      call(base, 'PUT', `/api/dronedeliveries/${id}`, assignment({ ownerId, ...hour(day, 2) }));
+    const busyBatch = await rowsReadBy(inBatch('busy-owner', 'busy-batch', 14));
+    const freshBatch = await rowsReadBy(inBatch('fresh-owner-1', 'fresh-batch', 15));
+    const busyAlone = await rowsReadBy(alone('busy-owner', 'busy-alone', 14));
+    const freshAlone = await rowsReadBy(alone('fresh-owner-2', 'fresh-alone', 15));
+    for (const read of [busyBatch, freshBatch]) expect(read.result[0].status).toBe(200);
+    for (const read of [busyAlone, freshAlone]) expect(read.result.status).toBe(200);
+    // The busy owner's count is one row; the fresh owner has none.
+    expect(busyBatch.rows).toBe(freshBatch.rows + 1);
+    expect(busyAlone.rows).toBe(freshAlone.rows + 1);
   });
 
   it('in-batch competitors for a fleet too small: one per drone, no-drone-available for the rest', async () => {

@@ -49,17 +49,16 @@ const statements: Record<string, (a: AssignmentQueries, f: FleetQueries) => Buil
   'find many assignments': (a) => a.assignments(['d1', 'd2', 'd3']),
   'candidate drone rows': (a) => a.candidateDroneRows('d1', plan, 48),
   'lock many drones': (a) => a.lockDrones(['drone-00001', 'drone-00002']),
-  'overlap re-check and owner count': (a) => a.conflictingAssignments([{ droneId: 'drone-00001', ...plan }], ['owner-1'], ['d1'], now),
-  'overlap re-check and owner count of a batch': (a) =>
-    a.conflictingAssignments(
+  'overlap re-check': (a) => a.overlappingAssignments([{ droneId: 'drone-00001', ...plan }], ['d1']),
+  'overlap re-check of a batch': (a) =>
+    a.overlappingAssignments(
       [
         { droneId: 'drone-00001', ...plan },
         { droneId: 'drone-00002', ...plan },
       ],
-      ['owner-1', 'owner-2'],
       ['d1', 'd2'],
-      now,
     ),
+  'active bookings per owner': (a) => a.activeBookingCounts(['owner-1', 'owner-2'], ['d1', 'd2'], now),
   'insert assignment': (a) => a.insertAssignment(row),
   'insert many assignments': (a) => a.insertAssignments([row, { ...row, deliveryId: 'd2', droneId: 'drone-00002' }]),
   're-plan assignment': (a) => a.replaceAssignment(row, now),

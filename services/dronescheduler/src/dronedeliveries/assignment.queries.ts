@@ -68,39 +68,46 @@ export class AssignmentQueries {
   }
 
   /**
-   * The re-check and the owner cap in one statement, after the drones are locked: every active assignment that
-   * overlaps one of `checks` on its drone, plus every active (deadline after `now`) booking of `ownerIds`, except
-   * the rows of `ownDeliveryIds` (a re-plan neither collides with nor counts its own row). The caller decides per
-   * item in memory (windowsOverlap, the same half-open predicate). The owner rows are bounded by the cap
-   * (OWNER_MAX_ACTIVE_BOOKINGS, plus what concurrent bookings may overshoot it by).
+   * The re-check, after the drones are locked: every active assignment that overlaps one of `checks` on its drone,
+   * except the rows of `ownDeliveryIds` (a re-plan does not collide with its own row). The caller decides per item
+   * in memory (windowsOverlap, the same half-open predicate).
    */
-  conflictingAssignments(
-    checks: readonly { droneId: string; pickupTime: Date; deadline: Date }[],
-    ownerIds: readonly string[],
-    ownDeliveryIds: readonly string[],
-    now: Date,
-  ) {
+  overlappingAssignments(checks: readonly { droneId: string; pickupTime: Date; deadline: Date }[], ownDeliveryIds: readonly string[]) {
     return this.db
       .createQueryBuilder(Assignment, 'a')
       .select('a.deliveryId', 'deliveryId')
       .addSelect('a.droneId', 'droneId')
-      .addSelect('a.ownerId', 'ownerId')
       .addSelect('a.pickupTime', 'pickupTime')
       .addSelect('a.deadline', 'deadline')
       .where('a.status = :assigned', { assigned: 'Assigned' })
       .andWhere('a.deliveryId NOT IN (:...ownDeliveryIds)', { ownDeliveryIds })
       .andWhere(
-        new Brackets((any) => {
+        new Brackets((any) =>
           checks.forEach((check, i) =>
             any.orWhere(`(a.droneId = :droneId${i} AND a.pickupTime < :deadline${i} AND a.deadline > :pickupTime${i})`, {
               [`droneId${i}`]: check.droneId,
               [`deadline${i}`]: check.deadline,
               [`pickupTime${i}`]: check.pickupTime,
             }),
-          );
-          any.orWhere('(a.ownerId IN (:...ownerIds) AND a.deadline > :now)', { ownerIds, now });
-        }),
+          ),
+        ),
       );
+  }
+
+  /**
+   * Active bookings (deadline after `now`) per owner, counted by the engine: one row per owner however many
+   * bookings it holds. The rows of `ownDeliveryIds` do not count (a re-plan does not count its own row).
+   */
+  activeBookingCounts(ownerIds: readonly string[], ownDeliveryIds: readonly string[], now: Date) {
+    return this.db
+      .createQueryBuilder(Assignment, 'a')
+      .select('a.ownerId', 'ownerId')
+      .addSelect('COUNT(*)', 'held')
+      .where('a.status = :assigned', { assigned: 'Assigned' })
+      .andWhere('a.ownerId IN (:...ownerIds)', { ownerIds })
+      .andWhere('a.deadline > :now', { now })
+      .andWhere('a.deliveryId NOT IN (:...ownDeliveryIds)', { ownDeliveryIds })
+      .groupBy('a.ownerId');
   }
 
   insertAssignment(row: Assignment) {

@@ -26,11 +26,10 @@ interface Choice extends NewAssignment {
   droneId: string;
 }
 
-/** A row of conflictingAssignments. */
+/** A row of overlappingAssignments. */
 interface ConflictRow {
   deliveryId: string;
   droneId: string;
-  ownerId: string;
   pickupTime: Date | string;
   deadline: Date | string;
 }
@@ -47,8 +46,8 @@ const INSERT_CHUNK = 100;
  *     never holds two drone locks (no lock-order deadlocks).
  * Every write of an Assigned row happens under its drone's row lock after the re-check, hence no two active
  * assignments of one drone can overlap. The delivery id is the primary key, so racing requests for one delivery
- * cannot create two rows. The re-check and the owner's active-bookings count are one statement
- * (conflictingAssignments), after the lock.
+ * cannot create two rows. After the lock come the re-check (overlappingAssignments) and the owner's active-bookings
+ * count (activeBookingCounts: counted by the engine, so what a booking reads does not grow with the owner's bookings).
  *
  * Batches (assignNew, new deliveries only: the service answers replays from one read of all the batch's rows and
  * sends re-plans down the single path):
@@ -57,8 +56,8 @@ const INSERT_CHUNK = 100;
  *  2. in memory, in batch order: each item takes a random candidate that no earlier item of the batch took for an
  *     overlapping window; an item with no candidate at all is no-drone-available (as the single path's first round
  *     answers), one whose candidates all went to neighbours falls back to the single path;
- *  3. ONE short transaction: lock all chosen drones in one statement in id order, the re-check and owner counts of
- *     all items in one statement, then the winners in multi-row INSERTs sorted by delivery id, commit. An item whose
+ *  3. ONE short transaction: lock all chosen drones in one statement in id order, the re-check of all items in one
+ *     statement, the owners' counts in one, then the winners in multi-row INSERTs sorted by delivery id, commit. An item whose
  *     drone was taken meanwhile (or left service, or the owner cap is reached) is decided in memory without
  *     aborting the others; a lost insert race (unique key) aborts the transaction and every item falls back.
  * Deadlocks: a single-path transaction holds one drone lock; a batch transaction takes its drone locks in one
@@ -161,15 +160,13 @@ export class TypeOrmDroneDeliveriesRepository implements DroneDeliveriesReposito
         const drone: Drone | null = await queries.lockDrone(droneId).getOne();
         if (!drone || drone.maxPayloadKg < plan.packageWeightKg) return { kind: 'taken' };
         const now = new Date();
-        // The re-check and the owner's count, one statement. In the transaction that adds the booking, but not
-        // serialised per owner: concurrent requests of one owner on different drones may each see the count below
-        // the cap, so it can be exceeded by that many at most.
-        const rows = await queries
-          .conflictingAssignments([{ droneId, ...plan }], [plan.ownerId], [deliveryId], now)
-          .getRawMany<ConflictRow>();
+        const rows = await queries.overlappingAssignments([{ droneId, ...plan }], [deliveryId]).getRawMany<ConflictRow>();
         if (rows.some((other) => collides(other, droneId, plan))) return { kind: 'taken' };
+        // In the transaction that adds the booking, but not serialised per owner: concurrent requests of one owner
+        // on different drones may each see the count below the cap, so it can be exceeded by that many at most.
+        const held = await activeBookings(queries, [plan.ownerId], [deliveryId], now);
         const limit = this.tuning.maxActiveBookingsPerOwner;
-        if (rows.filter((other) => holds(other, plan.ownerId, now)).length >= limit) return { kind: 'owner-limit', limit };
+        if ((held.get(plan.ownerId) ?? 0) >= limit) return { kind: 'owner-limit', limit };
         const row = newRow(deliveryId, droneId, plan, now, previous?.createdAt ?? now);
         if (previous) {
           const result = await queries.replaceAssignment(row, previous.updatedAt).execute();
@@ -195,20 +192,18 @@ export class TypeOrmDroneDeliveriesRepository implements DroneDeliveriesReposito
         const drones = new Map((await queries.lockDrones(droneIds).getMany()).map((drone) => [drone.id, drone]));
         const now = new Date();
         const live = choices.filter((choice) => (drones.get(choice.droneId)?.maxPayloadKg ?? -1) >= choice.plan.packageWeightKg);
-        const rows =
-          live.length === 0
-            ? []
-            : await queries
-                .conflictingAssignments(
-                  live.map((choice) => ({ droneId: choice.droneId, ...choice.plan })),
-                  [...new Set(live.map((choice) => choice.plan.ownerId))],
-                  live.map((choice) => choice.deliveryId),
-                  now,
-                )
-                .getRawMany<ConflictRow>();
+        // Every chosen drone was taken or withdrawn meanwhile: each item decides again on the single path.
+        if (live.length === 0) return choices.map((): AssignOutcome => ({ kind: 'raced' }));
+        const ownDeliveryIds = live.map((choice) => choice.deliveryId);
+        const checks = live.map((choice) => ({ droneId: choice.droneId, ...choice.plan }));
+        const rows = await queries.overlappingAssignments(checks, ownDeliveryIds).getRawMany<ConflictRow>();
+        const active = await activeBookings(
+          queries,
+          live.map((choice) => choice.plan.ownerId),
+          ownDeliveryIds,
+          now,
+        );
         const limit = this.tuning.maxActiveBookingsPerOwner;
-        const active = new Map<string, number>();
-        for (const row of rows) if (holds(row, row.ownerId, now)) active.set(row.ownerId, (active.get(row.ownerId) ?? 0) + 1);
         const winners: Assignment[] = [];
         const outcomes = choices.map((choice): AssignOutcome => {
           if (!live.includes(choice)) return { kind: 'raced' };
@@ -259,9 +254,13 @@ function collides(row: ConflictRow, droneId: string, plan: AssignmentPlan): bool
   return row.droneId === droneId && windowsOverlap({ pickupTime: new Date(row.pickupTime), deadline: new Date(row.deadline) }, plan);
 }
 
-/** An active booking of `ownerId` that still holds a drone (deadline not passed). */
-function holds(row: ConflictRow, ownerId: string, now: Date): boolean {
-  return row.ownerId === ownerId && new Date(row.deadline).getTime() > now.getTime();
+/** Each owner's active bookings (deadline after `now`), the rows of `ownDeliveryIds` left out. */
+async function activeBookings(queries: AssignmentQueries, ownerIds: readonly string[], ownDeliveryIds: readonly string[], now: Date) {
+  const rows = await queries
+    .activeBookingCounts([...new Set(ownerIds)], ownDeliveryIds, now)
+    .getRawMany<{ ownerId: string; held: unknown }>();
+  // PostgreSQL returns COUNT as a bigint string, SQL Server as a number.
+  return new Map(rows.map((row) => [row.ownerId, Number(row.held)]));
 }
 
 function newRow(deliveryId: string, droneId: string, plan: AssignmentPlan, now: Date, createdAt: Date): Assignment {
