@@ -62,3 +62,42 @@ it('walks the drones in candidate order and stops early: no sort, and far fewer 
   expect(candidates).toHaveLength(32);
   expect(candidates.every((drone) => drone.maxPayloadKg === 2.5 && !drone.id.endsWith('0'))).toBe(true);
 });
+
+it('the search for many deliveries at once walks the same index per item and answers what each search alone answers', async () => {
+  const requests = [
+    { pickupTime: '2027-03-01T10:00:00Z', deadline: '2027-03-01T10:30:00Z', packageWeight: 1 },
+    { pickupTime: '2027-03-01T12:00:00Z', deadline: '2027-03-01T12:30:00Z', packageWeight: 1 },
+    { pickupTime: '2027-03-01T10:15:00Z', deadline: '2027-03-01T11:15:00Z', packageWeight: 4 },
+  ];
+  const items = requests.map((request, i) => ({
+    deliveryId: `many-${i}`,
+    plan: planOf({ ownerId: 'owner-1', packageSize: 'Small', expedited: false, ...request }),
+  }));
+  const queries = new AssignmentQueries(dataSource);
+  const statement = queries.candidateDroneRowsOfMany(items, 32);
+  const [query, parameters] = statement.getQueryAndParameters();
+  const [
+    {
+      'QUERY PLAN': [explained],
+    },
+  ] = await sql(postgres, `EXPLAIN (ANALYZE, FORMAT JSON) ${query}`, parameters);
+  const all = nodes(explained.Plan as PlanNode);
+  const droneScan = all.find((node) => node['Index Name'] === 'IX_drones_status_payload_id');
+  expect(droneScan, JSON.stringify(explained.Plan)).toBeDefined();
+  // Per item (loop), the scan stops after about the 32 it returns: no item reads the whole fleet.
+  expect(droneScan!['Actual Rows']).toBeLessThan(100);
+  // The only sort is of the result rows (items × 32), above the lateral join, not of the fleet per item.
+  const lateral = all.find((node) => node['Node Type'] === 'Nested Loop')!;
+  expect(nodes(lateral).map((node) => node['Node Type'])).not.toContain('Sort');
+
+  const rows = await statement.getRawMany();
+  const alone = await Promise.all(items.map((item) => queries.candidateDrones(item.deliveryId, item.plan, 32).getMany()));
+  expect(alone.map((list) => list.length)).toEqual([32, 32, 32]);
+  items.forEach((_, i) => {
+    const mine = rows.filter((row) => Number(row.item) === i).map((row) => [row.id, Number(row.maxPayloadKg)]);
+    expect(mine).toEqual(alone[i].map((drone) => [drone.id, drone.maxPayloadKg]));
+  });
+  // The busy drones were left out of the first and third, whose windows overlap the history.
+  expect(rows.filter((row) => Number(row.item) !== 1).every((row) => !row.id.endsWith('0'))).toBe(true);
+  expect(rows.filter((row) => Number(row.item) === 2).every((row) => Number(row.maxPayloadKg) >= 4)).toBe(true);
+});

@@ -47,7 +47,14 @@ const statements: Record<string, (a: AssignmentQueries, f: FleetQueries) => Buil
   'candidate drones': (a) => a.candidateDrones('d1', plan, 16),
   'lock drone': (a) => a.lockDrone('drone-00001'),
   'find many assignments': (a) => a.assignments(['d1', 'd2', 'd3']),
-  'candidate drone rows': (a) => a.candidateDroneRows('d1', plan, 48),
+  'candidate drone rows of many deliveries': (a) =>
+    a.candidateDroneRowsOfMany(
+      [
+        { deliveryId: 'd1', plan },
+        { deliveryId: 'd2', plan },
+      ],
+      48,
+    ),
   'lock many drones': (a) => a.lockDrones(['drone-00001', 'drone-00002']),
   'overlap re-check': (a) => a.overlappingAssignments([{ droneId: 'drone-00001', ...plan }], ['d1']),
   'overlap re-check of a batch': (a) =>
@@ -91,6 +98,20 @@ describe('every query the service runs, rendered for SQL Server, is T-SQL', () =
     const [candidates] = new AssignmentQueries(mssql).candidateDrones('d1', plan, 16).getQueryAndParameters();
     expect(candidates).toMatch(/NOT EXISTS \(SELECT 1 FROM "assignments" "a"/);
     expect(candidates).toMatch(/OFFSET 0 ROWS FETCH NEXT 16 ROWS ONLY$/);
+    const [many, manyValues] = new AssignmentQueries(mssql)
+      .candidateDroneRowsOfMany(
+        [
+          { deliveryId: 'd1', plan },
+          { deliveryId: 'd2', plan },
+        ],
+        48,
+      )
+      .getQueryAndParameters();
+    expect(many).toMatch(
+      /CROSS APPLY \(SELECT .* ORDER BY "d"."max_payload_kg" ASC, "d"."id" ASC OFFSET 0 ROWS FETCH NEXT 48 ROWS ONLY\) "c"/,
+    );
+    expect(many).toMatch(/^SELECT .* FROM \(VALUES \(CAST\(@0 AS int\), CAST\(@1 AS datetime2\)/);
+    expect(manyValues).toHaveLength(12);
   });
 
   it('the readiness probe statement', () => {
@@ -126,14 +147,22 @@ describe('the check can fail: statements SQL Server rejects', () => {
     ['FOR UPDATE SKIP LOCKED', 'SELECT "id" FROM "drones" WHERE "status" = @0 FOR UPDATE SKIP LOCKED'],
     ['boolean literal', 'SELECT "delivery_id" FROM "assignments" WHERE "expedited" = true'],
     [':: cast', 'SELECT "window_seconds"::float FROM "assignments"'],
+    ['LATERAL', 'SELECT "c"."id" FROM "drones" "x" CROSS JOIN LATERAL (SELECT "d"."id" FROM "drones" "d" WHERE "d"."id" = "x"."id") "c"'],
     ['the same query rendered for PostgreSQL', ''],
+    ['the many-deliveries search rendered for PostgreSQL', ''],
   ])('%s', async (name, given) => {
     let sql = given;
-    if (name === 'the same query rendered for PostgreSQL') {
+    if (name.endsWith('rendered for PostgreSQL')) {
       const postgres = new DataSource({ type: 'postgres', entities: ENTITIES });
       await (postgres as unknown as { buildMetadatas(): Promise<void> }).buildMetadatas();
-      [sql] = new AssignmentQueries(postgres).candidateDrones('d1', plan, 16).getQueryAndParameters();
-      expect(sql).toMatch(/LIMIT 16$/);
+      const queries = new AssignmentQueries(postgres);
+      if (name.startsWith('the same query')) {
+        [sql] = queries.candidateDrones('d1', plan, 16).getQueryAndParameters();
+        expect(sql).toMatch(/LIMIT 16$/);
+      } else {
+        [sql] = queries.candidateDroneRowsOfMany([{ deliveryId: 'd1', plan }], 16).getQueryAndParameters();
+        expect(sql).toMatch(/CROSS JOIN LATERAL \(SELECT .* LIMIT 16\) "c"/);
+      }
     }
     expect(tsqlProblems(sql)).not.toEqual([]);
   });

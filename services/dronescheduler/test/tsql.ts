@@ -41,6 +41,7 @@ const POSTGRES_ONLY: [RegExp, string][] = [
   [/\bILIKE\b/i, 'ILIKE'],
   [/\bFOR\s+(UPDATE|SHARE|NO\s+KEY)\b/i, 'FOR UPDATE/SHARE locking clause (SQL Server uses table hints)'],
   [/\bSKIP\s+LOCKED\b/i, 'SKIP LOCKED (SQL Server uses READPAST)'],
+  [/\bLATERAL\b/i, 'LATERAL join (SQL Server uses CROSS APPLY)'],
   [/\b(TRUE|FALSE)\b/i, 'boolean literal (SQL Server has bit 1/0)'],
   [/::/, ':: cast'],
   [/\bNOW\s*\(/i, 'now() (SQL Server uses SYSUTCDATETIME())'],

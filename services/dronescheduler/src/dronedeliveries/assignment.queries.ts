@@ -1,4 +1,4 @@
-import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { Brackets, type DataSource, EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { Assignment, type AssignmentStatus } from '../entities/assignment.entity';
 import { Drone } from '../entities/drone.entity';
 import type { AssignmentPlan } from './assignment.model';
@@ -39,9 +39,45 @@ export class AssignmentQueries {
       .limit(limit);
   }
 
-  /** candidateDrones, only the id and payload, as plain rows (a batch reads many lists; no entity per row). */
-  candidateDroneRows(deliveryId: string, plan: AssignmentPlan, limit: number) {
-    return this.candidateDrones(deliveryId, plan, limit).select('d.id', 'id').addSelect('d.maxPayloadKg', 'maxPayloadKg');
+  /**
+   * candidateDrones for many deliveries in one statement: the same search per item (the same predicate and order,
+   * the first `limit` drones each), as a lateral join over the items, which TypeORM's query builder does not render:
+   * `CROSS JOIN LATERAL (… LIMIT n)` on PostgreSQL, `CROSS APPLY (… OFFSET 0 ROWS FETCH NEXT n ROWS ONLY)` on SQL
+   * Server. Rows come ordered by item, then in candidate order. Parameters go through the driver, as the query
+   * builder's do; the limit is a number the service computes, rendered as a literal as `.limit()` renders it.
+   */
+  candidateDroneRowsOfMany(items: readonly { deliveryId: string; plan: AssignmentPlan }[], limit: number): RawStatement<CandidateRow> {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`candidate limit must be a positive integer, got ${limit}`);
+    const driver = (this.db instanceof EntityManager ? this.db.connection : this.db).driver;
+    const mssql = driver.options.type === 'mssql';
+    const instant = mssql ? 'datetime2' : 'timestamptz';
+    const parameters: Record<string, unknown> = { available: 'Available', assigned: 'Assigned' };
+    const rows = items.map(({ deliveryId, plan }, i) => {
+      Object.assign(parameters, {
+        [`item${i}`]: i,
+        [`pickupTime${i}`]: plan.pickupTime,
+        [`deadline${i}`]: plan.deadline,
+        [`weight${i}`]: plan.packageWeightKg,
+        [`deliveryId${i}`]: deliveryId,
+      });
+      return `(CAST(:item${i} AS int), CAST(:pickupTime${i} AS ${instant}), CAST(:deadline${i} AS ${instant}), CAST(:weight${i} AS float), CAST(:deliveryId${i} AS varchar(64)))`;
+    });
+    const lateral = mssql ? 'CROSS APPLY' : 'CROSS JOIN LATERAL';
+    const page = mssql ? `OFFSET 0 ROWS FETCH NEXT ${limit} ROWS ONLY` : `LIMIT ${limit}`;
+    const query =
+      `SELECT "i"."item" AS "item", "c"."id" AS "id", "c"."max_payload_kg" AS "maxPayloadKg" ` +
+      `FROM (VALUES ${rows.join(', ')}) AS "i" ("item", "pickup_time", "deadline", "weight", "delivery_id") ` +
+      `${lateral} (SELECT "d"."id", "d"."max_payload_kg" FROM "drones" "d" ` +
+      `WHERE "d"."status" = :available AND "d"."max_payload_kg" >= "i"."weight" AND NOT EXISTS (SELECT 1 FROM "assignments" "a" ` +
+      `WHERE "a"."drone_id" = "d"."id" AND "a"."status" = :assigned AND "a"."pickup_time" < "i"."deadline" ` +
+      `AND "a"."deadline" > "i"."pickup_time" AND "a"."delivery_id" <> "i"."delivery_id") ` +
+      `ORDER BY "d"."max_payload_kg" ASC, "d"."id" ASC ${page}) "c" ` +
+      `ORDER BY "i"."item" ASC, "c"."max_payload_kg" ASC, "c"."id" ASC`;
+    const [sql, values] = driver.escapeQueryWithParameters(query, parameters);
+    return {
+      getQueryAndParameters: () => [sql, values],
+      getRawMany: () => this.db.query(sql, values),
+    };
   }
 
   /** Blocks until no other transaction holds the drone: PostgreSQL FOR UPDATE, SQL Server WITH (UPDLOCK, ROWLOCK). */
@@ -170,6 +206,19 @@ export class AssignmentQueries {
       .andWhere('a.deadline > :pickupTime')
       .andWhere('a.deliveryId <> :deliveryId');
   }
+}
+
+/** A statement written as SQL (what the query builder cannot render), with the query builder's two read methods. */
+export interface RawStatement<Row> {
+  getQueryAndParameters(): [string, unknown[]];
+  getRawMany(): Promise<Row[]>;
+}
+
+/** A row of candidateDroneRowsOfMany: the item's index in the request, and one of its candidate drones. */
+export interface CandidateRow {
+  item: number;
+  id: string;
+  maxPayloadKg: number;
 }
 
 function overlapParameters(deliveryId: string, plan: AssignmentPlan) {

@@ -51,7 +51,7 @@ const INSERT_CHUNK = 100;
  *
  * Batches (assignNew, new deliveries only: the service answers replays from one read of all the batch's rows and
  * sends re-plans down the single path):
- *  1. candidates per item without locks, all at once (one statement each, concurrently on the pool); each list is
+ *  1. candidates per item without locks, all items in one statement (candidateDroneRowsOfMany); each list is
  *     longer by the number of batch items whose windows overlap it, so in-batch neighbours can all be placed;
  *  2. in memory, in batch order: each item takes a random candidate that no earlier item of the batch took for an
  *     overlapping window; an item with no candidate at all is no-drone-available (as the single path's first round
@@ -93,14 +93,14 @@ export class TypeOrmDroneDeliveriesRepository implements DroneDeliveriesReposito
   assignNew(items: readonly NewAssignment[]): Promise<AssignOutcome[]> {
     return guardSql(async () => {
       const outcomes: AssignOutcome[] = new Array(items.length);
-      const lists = await Promise.all(
-        items.map((item) => {
-          const neighbours = items.filter((other) => other !== item && windowsOverlap(other.plan, item.plan)).length;
-          return this.queries
-            .candidateDroneRows(item.deliveryId, item.plan, this.tuning.candidates + neighbours)
-            .getRawMany<{ id: string; maxPayloadKg: number }>();
-        }),
+      const lengths = items.map(
+        (item) => this.tuning.candidates + items.filter((other) => other !== item && windowsOverlap(other.plan, item.plan)).length,
       );
+      const lists = items.map((): { id: string; maxPayloadKg: number }[] => []);
+      for (const row of await this.queries.candidateDroneRowsOfMany(items, Math.max(...lengths)).getRawMany()) {
+        const list = lists[Number(row.item)];
+        if (list.length < lengths[Number(row.item)]) list.push({ id: row.id, maxPayloadKg: Number(row.maxPayloadKg) });
+      }
       const booked = new Map<string, AssignmentPlan[]>();
       const choices: Choice[] = [];
       items.forEach((item, index) => {
