@@ -73,6 +73,7 @@ export { createCheckedRedisClient, type RedisRequirements } from './redis/redis-
 export { AllowCallers } from './service-auth/allow-callers.decorator';
 export { ForbiddenProblem, UnauthorizedProblem } from './service-auth/auth.problems';
 export { ensureLocalServiceKeys, type LocalServiceSigningKey, loadLocalServiceSigningKey } from './service-auth/local-service-keys';
+export { SIGNING_KEYS_RETRY_AFTER_SECONDS, SigningKeysUnavailableError, remoteSigningKeys } from './service-auth/remote-signing-keys';
 export { type ServiceTokenProvider, signLocalServiceToken } from './service-auth/service-token-provider';
 export { DEFAULT_VERIFIED_TOKEN_CACHE, VerifiedTokenCache, type VerifiedTokenCacheLimits } from './service-auth/verified-token-cache';
 

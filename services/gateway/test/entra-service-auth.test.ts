@@ -8,6 +8,7 @@ import {
   createTestCertificate,
   freePort,
 } from '@dronedelivery/testing';
+import { SignJWT, generateKeyPair } from 'jose';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,28 @@ let gatewayRedis: RedisServer;
 let deliveryRedis: RedisServer;
 let delivery: ServiceProcess;
 let gateway: ServiceProcess;
+const extraDeliveries: ServiceProcess[] = [];
+
+/** A delivery service of its own in entra mode, its key set under `authorityHost`, no key set fetched yet. */
+async function startDelivery(authorityHost: string): Promise<ServiceProcess> {
+  const service = ServiceProcess.spawn({
+    args: [deliveryMain],
+    port: await freePort(),
+    env: {
+      SERVICE_AUTH_MODE: 'entra',
+      SERVICE_AUTH_TENANT_ID: TENANT,
+      NODE_EXTRA_CA_CERTS: certificate.certPath,
+      REDIS_URL: deliveryRedis.url,
+      LOG_LEVEL: 'warn',
+      SERVICE_AUTH_AUDIENCE: `api://${DELIVERY_APP}`,
+      SERVICE_AUTH_CALLERS: `gateway=${GATEWAY_CLIENT},workflow=${WORKFLOW_CLIENT}`,
+      SERVICE_AUTH_AUTHORITY_HOST: authorityHost,
+    },
+  });
+  extraDeliveries.push(service);
+  await service.waitUntil('/health/ready');
+  return service;
+}
 
 beforeAll(async () => {
   certificate = await createTestCertificate(join(dir, 'ca.pem'));
@@ -79,7 +102,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([gateway?.stop(), delivery?.stop()]);
+  await Promise.all([gateway?.stop(), delivery?.stop(), ...extraDeliveries.map((d) => d.stop())]);
   await Promise.all([entra?.close(), gatewayRedis?.dispose(), deliveryRedis?.dispose()]);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -148,5 +171,61 @@ describe('the delivery service, called directly with Entra tokens', () => {
     const response = await read(await entraToken(WORKFLOW_CLIENT, 'api://44444444-0000-0000-0000-00000000beef/.default'));
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+  });
+});
+
+describe('a delivery service whose Entra key set cannot be fetched', () => {
+  const summary = (service: ServiceProcess, token: string) =>
+    callApi(service.url, 'GET', '/api/deliveries/summary?ownerId=owner-1&year=2026&month=1', { token });
+  /** Well formed, for this audience and issuer, under the stand-in's key id, but signed with another key. */
+  const forged = async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    return new SignJWT({ azp: GATEWAY_CLIENT, ver: '2.0' })
+      .setProtectedHeader({ alg: 'RS256', kid: entra.jwk.kid })
+      .setIssuer(entra.issuer(TENANT))
+      .setAudience(DELIVERY_APP)
+      .setExpirationTime('1h')
+      .sign(privateKey);
+  };
+  const expectKeysUnavailable = (response: Awaited<ReturnType<typeof callApi>>) => {
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(response.headers.get('www-authenticate')).toBeNull();
+    expect(response.body).toMatchObject({
+      type: 'https://dronedelivery.dev/problems/service-unavailable',
+      status: 503,
+      detail: 'The signing keys could not be loaded.',
+    });
+  };
+
+  it('answers 503 with Retry-After while the JWKS endpoint fails, and judges tokens again once it answers', async () => {
+    const gatewayToken = await entraToken(GATEWAY_CLIENT, `api://${DELIVERY_APP}/.default`);
+    const forgedToken = await forged();
+    entra.keysStatus = 500;
+    try {
+      // The delivery service above may already hold the key set: this one has fetched none.
+      const outage = await startDelivery(entra.url);
+      // No token can be judged without the keys: a good one and a forged one are both told to retry.
+      expectKeysUnavailable(await summary(outage, gatewayToken));
+      expectKeysUnavailable(await summary(outage, forgedToken));
+      entra.keysStatus = 200;
+      // jose fetches again on the next call after a failed fetch (no cooldown, no waiting).
+      const admitted = await summary(outage, gatewayToken);
+      expect(admitted.status).toBe(200);
+      expect(admitted.body).toMatchObject({ count: 0 });
+      const refused = await summary(outage, forgedToken);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      const workflow = await summary(outage, await entraToken(WORKFLOW_CLIENT, `api://${DELIVERY_APP}/.default`));
+      expect(workflow.status).toBe(403);
+    } finally {
+      entra.keysStatus = 200;
+    }
+  });
+
+  it('answers 503, not 401, when nothing listens where its key set is', async () => {
+    const outage = await startDelivery(new URL(REFUSING_URL.replace(/^http:/, 'https:')).origin);
+    expectKeysUnavailable(await summary(outage, await entraToken(GATEWAY_CLIENT, `api://${DELIVERY_APP}/.default`)));
   });
 });

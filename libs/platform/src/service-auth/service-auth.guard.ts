@@ -2,15 +2,17 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ALLOWED_CALLERS } from './allow-callers.decorator';
+import { ServiceUnavailableProblem } from '../errors/problem';
 import { ForbiddenProblem, UnauthorizedProblem } from './auth.problems';
+import { SIGNING_KEYS_RETRY_AFTER_SECONDS, SigningKeysUnavailableError } from './remote-signing-keys';
 import { InvalidServiceTokenError, type ServiceTokenVerifier } from './service-token-verifier';
 
 export const SERVICE_TOKEN_VERIFIER = Symbol('SERVICE_TOKEN_VERIFIER');
 
 /**
  * Global guard of a backend: every route under /api needs a service token for this service from a caller its
- * `@AllowCallers` names (401 without a valid token, 403 for any other caller). Health, metrics and the OpenAPI
- * document are outside /api.
+ * `@AllowCallers` names (401 without a valid token, 403 for any other caller; 503 with Retry-After when the signing
+ * keys could not be fetched, so no token can be judged). Health, metrics and the OpenAPI document are outside /api.
  */
 @Injectable()
 export class ServiceAuthGuard implements CanActivate {
@@ -32,6 +34,8 @@ export class ServiceAuthGuard implements CanActivate {
       caller = await this.verifier.verify(token);
     } catch (error) {
       if (error instanceof InvalidServiceTokenError) throw new UnauthorizedProblem(error.message, true);
+      if (error instanceof SigningKeysUnavailableError)
+        throw new ServiceUnavailableProblem(error.message, SIGNING_KEYS_RETRY_AFTER_SECONDS);
       throw error;
     }
     const allowed = this.reflector.getAllAndOverride<string[] | undefined>(ALLOWED_CALLERS, [context.getHandler(), context.getClass()]);

@@ -10,6 +10,7 @@ import {
   loadLocalServiceSigningKey,
   loadLocalServiceVerificationKey,
 } from './local-service-keys';
+import { SigningKeysUnavailableError } from './remote-signing-keys';
 import { signLocalServiceToken } from './service-token-provider';
 import { InvalidServiceTokenError, JoseServiceTokenVerifier } from './service-token-verifier';
 
@@ -92,4 +93,28 @@ it('verifies again after maxAgeMs, and keeps at most maxEntries tokens', async (
   await tokens.verify(b); // evicts a
   await tokens.verify(a);
   expect(keyLookups).toBe(4);
+});
+
+it('passes unavailable signing keys on as such (503), not as an invalid token (401), and remembers nothing', async () => {
+  let keysUp = false;
+  const publicKey = await loadLocalServiceVerificationKey(dir);
+  const tokens = new JoseServiceTokenVerifier({
+    key: async () => {
+      keyLookups++;
+      if (!keysUp) throw new SigningKeysUnavailableError('The signing keys could not be loaded.');
+      return publicKey;
+    },
+    issuer: [LOCAL_SERVICE_ISSUER],
+    audience: 'delivery',
+    algorithms: [LOCAL_SERVICE_ALGORITHM],
+    clockToleranceSeconds: 30,
+    callerOf: (payload) => payload.sub,
+  });
+  const gateway = await token('gateway');
+  const failure = await tokens.verify(gateway).catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(SigningKeysUnavailableError);
+  expect(failure).not.toBeInstanceOf(InvalidServiceTokenError);
+  keysUp = true;
+  expect(await tokens.verify(gateway)).toBe('gateway');
+  expect(keyLookups).toBe(2);
 });

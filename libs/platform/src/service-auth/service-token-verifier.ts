@@ -1,4 +1,5 @@
-import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, jwtVerify } from 'jose';
+import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { SigningKeysUnavailableError, remoteSigningKeys } from './remote-signing-keys';
 import { DEFAULT_VERIFIED_TOKEN_CACHE, VerifiedTokenCache, type VerifiedTokenCacheLimits } from './verified-token-cache';
 import { LOCAL_SERVICE_ALGORITHM, LOCAL_SERVICE_ISSUER, loadLocalServiceVerificationKey } from './local-service-keys';
 import { type ServiceAuthBackendConfig, entraAudiences, entraIssuers, entraJwksUri, parseServiceMap } from './service-auth-settings';
@@ -8,7 +9,11 @@ export class InvalidServiceTokenError extends Error {
   override name = 'InvalidServiceTokenError';
 }
 
-/** Checks a service token's signature, issuer, audience and lifetime; answers the calling service's name. */
+/**
+ * Checks a service token's signature, issuer, audience and lifetime; answers the calling service's name. Fails with
+ * InvalidServiceTokenError for a token that must not be accepted (401), SigningKeysUnavailableError when the signing
+ * keys could not be had and the token cannot be judged (503).
+ */
 export interface ServiceTokenVerifier {
   /** The caller's service name, or undefined for a valid token of an identity that is no known service. */
   verify(token: string): Promise<string | undefined>;
@@ -58,6 +63,7 @@ export class JoseServiceTokenVerifier implements ServiceTokenVerifier {
       });
       return payload;
     } catch (error) {
+      if (error instanceof SigningKeysUnavailableError) throw error;
       throw new InvalidServiceTokenError(describe(error), { cause: error });
     }
   }
@@ -86,8 +92,8 @@ export async function serviceTokenVerifier(serviceName: string, config: ServiceA
   if (!tenant || !audience) throw new Error('SERVICE_AUTH_TENANT_ID and SERVICE_AUTH_AUDIENCE are required when SERVICE_AUTH_MODE=entra');
   const byClientId = new Map([...callers].map(([name, clientId]) => [clientId, name]));
   return new JoseServiceTokenVerifier({
-    // Cached; refetched on an unknown kid (key rotation), with a cooldown.
-    key: createRemoteJWKSet(new URL(entraJwksUri(tenant, config.SERVICE_AUTH_AUTHORITY_HOST)), { timeoutDuration: 5_000 }),
+    // Cached; refetched on an unknown kid (key rotation), with a cooldown; a key set it cannot fetch is a 503.
+    key: remoteSigningKeys(new URL(entraJwksUri(tenant, config.SERVICE_AUTH_AUTHORITY_HOST))),
     issuer: entraIssuers(tenant, config.SERVICE_AUTH_AUTHORITY_HOST),
     audience: entraAudiences(audience),
     algorithms: ['RS256'],
@@ -106,9 +112,6 @@ function describe(error: unknown): string {
       return 'The token has expired.';
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
       return `The token's ${(error as { claim?: string }).claim ?? 'claims'} claim is not accepted.`;
-    case 'ERR_JWKS_TIMEOUT':
-    case 'ERR_JWKS_INVALID':
-      return 'The signing keys could not be loaded.';
     default:
       return 'The token is malformed or its signature is invalid.';
   }

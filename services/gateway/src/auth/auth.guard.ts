@@ -1,4 +1,4 @@
-import { ServiceUnavailableProblem, UnauthorizedProblem } from '@dronedelivery/platform';
+import { SIGNING_KEYS_RETRY_AFTER_SECONDS, ServiceUnavailableProblem, UnauthorizedProblem } from '@dronedelivery/platform';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
@@ -23,7 +23,7 @@ export class AuthGuard implements CanActivate {
     const result = await this.authenticator.authenticate(request);
     if ('failure' in result) {
       // jose refetches a failed key set on the next request; a few seconds spare an endpoint that is struggling.
-      if (result.failure === 'unavailable') throw new ServiceUnavailableProblem(result.detail, 5);
+      if (result.failure === 'unavailable') throw new ServiceUnavailableProblem(result.detail, SIGNING_KEYS_RETRY_AFTER_SECONDS);
       throw new UnauthorizedProblem(result.detail, result.failure === 'invalid');
     }
     attachPrincipal(request, result.principal);

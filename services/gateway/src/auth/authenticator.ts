@@ -1,5 +1,6 @@
+import { SigningKeysUnavailableError } from '@dronedelivery/platform';
 import type { Principal } from './principal';
-import { InvalidTokenError, SigningKeysUnavailableError, type TokenVerifier } from './token-verifier';
+import { InvalidTokenError, type TokenVerifier } from './token-verifier';
 
 /** `unavailable`: the token could not be judged (the issuer's signing keys could not be loaded). */
 export type Authentication = { principal: Principal } | { failure: 'missing' | 'invalid' | 'unavailable'; detail: string };

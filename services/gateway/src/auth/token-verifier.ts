@@ -1,19 +1,18 @@
-import { DEFAULT_VERIFIED_TOKEN_CACHE, ID_PATTERN, VerifiedTokenCache, type VerifiedTokenCacheLimits } from '@dronedelivery/platform';
-import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, createRemoteJWKSet, jwtVerify } from 'jose';
+import {
+  DEFAULT_VERIFIED_TOKEN_CACHE,
+  ID_PATTERN,
+  SigningKeysUnavailableError,
+  VerifiedTokenCache,
+  type VerifiedTokenCacheLimits,
+  remoteSigningKeys,
+} from '@dronedelivery/platform';
+import { type CryptoKey, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { LOCAL_ALGORITHM, LOCAL_AUDIENCE, LOCAL_ISSUER } from './local-keys';
 import type { Principal } from './principal';
 
 /** A token that must not be accepted; the message is safe to show the caller (no token contents). */
 export class InvalidTokenError extends Error {
   override name = 'InvalidTokenError';
-}
-
-/**
- * The issuer's signing keys could not be had (JWKS endpoint down, unreachable, slow or answering garbage): no token
- * can be judged, so the caller is told to retry (503), not to sign in again (401).
- */
-export class SigningKeysUnavailableError extends Error {
-  override name = 'SigningKeysUnavailableError';
 }
 
 export interface TokenVerifierOptions {
@@ -119,19 +118,9 @@ export function entraTokenVerifier(options: {
   /** Accepted client application ids; undefined accepts any. */
   clientApps?: ReadonlySet<string>;
 }): TokenVerifier {
-  // createRemoteJWKSet caches the key set and refetches on an unknown kid (key rotation), with a cooldown.
-  const keys = createRemoteJWKSet(new URL(options.jwksUri), { timeoutDuration: 5_000 });
-  const getKey: JWTVerifyGetKey = async (header, token) => {
-    try {
-      return await keys(header, token);
-    } catch (error) {
-      // A kid the (fetched) key set lacks is the token's fault; anything else means the key set could not be had.
-      const code = (error as { code?: string })?.code;
-      if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') throw error;
-      throw new SigningKeysUnavailableError('The signing keys could not be loaded.', { cause: error });
-    }
-  };
-  return new TokenVerifier(getKey, { ...options, algorithms: ['RS256'] });
+  // Cached, refetched on an unknown kid (key rotation) with a cooldown; a key set it cannot fetch is a 503, a kid the
+  // fetched set lacks a 401 (the same classification as the backends' service tokens).
+  return new TokenVerifier(remoteSigningKeys(new URL(options.jwksUri)), { ...options, algorithms: ['RS256'] });
 }
 
 export function localTokenVerifier(
