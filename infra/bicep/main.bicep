@@ -6,7 +6,7 @@
 // Deploy: az deployment group create -g <rg> -f infra/bicep/main.bicep -p infra/bicep/main.<env>.parameters.json
 targetScope = 'resourceGroup'
 
-metadata description = 'Drone Delivery reference application on AKS: cluster, registry, vault, stores, telemetry, workload identities.'
+metadata description = 'Drone Delivery reference application on AKS: cluster, registry, vault, stores, telemetry, workload identities, Entra app registrations.'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parameters
@@ -147,6 +147,11 @@ param sqlAdminObjectId string = ''
 @description('Display name of that group; empty = the migration identity\'s name.')
 param sqlAdminLogin string = ''
 
+@description('Client applications pre-authorised for the API\'s delegated scope (no consent prompt). Default: the Azure CLI, which the walkthrough gets its token with.')
+param apiPreAuthorizedClientIds array = [
+  '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
+]
+
 // ---------------------------------------------------------------------------------------------------------------
 // Names and shared values
 // ---------------------------------------------------------------------------------------------------------------
@@ -175,6 +180,14 @@ var svc = {
   dronescheduler: 3
   delivery: 4
 }
+// The services other services call (tests/deploy/call-graph.ts reads the calls from the code): each gets an app
+// registration whose application ID URI is the audience of its callers' tokens.
+var backends = [
+  'workflow'
+  'package'
+  'dronescheduler'
+  'delivery'
+]
 // Two more workload identities: the scheduler's migration Job (the SQL administrator: DDL and user management, so
 // the runtime identity needs neither) and KEDA's operator (reads the commands cache's key for the workflow's scaler).
 var workloadNames = concat(services, [
@@ -461,6 +474,35 @@ module secrets './modules/keyvault-secrets.bicep' = {
   }
 }
 
+// Microsoft Entra app registrations: the gateway's public API and one per backend (the service tokens' audiences).
+// Called twice with the same names: preAuthorizedApplications may only name a scope that already exists, so the
+// first call creates the scopes and the second pre-authorises the clients. The role values are the gateway's
+// AUTH_OPS_ROLE and AUTH_LOADTEST_ROLE defaults.
+module entraApps './modules/app-registrations.bicep' = {
+  name: 'app-registrations'
+  params: {
+    uniqueNamePrefix: '${baseName}-${shortToken}'
+    backends: backends
+    opsRole: 'Ops'
+    loadTestRole: 'LoadTest'
+    preAuthorizedClientIds: []
+  }
+}
+
+module entraAppsPreAuthorized './modules/app-registrations.bicep' = {
+  name: 'app-registrations-preauthorized'
+  params: {
+    uniqueNamePrefix: '${baseName}-${shortToken}'
+    backends: backends
+    opsRole: 'Ops'
+    loadTestRole: 'LoadTest'
+    preAuthorizedClientIds: apiPreAuthorizedClientIds
+  }
+  dependsOn: [
+    entraApps
+  ]
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Outputs: everything the Helm values file needs, nothing secret (the tests in tests/deploy enforce this)
 // ---------------------------------------------------------------------------------------------------------------
@@ -518,6 +560,21 @@ output migrationIdentityClientId string = migrationIdentity.clientId
 @description('Client id KEDA\'s operator authenticates as (workflow chart: keda.authentication.identityId).')
 output kedaIdentityClientId string = identities.outputs.identities[keda].clientId
 output federatedSubjects array = workloadFederation.outputs.subjects
+
+@description('AUTH_AUDIENCE of the gateway: the API app registration\'s client id (v2.0 tokens carry it as aud).')
+output apiClientId string = entraAppsPreAuthorized.outputs.apiClientId
+@description('The API\'s application ID URI (api://<tenant id>/<unique name>); clients ask for <it>/.default or apiScope.')
+output apiIdentifierUri string = entraAppsPreAuthorized.outputs.apiIdentifierUri
+@description('The delegated scope a signed-in user\'s client asks for: az account get-access-token --scope <apiScope>.')
+output apiScope string = entraAppsPreAuthorized.outputs.apiScope
+@description('Object id of the API\'s service principal (resourceId of an app role assignment).')
+output apiServicePrincipalId string = entraAppsPreAuthorized.outputs.apiServicePrincipalId
+@description('Ids of the API\'s app roles: {ops, loadTest} (values Ops and LoadTest).')
+output apiRoleIds object = entraAppsPreAuthorized.outputs.apiRoleIds
+@description('Application ID URI per backend service: the charts\' global.audiences.')
+output serviceAudiences object = entraAppsPreAuthorized.outputs.serviceAudiences
+@description('The backends\' app registrations: {service, uniqueName, clientId}.')
+output backendApplications array = entraAppsPreAuthorized.outputs.backendApplications
 
 @description('AUTH_ISSUER / AUTH_JWKS_URI for the gateway (Entra ID v2.0 tokens of this tenant).')
 output authIssuer string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'

@@ -59,10 +59,25 @@ export interface OutputDecl {
   node: Node;
 }
 
+/**
+ * `extension <alias>` (an alias from bicepconfig.json) or `extension '<registry reference>'`, optionally `as <name>`.
+ * tree-sitter-bicep 1.1.0 predates the `extension` keyword (it knows only the retired `import`/`provider` forms,
+ * which today's Bicep rejects), so the statement parses as one top-level ERROR node; describe() recognises exactly
+ * this one-line form there and nothing else (`with {...}` configuration stays a syntax finding).
+ */
+export interface ExtensionDecl {
+  /** The alias (`microsoftGraphV1`) or the quoted reference's text. */
+  name: string;
+  node: Node;
+}
+
+const EXTENSION_STATEMENT = /^extension[ \t]+([A-Za-z_][A-Za-z0-9_]*|'[^'\\\n]+')(?:[ \t]+as[ \t]+[A-Za-z_][A-Za-z0-9_]*)?$/;
+
 export interface BicepFile {
   path: string;
   source: string;
   root: Node;
+  extensions: ExtensionDecl[];
   params: ParamDecl[];
   variables: Map<string, Node>;
   resources: ResourceDecl[];
@@ -96,7 +111,7 @@ export class BicepParser {
 }
 
 function describe(path: string, source: string, root: Node): BicepFile {
-  const file: BicepFile = { path, source, root, params: [], variables: new Map(), resources: [], modules: [], outputs: [] };
+  const file: BicepFile = { path, source, root, extensions: [], params: [], variables: new Map(), resources: [], modules: [], outputs: [] };
   let pending: Decorator[] = [];
   for (const child of root.namedChildren) {
     if (child.type === 'comment' || child.type === 'diagnostic_comment') continue;
@@ -106,6 +121,13 @@ function describe(path: string, source: string, root: Node): BicepFile {
     }
     const named = child.namedChildren;
     switch (child.type) {
+      case 'ERROR': {
+        const statement = EXTENSION_STATEMENT.exec(child.text);
+        if (statement && child.startPosition.row === child.endPosition.row) {
+          file.extensions.push({ name: statement[1].replace(/^'|'$/g, ''), node: child });
+        }
+        break;
+      }
       case 'parameter_declaration': {
         const typeNode = named.find((n) => n.type === 'type');
         const hasDefault = child.children.some((n) => !n.isNamed && n.type === '=');
@@ -261,10 +283,12 @@ export function formatFindings(findings: Finding[]): string {
 // Checks
 // ------------------------------------------------------------------------------------------------------------------
 
-/** ERROR and MISSING nodes: anything the grammar could not parse. */
+/** ERROR and MISSING nodes: anything the grammar could not parse (except the `extension` statements it predates). */
 export function syntaxFindings(file: BicepFile): Finding[] {
   const findings: Finding[] = [];
+  const extensions = new Set(file.extensions.map((e) => e.node.id));
   const walk = (node: Node): void => {
+    if (extensions.has(node.id)) return;
     if (node.isMissing) {
       findings.push(finding(file, node, 'syntax', `missing '${node.type}'`));
     } else if (node.isError) {
@@ -459,14 +483,73 @@ function isCalledFunction(node: Node): boolean {
 }
 
 const API_VERSION = /@\d{4}-\d{2}-\d{2}(-preview)?$/;
+/** Microsoft Graph resources are versioned by the Graph endpoint: v1.0 is the stable one (beta changes without notice). */
+const GRAPH_API_VERSION = /^Microsoft\.Graph\/[A-Za-z0-9/]+@v1\.0$/;
 
-/** Every resource declaration (also nested and `existing` ones) pins a dated API version. */
+/**
+ * Every resource declaration (also nested and `existing` ones) pins a dated API version; a Microsoft Graph resource
+ * pins `@v1.0`, whose types the extension version in bicepconfig.json fixes.
+ */
 export function apiVersionFindings(file: BicepFile): Finding[] {
   return file.resources
-    .filter((r) => !API_VERSION.test(r.type))
+    .filter((r) => !API_VERSION.test(r.type) && !GRAPH_API_VERSION.test(r.type))
     .map((r) =>
-      finding(file, r.node, 'api-version', `resource ${r.name} '${r.type}' has no dated API version (@YYYY-MM-DD or @YYYY-MM-DD-preview)`),
+      finding(
+        file,
+        r.node,
+        'api-version',
+        `resource ${r.name} '${r.type}' has no dated API version (@YYYY-MM-DD or @YYYY-MM-DD-preview; Microsoft.Graph: @v1.0)`,
+      ),
     );
+}
+
+/** bicepconfig.json's `extensions`: alias → registry reference. Bicep reads it as JSON with comments; this file has none. */
+export function bicepConfigExtensions(text: string): Record<string, string> {
+  const config = JSON.parse(text) as { extensions?: Record<string, unknown> };
+  return Object.fromEntries(
+    Object.entries(config.extensions ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+}
+
+const GRAPH_EXTENSION = /^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:\d+\.\d+\.\d+$/;
+
+/**
+ * A file that declares Microsoft.Graph resources declares an extension; every extension it declares is an alias of
+ * bicepconfig.json (no inline registry reference), and a Graph alias names the v1.0 types at a released version
+ * (no `-preview`, no beta types).
+ */
+export function extensionFindings(file: BicepFile, configExtensions: Record<string, string>): Finding[] {
+  const findings: Finding[] = [];
+  for (const extension of file.extensions) {
+    const reference = configExtensions[extension.name];
+    if (reference === undefined) {
+      findings.push(
+        finding(file, extension.node, 'extension', `extension ${extension.name} is not an alias in infra/bicep/bicepconfig.json`),
+      );
+    } else if (/microsoftgraph/i.test(reference) && !GRAPH_EXTENSION.test(reference)) {
+      findings.push(
+        finding(
+          file,
+          extension.node,
+          'extension',
+          `extension ${extension.name} is '${reference}', not the released Microsoft Graph v1.0 types`,
+        ),
+      );
+    }
+  }
+  const graph = file.resources.filter((r) => r.type.startsWith('Microsoft.Graph/'));
+  const graphExtension = file.extensions.some((e) => GRAPH_EXTENSION.test(configExtensions[e.name] ?? ''));
+  if (graph.length > 0 && !graphExtension) {
+    findings.push(
+      finding(
+        file,
+        graph[0].node,
+        'extension',
+        `resource ${graph[0].name} is a Microsoft Graph resource, but the file declares no Microsoft Graph extension`,
+      ),
+    );
+  }
+  return findings;
 }
 
 /** Parameters a module call passes, or null when `params` is not an object literal. */

@@ -11,8 +11,10 @@ import ts from 'typescript';
 import {
   apiVersionFindings,
   BICEP_DIR,
+  bicepConfigExtensions,
   type BicepFile,
   BicepParser,
+  extensionFindings,
   type Finding,
   formatFindings,
   getPath,
@@ -30,12 +32,17 @@ import {
   stringValue,
   syntaxFindings,
 } from './bicep-lint';
-import { SERVICES } from './services';
+import { callGraph } from './call-graph';
+import { SERVICE_CONFIG, SERVICES } from './services';
 
 const MAIN = join(BICEP_DIR, 'main.bicep');
 const MODULES = join(BICEP_DIR, 'modules');
 const PARAMETER_FILES = ['main.dev.parameters.json', 'main.prod.parameters.json'].map((f) => join(BICEP_DIR, f));
+const BICEP_CONFIG = join(BICEP_DIR, 'bicepconfig.json');
+const REGISTRATIONS = join(MODULES, 'app-registrations.bicep');
 const DEPLOY_DOC = join(ROOT, 'docs/deploy-aks.md');
+/** The Azure CLI's well-known application id: a pre-authorised client of the API, not a role. */
+const AZURE_CLI_APP_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
 const NAMESPACE = 'dronedelivery';
 const bicepKey = (service: string) => service.replace(/-([a-z0-9])/g, (_, next: string) => next.toUpperCase());
 
@@ -108,6 +115,34 @@ describe('the Bicep grammar', () => {
     ]);
     expect(file.params[0]).toMatchObject({ name: 'p', type: 'string', hasDefault: false, decorators: [{ name: 'secure' }] });
   });
+
+  it('predates the extension keyword: the one-line statement is recognised from its ERROR node, nothing else is', () => {
+    for (const [statement, name] of [
+      ['extension microsoftGraphV1', 'microsoftGraphV1'],
+      [
+        "extension 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:1.0.0' as graph",
+        'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:1.0.0',
+      ],
+    ]) {
+      const file = parser.parse(join(BICEP_DIR, 'probe.bicep'), `${statement}\nparam p string\n`);
+      expect(file.root.namedChildren.map((n) => n.type)).toEqual(['ERROR', 'parameter_declaration']);
+      expect(file.extensions.map((e) => e.name)).toEqual([name]);
+      expect(syntaxFindings(file)).toEqual([]);
+      expect(file.params.map((p) => p.name)).toEqual(['p']);
+    }
+    // Not recognised, so still syntax findings: the retired forms, a configured extension, a bare keyword, and two
+    // statements in a row (error recovery makes them one ERROR node: one extension per file is what the lint knows).
+    for (const source of [
+      'provider microsoftGraph\n',
+      "extension kubernetes with {\n  namespace: 'x'\n}\n",
+      'extension\n',
+      'extension a\nextension b\n',
+    ]) {
+      const other = parser.parse(join(BICEP_DIR, 'probe.bicep'), source);
+      expect(other.extensions, source).toEqual([]);
+      expect(syntaxFindings(other).length, source).toBeGreaterThan(0);
+    }
+  });
 });
 
 describe('infra/bicep', () => {
@@ -120,6 +155,7 @@ describe('infra/bicep', () => {
       [
         'main.bicep',
         'modules/acr.bicep',
+        'modules/app-registrations.bicep',
         'modules/aks.bicep',
         'modules/cosmos.bicep',
         'modules/identities.bicep',
@@ -143,6 +179,8 @@ describe('infra/bicep', () => {
         .sort(),
     );
     expect(load(MAIN).modules.filter((m) => m.source === './modules/redis.bicep')).toHaveLength(2);
+    // app-registrations.bicep twice: the scopes first, then the clients pre-authorised for them.
+    expect(load(MAIN).modules.filter((m) => m.source === './modules/app-registrations.bicep')).toHaveLength(2);
   });
 
   it('every file parses with the Bicep grammar: no ERROR or MISSING node', () => {
@@ -159,8 +197,9 @@ describe('infra/bicep', () => {
 
   it('every module call passes each required parameter of its module and no unknown one', () => {
     expect(allFindings((file) => moduleParamFindings(file, load))).toBe('');
-    // The check really saw the calls: main calls 14 modules (redis.bicep twice: the commands and the delivery cache).
-    expect(load(MAIN).modules).toHaveLength(14);
+    // The check really saw the calls: main calls 16 modules (redis.bicep twice: the commands and the delivery cache;
+    // app-registrations.bicep twice: scopes, then pre-authorisations).
+    expect(load(MAIN).modules).toHaveLength(16);
   });
 
   it('every parameter whose name suggests a secret is @secure() (passwordless design: there are none)', () => {
@@ -177,10 +216,24 @@ describe('infra/bicep', () => {
     expect(allFindings(outputFindings)).toBe('');
   });
 
-  it('every resource, nested and existing ones included, pins a dated API version', () => {
+  it('every resource, nested and existing ones included, pins a dated API version (Microsoft Graph: @v1.0)', () => {
     expect(allFindings(apiVersionFindings)).toBe('');
     const resources = bicepFiles().flatMap((p) => load(p).resources);
     expect(resources.length).toBeGreaterThan(30);
+    expect(resources.filter((r) => r.type.startsWith('Microsoft.Graph/')).map((r) => r.type)).toEqual([
+      'Microsoft.Graph/applications@v1.0',
+      'Microsoft.Graph/servicePrincipals@v1.0',
+      'Microsoft.Graph/applications@v1.0',
+      'Microsoft.Graph/servicePrincipals@v1.0',
+    ]);
+  });
+
+  it('Microsoft Graph resources come from the released v1.0 extension that bicepconfig.json declares', () => {
+    const config = bicepConfigExtensions(readFileSync(BICEP_CONFIG, 'utf8'));
+    expect(config).toEqual({ microsoftGraphV1: 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:1.0.0' });
+    expect(allFindings((file) => extensionFindings(file, config))).toBe('');
+    // Only the module that declares Graph resources declares the extension.
+    expect(bicepFiles().filter((p) => load(p).extensions.length > 0)).toEqual([REGISTRATIONS]);
   });
 
   it.each(PARAMETER_FILES.map((p) => [relative(ROOT, p), p]))(
@@ -290,11 +343,13 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     // Kubelet identity → AcrPull on the registry; nothing else may pull.
     expect(passed('acr', 'kubeletPrincipalId').text).toBe('aks.outputs.kubeletObjectId');
     // Only narrow built-in roles anywhere: no Owner, Contributor, User Access Administrator, Key Vault Administrator/Officer.
-    const roleIds = new Set(
-      bicepFiles().flatMap((p) =>
-        [...readFileSync(p, 'utf8').matchAll(/'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g)].map((m) => m[1]),
-      ),
+    const guids = bicepFiles().flatMap((p) =>
+      [...readFileSync(p, 'utf8').matchAll(/'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g)].map((m) => m[1]),
     );
+    // The one GUID that is not a role: the Azure CLI's application id, as the default pre-authorised client of the API.
+    expect(literal(load(MAIN).params.find((p) => p.name === 'apiPreAuthorizedClientIds')!.defaultValue!)).toEqual([AZURE_CLI_APP_ID]);
+    expect(guids.filter((id) => id === AZURE_CLI_APP_ID)).toHaveLength(1);
+    const roleIds = new Set(guids.filter((id) => id !== AZURE_CLI_APP_ID));
     expect([...roleIds].sort()).toEqual(
       [
         '00000000-0000-0000-0000-000000000002', // Cosmos DB Built-in Data Contributor (data plane)
@@ -372,6 +427,132 @@ describe('contracts with the services, the charts and the walkthrough', () => {
     }
   });
 
+  it('every backend the services call has an app registration with an application ID URI and a service principal', () => {
+    const graph = callGraph();
+    const callees = SERVICES.filter((service) => Object.values(graph).some((downstreams) => downstreams.includes(service)));
+    expect(callees.length).toBeGreaterThan(0);
+    const main = load(MAIN);
+    expect(literal(main.variables.get('backends')!)).toEqual(callees);
+    // Both calls create the same registrations (same names, same backends, same roles); only the second pre-authorises.
+    for (const call of ['entraApps', 'entraAppsPreAuthorized']) {
+      expect(passed(call, 'backends').text).toBe('backends');
+      expect(passed(call, 'uniqueNamePrefix').text).toBe("'${baseName}-${shortToken}'");
+    }
+    expect(literal(passed('entraApps', 'preAuthorizedClientIds'))).toEqual([]);
+    expect(passed('entraAppsPreAuthorized', 'preAuthorizedClientIds').text).toBe('apiPreAuthorizedClientIds');
+    expect(moduleCall('entraAppsPreAuthorized').body!.text).toMatch(/dependsOn: \[\s*entraApps\s*\]/);
+
+    const file = load(REGISTRATIONS);
+    const resource = (name: string) => {
+      const found = file.resources.find((r) => r.name === name);
+      if (!found) throw new Error(`app-registrations.bicep has no resource ${name}`);
+      return found;
+    };
+    // One application and one service principal per backend, in a loop over exactly the backends passed in.
+    const apps = resource('backendApps');
+    const principals = resource('backendServicePrincipals');
+    expect(apps.type).toBe('Microsoft.Graph/applications@v1.0');
+    expect(principals.type).toBe('Microsoft.Graph/servicePrincipals@v1.0');
+    for (const loop of [apps, principals]) expect(loop.node.lastNamedChild!.text).toMatch(/^\[\s*for \(backend, i\) in backends:/);
+    expect(getPath(principals.body, 'appId')?.text).toBe('backendApps[i].appId');
+    expect(getPath(apps.body, 'uniqueName')?.text).toBe('backendUniqueNames[i]');
+    expect(literal(getPath(apps.body, 'signInAudience')!)).toBe('AzureADMyOrg');
+    // The URI each application declares is the one serviceAudiences publishes for it.
+    // (An item like `uris[i]` would parse as two items in this grammar, hence the string template in both places.)
+    const uris = getPath(apps.body, 'identifierUris')!.namedChildren.filter((n) => n.type !== 'comment');
+    expect(uris.map((n) => n.text)).toEqual(["'api://${tenantId}/${backendUniqueNames[i]}'"]);
+    // v1.0 tokens carry the application ID URI as aud, which is what SERVICE_AUTH_AUDIENCE holds.
+    expect(literal(getPath(apps.body, 'api.requestedAccessTokenVersion')!)).toBe(1);
+    // api://<tenant id>/<string>: a format Entra accepts for a single-tenant app without a verified domain.
+    expect(file.variables.get('tenantId')!.text).toBe('tenant().tenantId');
+    expect(file.variables.get('backendUniqueNames')!.text).toBe("[for backend in backends: '${uniqueNamePrefix}-${backend}']");
+    expect(file.variables.get('backendIdentifierUris')!.text).toBe("[for name in backendUniqueNames: 'api://${tenantId}/${name}']");
+    expect(file.variables.get('apiIdentifierUri')!.text).toBe("'api://${tenantId}/${apiUniqueName}'");
+    const sample = 'api://11111111-2222-3333-4444-555555555555/dronedel-dev-abc123-workflow';
+    expect(sample).toMatch(/^api:\/\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/[A-Za-z0-9-]+$/);
+  });
+
+  it("the registrations' outputs feed global.audiences and the gateway's AUTH_AUDIENCE", () => {
+    const file = load(REGISTRATIONS);
+    const output = (f: BicepFile, name: string) => {
+      const found = f.outputs.find((o) => o.name === name);
+      if (!found) throw new Error(`${relative(ROOT, f.path)} has no output ${name}`);
+      return found.value.text;
+    };
+    // The audiences are the very URIs the applications declare, keyed by service name.
+    expect(output(file, 'serviceAudiences')).toBe('toObject(range(0, length(backends)), i => backends[i], i => backendIdentifierUris[i])');
+    expect(output(file, 'apiClientId')).toBe('api.appId');
+    expect(output(file, 'apiIdentifierUri')).toBe('apiIdentifierUri');
+    expect(output(file, 'apiScope')).toBe("'${apiIdentifierUri}/${scopeValue}'");
+    expect(output(file, 'apiServicePrincipalId')).toBe('apiServicePrincipal.id');
+    // main.bicep publishes them from the second (complete) call.
+    const main = load(MAIN);
+    for (const name of [
+      'serviceAudiences',
+      'apiClientId',
+      'apiIdentifierUri',
+      'apiScope',
+      'apiServicePrincipalId',
+      'apiRoleIds',
+      'backendApplications',
+    ]) {
+      expect(output(main, name), name).toBe(`entraAppsPreAuthorized.outputs.${name}`);
+      expect(output(file, name), name).toBeTruthy();
+    }
+    // The walkthrough's values file takes them from there, not from hand-made registrations.
+    const doc = readFileSync(DEPLOY_DOC, 'utf8');
+    expect(doc).toContain('audiences: .serviceAudiences.value');
+    expect(doc).toContain('AUTH_AUDIENCE: .apiClientId.value');
+    expect(doc).toContain(`AUTH_ALLOWED_CLIENT_IDS: "${AZURE_CLI_APP_ID}"`);
+    for (const manual of ['az ad app create', 'az ad sp create', '--identifier-uris', 'uuidgen)', '$SERVICE_AUDIENCES', '$API_APP_ID']) {
+      expect(doc, manual).not.toContain(manual);
+    }
+  });
+
+  it('the API app has the scope and the app roles the gateway checks, and pre-authorises the Azure CLI', () => {
+    const gateway = SERVICE_CONFIG.gateway.schema.shape;
+    const opsRole = gateway.AUTH_OPS_ROLE.parse(undefined);
+    const loadTestRole = gateway.AUTH_LOADTEST_ROLE.parse(undefined);
+    expect([opsRole, loadTestRole]).toEqual(['Ops', 'LoadTest']);
+    for (const call of ['entraApps', 'entraAppsPreAuthorized']) {
+      expect(literal(passed(call, 'opsRole'))).toBe(opsRole);
+      expect(literal(passed(call, 'loadTestRole'))).toBe(loadTestRole);
+    }
+    const file = load(REGISTRATIONS);
+    const api = file.resources.find((r) => r.name === 'api')!;
+    expect(api.type).toBe('Microsoft.Graph/applications@v1.0');
+    expect(literal(getPath(api.body, 'signInAudience')!)).toBe('AzureADMyOrg');
+    expect(getPath(api.body, 'identifierUris')?.text).toMatch(/^\[\s*apiIdentifierUri\s*\]$/);
+    const roles = getPath(api.body, 'appRoles')!.namedChildren.filter((n) => n.type === 'object');
+    expect(roles.map((role) => getPath(role, 'value')?.text)).toEqual(['opsRole', 'loadTestRole']);
+    expect(roles.map((role) => getPath(role, 'id')?.text)).toEqual(['roleIds.ops', 'roleIds.loadTest']);
+    expect(roles.map((role) => literal(getPath(role, 'isEnabled')!))).toEqual([true, true]);
+    // Operators are people (or tools); the load-test role is for applications only (the generator's identity).
+    expect(roles.map((role) => literal(getPath(role, 'allowedMemberTypes')!))).toEqual([['User', 'Application'], ['Application']]);
+    // Stable, distinct ids: derived from the tenant, the registration and the role value.
+    expect(file.variables.get('roleIds')!.text).toMatch(
+      /ops: guid\(tenantId, apiUniqueName, 'role', opsRole\)\s+loadTest: guid\(tenantId, apiUniqueName, 'role', loadTestRole\)/,
+    );
+    // v2.0 tokens (aud = the client id, the gateway's AUTH_AUDIENCE), one user scope, pre-authorised clients for it.
+    expect(getPath(api.body, 'api')?.text).toBe('apiSettings');
+    const settings = file.variables.get('apiSettings')!;
+    expect(literal(getPath(settings, 'requestedAccessTokenVersion')!)).toBe(2);
+    const scopes = getPath(settings, 'oauth2PermissionScopes')!.namedChildren.filter((n) => n.type === 'object');
+    expect(scopes).toHaveLength(1);
+    expect(getPath(scopes[0], 'value')?.text).toBe('scopeValue');
+    expect(literal(file.variables.get('scopeValue')!)).toBe('access_as_user');
+    expect(getPath(scopes[0], 'id')?.text).toBe('scopeId');
+    expect(literal(getPath(scopes[0], 'type')!)).toBe('User');
+    expect(getPath(settings, 'preAuthorizedApplications')?.text).toMatch(
+      /^\[\s*for clientId in preAuthorizedClientIds: \{\s*appId: clientId\s*delegatedPermissionIds: \[\s*scopeId\s*\]\s*\}\s*\]$/,
+    );
+    expect(file.resources.find((r) => r.name === 'apiServicePrincipal')?.body?.text).toMatch(/^\{\s*appId: api\.appId\s*\}$/);
+    // The walkthrough asks for that scope with the pre-authorised Azure CLI.
+    const doc = readFileSync(DEPLOY_DOC, 'utf8');
+    expect(doc).toContain("API_SCOPE=$(jq -r '.apiScope.value' outputs.json)");
+    expect(doc).toContain('az account get-access-token --scope "$API_SCOPE"');
+  });
+
   it('outputs give the values file everything it needs, and the walkthrough reads only outputs that exist', () => {
     const outputs = new Set(load(MAIN).outputs.map((o) => o.name));
     const needed = [
@@ -392,6 +573,12 @@ describe('contracts with the services, the charts and the walkthrough', () => {
       'workloadIdentities',
       'authIssuer',
       'authJwksUri',
+      'apiClientId',
+      'apiScope',
+      'apiServicePrincipalId',
+      'apiRoleIds',
+      'serviceAudiences',
+      'backendApplications',
     ];
     expect(needed.filter((name) => !outputs.has(name))).toEqual([]);
     const doc = readFileSync(DEPLOY_DOC, 'utf8');
@@ -516,6 +703,52 @@ describe('each check bites', () => {
       ].join('\n'),
     );
     expect(apiVersionFindings(file).map((f) => `${f.line}:${f.message.split(' ')[1]}`)).toEqual(['1:a', '4:b', '6:s']);
+  });
+
+  it('a Microsoft Graph resource must pin @v1.0 (not beta, not unversioned), and only Graph may use @v1.0', () => {
+    const file = snippet(
+      [
+        "resource a 'Microsoft.Graph/applications@v1.0' = {",
+        "  uniqueName: 'a'",
+        '}',
+        "resource b 'Microsoft.Graph/applications@beta' = {",
+        "  uniqueName: 'b'",
+        '}',
+        "resource c 'Microsoft.Graph/servicePrincipals' = {",
+        "  appId: 'c'",
+        '}',
+        "resource d 'Microsoft.Storage/storageAccounts@v1.0' = {",
+        "  name: 'd'",
+        '}',
+        "resource e 'Microsoft.Graph/applications/federatedIdentityCredentials@v1.0' = {",
+        "  name: 'a/e'",
+        '}',
+      ].join('\n'),
+    );
+    expect(apiVersionFindings(file).map((f) => `${f.line}:${f.message.split(' ')[1]}`)).toEqual(['4:b', '7:c', '10:d']);
+  });
+
+  it('a Graph resource without the extension, an unknown alias or a preview/beta Graph extension is reported', () => {
+    const config = {
+      microsoftGraphV1: 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:1.0.0',
+      graphPreview: 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:0.2.0-preview',
+      graphBeta: 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/beta:1.0.0',
+    };
+    const app = "resource app 'Microsoft.Graph/applications@v1.0' = {\n  uniqueName: 'x'\n  displayName: 'x'\n}\n";
+    const messages = (source: string) => extensionFindings(snippet(source), config).map((f) => `${f.line}:${f.message}`);
+    expect(messages(`extension microsoftGraphV1\n${app}`)).toEqual([]);
+    expect(messages(app)).toEqual(['1:resource app is a Microsoft Graph resource, but the file declares no Microsoft Graph extension']);
+    expect(messages(`extension graph\n${app}`)).toEqual([
+      '1:extension graph is not an alias in infra/bicep/bicepconfig.json',
+      '2:resource app is a Microsoft Graph resource, but the file declares no Microsoft Graph extension',
+    ]);
+    expect(messages(`extension graphPreview\n${app}`)[0]).toMatch(/^1:extension graphPreview is '.*0\.2\.0-preview', not the released/);
+    expect(messages(`extension graphBeta\n${app}`)[0]).toMatch(/^1:extension graphBeta is '.*beta:1\.0\.0', not the released/);
+    expect(messages("extension 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:1.0.0'\n" + app)[0]).toMatch(
+      /is not an alias in infra\/bicep\/bicepconfig\.json/,
+    );
+    // No Graph resource, no Graph extension needed.
+    expect(messages('param p string\n')).toEqual([]);
   });
 
   it('a module path that does not exist is reported, as is a registry module', () => {
