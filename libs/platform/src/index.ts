@@ -6,7 +6,8 @@
 
 // Batch routes: one request for many single-resource calls, each item answered as its own request would be.
 export { BATCH_MAX_ITEMS, BatchRequestDto, type BatchResponse, BatchResponseView } from './batch/batch.contract';
-export { type BatchRoute, type ItemAnswer, runBatch } from './batch/run-batch';
+export { BatchEndpoint } from './batch/batch-endpoint.decorator';
+export { type BatchRoute, type ItemAnswer, runBatch, type Settled, type ValidBatchItem } from './batch/run-batch';
 
 // Bootstrap: the Nest application with every platform behaviour, started and shut down gracefully.
 export { createApp } from './app/create-app';

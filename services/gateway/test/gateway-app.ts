@@ -1,5 +1,14 @@
 import { type RunningService, startService } from '@dronedelivery/platform';
-import { type PlatformContractOptions, RedisServer, callApi, untilOk, sharedServiceTokens } from '@dronedelivery/testing';
+import {
+  type PlatformContractOptions,
+  REFUSING_URL,
+  RedisServer,
+  ServiceProcess,
+  callApi,
+  freePort,
+  untilOk,
+  sharedServiceTokens,
+} from '@dronedelivery/testing';
 import { Redis } from 'ioredis';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +57,64 @@ export async function startGateway(redisUrl: string, env: Record<string, string>
   await untilOk(`${service.url}/health/ready`);
   const keys = await loadOrCreateLocalKeys(config.AUTH_LOCAL_KEY_DIR);
   return { service, url: service.url, keys, token: (ownerId, options = {}) => signLocalToken(keys, { ownerId, ...options }) };
+}
+
+const deliveryMain = join(__dirname, '../../delivery/dist/main.js');
+
+/**
+ * The gateway (in this process) in front of the real delivery service, built and spawned as its own process with its
+ * own Redis (services never import each other). The package, dronescheduler and workflow services are pointed at a
+ * closed port: a real "service down".
+ */
+export interface GatewayOnDelivery {
+  gateway: TestGateway;
+  gatewayRedis: RedisServer;
+  delivery: ServiceProcess;
+  /** PUT /api/deliveries/{id} straight to the delivery service, as the saga writes a scheduled delivery. */
+  putDelivery(id: string, ownerId: string): Promise<Response>;
+  /** Shuts the gateway down, stops the delivery service and disposes both Redis servers. */
+  stop(): Promise<void>;
+}
+
+/** Starts the delivery service, then the gateway with `env` over the downstream URLs. */
+export async function startGatewayOnDelivery(env: Record<string, string> = {}): Promise<GatewayOnDelivery> {
+  const [gatewayRedis, deliveryRedis] = await Promise.all([RedisServer.start(), RedisServer.start()]);
+  let delivery: ServiceProcess | undefined;
+  let gateway: TestGateway | undefined;
+  const stop = async () => {
+    await gateway?.service.shutdown('test end');
+    await delivery?.stop();
+    await Promise.all([gatewayRedis.dispose(), deliveryRedis.dispose()]);
+  };
+  try {
+    delivery = ServiceProcess.spawn({
+      args: [deliveryMain],
+      port: await freePort(),
+      env: { ...sharedServiceTokens().settings, REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' },
+    });
+    await delivery.waitUntil('/health/ready');
+    gateway = await startGateway(gatewayRedis.url, {
+      DELIVERY_URL: delivery.url,
+      PACKAGE_URL: REFUSING_URL,
+      DRONESCHEDULER_URL: REFUSING_URL,
+      WORKFLOW_URL: REFUSING_URL,
+      ...env,
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const deliveryUrl = delivery.url;
+  const putDelivery = async (id: string, ownerId: string) => {
+    // The delivery the saga writes for the request deliveryRequest() describes, scheduled on a drone.
+    const { packageInfo, ...request } = deliveryRequest({ ownerId });
+    return fetch(`${deliveryUrl}/api/deliveries/${id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...(await sharedServiceTokens().headers('workflow', 'delivery')) },
+      body: JSON.stringify({ ...request, packageId: packageInfo.packageId, droneId: 'drone-7' }),
+    });
+  };
+  return { gateway, gatewayRedis, delivery, putDelivery, stop };
 }
 
 export function deliveryRequest(overrides: Record<string, unknown> = {}) {

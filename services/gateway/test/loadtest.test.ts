@@ -1,56 +1,37 @@
-import { REFUSING_URL, RedisServer, ServiceProcess, freePort, sharedServiceTokens } from '@dronedelivery/testing';
+import { RedisServer } from '@dronedelivery/testing';
 import { Redis } from 'ioredis';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type TestGateway, call, deliveryRequest, startGateway } from './gateway-app';
+import { type GatewayOnDelivery, type TestGateway, call, deliveryRequest, startGateway, startGatewayOnDelivery } from './gateway-app';
 
 /**
  * The load-test app role (AUTH_LOADTEST_ROLE, default LoadTest) against the real gateway, real Redis and the real
  * delivery service (for reads): it may act for synthetic owners (LOADTEST_OWNER_PREFIX, default loadtest-) and
  * nothing else, and is rate limited as one role (RATE_LIMIT_LOADTEST_*) while others keep the per-caller limit.
  */
-const deliveryMain = join(__dirname, '../../delivery/dist/main.js');
 const tokenScript = join(__dirname, '../dist/tools/token.js');
 const STREAM = 'dronedelivery:commands';
 const run = promisify(execFile);
 
+let stack: GatewayOnDelivery;
 let gatewayRedis: RedisServer;
-let deliveryRedis: RedisServer;
-let delivery: ServiceProcess;
 let gateway: TestGateway;
 let keyDir: string;
 let loadTest: string;
 let alice: string;
 
 beforeAll(async () => {
-  [gatewayRedis, deliveryRedis] = await Promise.all([RedisServer.start(), RedisServer.start()]);
-  delivery = ServiceProcess.spawn({
-    args: [deliveryMain],
-    port: await freePort(),
-    env: { ...sharedServiceTokens().settings, REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' },
-  });
-  await delivery.waitUntil('/health/ready');
   keyDir = mkdtempSync(join(tmpdir(), 'dd-gateway-keys-'));
-  gateway = await startGateway(gatewayRedis.url, {
-    AUTH_LOCAL_KEY_DIR: keyDir,
-    DELIVERY_URL: delivery.url,
-    PACKAGE_URL: REFUSING_URL,
-    DRONESCHEDULER_URL: REFUSING_URL,
-    WORKFLOW_URL: REFUSING_URL,
-    DOWNSTREAM_RETRIES: '0',
-  });
+  stack = await startGatewayOnDelivery({ AUTH_LOCAL_KEY_DIR: keyDir, DOWNSTREAM_RETRIES: '0' });
+  ({ gateway, gatewayRedis } = stack);
   // The load generator's own identity (in Entra: its workload identity's oid), with the app role.
   [loadTest, alice] = await Promise.all([gateway.token('loadgen-identity', { roles: ['LoadTest'] }), gateway.token('alice')]);
 });
 
-afterAll(async () => {
-  await gateway?.service.shutdown('test end');
-  await delivery?.stop();
-  await Promise.all([gatewayRedis?.dispose(), deliveryRedis?.dispose()]);
-});
+afterAll(() => stack?.stop());
 
 describe('the load-test role acts for synthetic owners only', () => {
   it('creates for loadtest-7 (202), reads it (200), and cancels, reschedules and confirms it (202)', async () => {

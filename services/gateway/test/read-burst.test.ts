@@ -1,6 +1,4 @@
-import { REFUSING_URL, RedisServer, ServiceProcess, freePort, sharedServiceTokens } from '@dronedelivery/testing';
-import { join } from 'node:path';
-import { type TestGateway, call, startGateway } from './gateway-app';
+import { type GatewayOnDelivery, type TestGateway, call, startGatewayOnDelivery } from './gateway-app';
 
 /**
  * A burst of parallel status reads through the real gateway against the real delivery service (built, its own
@@ -8,62 +6,26 @@ import { type TestGateway, call, startGateway } from './gateway-app';
  * the bulkhead had a queue, everything beyond the 50 calls in flight was answered 503 at once while the machine had
  * room; now those calls wait their turn (docs/performance.md, "Bulkhead queue").
  */
-const deliveryMain = join(__dirname, '../../delivery/dist/main.js');
 const BURST = Number(process.env.BURST_SIZE ?? 200);
-let gatewayRedis: RedisServer;
-let deliveryRedis: RedisServer;
-let delivery: ServiceProcess;
+let stack: GatewayOnDelivery;
 let gateway: TestGateway;
 
 beforeAll(async () => {
-  [gatewayRedis, deliveryRedis] = await Promise.all([RedisServer.start(), RedisServer.start()]);
-  delivery = ServiceProcess.spawn({
-    args: [deliveryMain],
-    port: await freePort(),
-    env: { ...sharedServiceTokens().settings, REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' },
-  });
-  await delivery.waitUntil('/health/ready');
-  gateway = await startGateway(gatewayRedis.url, {
-    DELIVERY_URL: delivery.url,
-    PACKAGE_URL: REFUSING_URL,
-    DRONESCHEDULER_URL: REFUSING_URL,
-    WORKFLOW_URL: REFUSING_URL,
+  stack = await startGatewayOnDelivery({
     // The per-caller rate limit is not what this test is about.
     RATE_LIMIT_MAX: '100000',
     // BURST_ENV (JSON) overrides settings, e.g. '{"DOWNSTREAM_QUEUE_SIZE":"0"}' to see the old behaviour.
     ...(process.env.BURST_ENV ? (JSON.parse(process.env.BURST_ENV) as Record<string, string>) : {}),
   });
+  gateway = stack.gateway;
 }, 60_000);
 
-afterAll(async () => {
-  await gateway?.service.shutdown('test end');
-  await delivery?.stop();
-  await Promise.all([gatewayRedis?.dispose(), deliveryRedis?.dispose()]);
-});
-
-async function putDelivery(id: string, ownerId: string): Promise<void> {
-  const response = await fetch(`${delivery.url}/api/deliveries/${id}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', ...(await sharedServiceTokens().headers('workflow', 'delivery')) },
-    body: JSON.stringify({
-      ownerId,
-      pickupLocation: '1 Main St',
-      dropOffLocation: '9 Side Rd',
-      pickupTime: '2030-12-01T10:00:00Z',
-      deadline: '2030-12-01T12:00:00Z',
-      expedited: false,
-      confirmationRequired: 'Picture',
-      packageId: 'pkg-1',
-      droneId: 'drone-7',
-    }),
-  });
-  expect(response.status).toBe(201);
-}
+afterAll(() => stack?.stop());
 
 it(`answers all ${BURST} parallel status reads of a burst, none shed by the bulkhead`, async () => {
   const token = await gateway.token('burst-owner');
   const ids = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
-  for (const id of ids) await putDelivery(id, 'burst-owner');
+  for (const id of ids) expect((await stack.putDelivery(id, 'burst-owner')).status).toBe(201);
   // Warm the gateway's connections and JIT, so the burst measures the bulkhead rather than a cold start.
   for (const id of ids) expect((await call(gateway.url, 'GET', `/api/deliveries/${id}/status`, { token })).status).toBe(200);
 

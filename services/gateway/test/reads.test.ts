@@ -1,7 +1,6 @@
-import { REFUSING_URL, RedisServer, ServiceProcess, freePort, sharedServiceTokens } from '@dronedelivery/testing';
+import type { RedisServer, ServiceProcess } from '@dronedelivery/testing';
 import { Redis } from 'ioredis';
-import { join } from 'node:path';
-import { type TestGateway, call, deliveryRequest, startGateway } from './gateway-app';
+import { type GatewayOnDelivery, type TestGateway, call, deliveryRequest, startGatewayOnDelivery } from './gateway-app';
 
 /**
  * Reads through the resilient client against the real delivery service, built and spawned as its own process
@@ -9,9 +8,8 @@ import { type TestGateway, call, deliveryRequest, startGateway } from './gateway
  * pointed at a closed port: a real "service down". End-to-end reads through those three are covered once they
  * land (system tests); here their proxies' authorisation and 503 path are checked.
  */
-const deliveryMain = join(__dirname, '../../delivery/dist/main.js');
+let stack: GatewayOnDelivery;
 let gatewayRedis: RedisServer;
-let deliveryRedis: RedisServer;
 let delivery: ServiceProcess;
 let gateway: TestGateway;
 let alice: string;
@@ -19,49 +17,20 @@ let bob: string;
 let ops: string;
 
 beforeAll(async () => {
-  [gatewayRedis, deliveryRedis] = await Promise.all([RedisServer.start(), RedisServer.start()]);
-  delivery = ServiceProcess.spawn({
-    args: [deliveryMain],
-    port: await freePort(),
-    env: { ...sharedServiceTokens().settings, REDIS_URL: deliveryRedis.url, LOG_LEVEL: 'warn' },
-  });
-  await delivery.waitUntil('/health/ready');
-  gateway = await startGateway(gatewayRedis.url, {
-    DELIVERY_URL: delivery.url,
-    PACKAGE_URL: REFUSING_URL,
-    DRONESCHEDULER_URL: REFUSING_URL,
-    WORKFLOW_URL: REFUSING_URL,
+  stack = await startGatewayOnDelivery({
     DOWNSTREAM_TIMEOUT_MS: '1000',
     DOWNSTREAM_RETRIES: '1',
     DOWNSTREAM_RETRY_BASE_DELAY_MS: '10',
     DOWNSTREAM_VOLUME_THRESHOLD: '3',
     DOWNSTREAM_RESET_TIMEOUT_MS: '60000',
   });
+  ({ gateway, gatewayRedis, delivery } = stack);
   [alice, bob, ops] = await Promise.all([gateway.token('alice'), gateway.token('bob'), gateway.token('operator-1', { ops: true })]);
 });
 
-afterAll(async () => {
-  await gateway?.service.shutdown('test end');
-  await delivery?.stop();
-  await Promise.all([gatewayRedis?.dispose(), deliveryRedis?.dispose()]);
-});
+afterAll(() => stack?.stop());
 
-const putDelivery = async (id: string, ownerId: string) =>
-  fetch(`${delivery.url}/api/deliveries/${id}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', ...(await sharedServiceTokens().headers('workflow', 'delivery')) },
-    body: JSON.stringify({
-      ownerId,
-      pickupLocation: '1 Main St',
-      dropOffLocation: '9 Side Rd',
-      pickupTime: '2030-12-01T10:00:00Z',
-      deadline: '2030-12-01T12:00:00Z',
-      expedited: false,
-      confirmationRequired: 'Picture',
-      packageId: 'pkg-1',
-      droneId: 'drone-7',
-    }),
-  });
+const putDelivery = (id: string, ownerId: string) => stack.putDelivery(id, ownerId);
 
 describe('deliveries', () => {
   let deliveryId: string;

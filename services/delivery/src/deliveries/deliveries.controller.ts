@@ -1,5 +1,6 @@
 import {
   AllowCallers,
+  BatchEndpoint,
   BatchRequestDto,
   BatchResponseView,
   ConfirmationDto,
@@ -25,6 +26,7 @@ import {
 import { DeliveriesService } from './deliveries.service';
 
 const deliveryId = new ParseIdPipe('deliveryId');
+const CREATE_ONE = 'PUT /api/deliveries/{id}';
 
 @ApiTags('deliveries')
 @Controller('api/deliveries')
@@ -55,17 +57,14 @@ export class DeliveriesController {
 
   /** For the saga: many creates in one request, each answered as PUT /api/deliveries/{id} would answer it. */
   @AllowCallers('workflow')
-  @Post('batch')
-  @HttpCode(200)
-  @ApiOkResponse({ type: BatchResponseView, description: 'One result per item, as PUT /api/deliveries/{id} would answer it.' })
-  async createMany(@Body() batch: BatchRequestDto): Promise<BatchResponseView> {
-    const results = await runBatch(batch, {
-      name: 'PUT /api/deliveries/{id}',
+  @BatchEndpoint(CREATE_ONE)
+  createMany(@Body() batch: BatchRequestDto): Promise<BatchResponseView> {
+    return runBatch(batch, {
+      name: CREATE_ONE,
       idField: 'deliveryId',
       dto: CreateDeliveryDto,
       handle: (id, body) => this.createAnswer(id, body),
     });
-    return { results };
   }
 
   private async createAnswer(id: string, body: CreateDeliveryDto): Promise<Required<ItemAnswer<Delivery>>> {

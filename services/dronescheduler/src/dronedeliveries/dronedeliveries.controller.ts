@@ -1,12 +1,21 @@
-import { AllowCallers, BatchRequestDto, BatchResponseView, ParseIdPipe, runBatch } from '@dronedelivery/platform';
+import {
+  AllowCallers,
+  BatchEndpoint,
+  BatchRequestDto,
+  BatchResponseView,
+  type ItemAnswer,
+  ParseIdPipe,
+  type Settled,
+  runBatch,
+} from '@dronedelivery/platform';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AssignmentView as Assignment, Utilization } from './assignment.model';
 import { AssignDroneDto, AssignmentView, DroneAssignedView, UtilizationQueryDto, UtilizationView } from './dronedeliveries.dto';
-import { BatchCoalescer } from './batch-coalescer';
 import { DroneDeliveriesService, toView } from './dronedeliveries.service';
 
 const deliveryId = new ParseIdPipe('deliveryId');
+const ASSIGN_ONE = 'PUT /api/dronedeliveries/{deliveryId}';
 
 @ApiTags('dronedeliveries')
 @Controller('api/dronedeliveries')
@@ -28,33 +37,23 @@ export class DroneDeliveriesController {
       'no-drone-available (retry later), assignment-completed, assignment-exists (other owner) or active-bookings-exceeded (OWNER_MAX_ACTIVE_BOOKINGS).',
   })
   async assign(@Param('deliveryId', deliveryId) id: string, @Body() body: AssignDroneDto): Promise<DroneAssignedView> {
-    const assignment = await this.deliveries.assign(id, body);
-    return { deliveryId: assignment.deliveryId, droneId: assignment.droneId };
+    return assigned(await this.deliveries.assign(id, body));
   }
 
   /** For the saga: many assignments in one request, each answered as PUT /api/dronedeliveries/{deliveryId} would. */
   @AllowCallers('workflow')
-  @Post('batch')
-  @HttpCode(200)
-  @ApiOkResponse({ type: BatchResponseView, description: 'One result per item, as PUT /api/dronedeliveries/{deliveryId} would answer it.' })
-  async assignMany(@Body() batch: BatchRequestDto): Promise<BatchResponseView> {
+  @BatchEndpoint(ASSIGN_ONE)
+  assignMany(@Body() batch: BatchRequestDto): Promise<BatchResponseView> {
     // The valid items are assigned together (DroneDeliveriesService.assignMany), each answered as its PUT would be.
-    const positions = new Map<string, number>();
-    batch.items.forEach((item, index) => positions.has(String(item.id)) || positions.set(String(item.id), index));
-    const together = new BatchCoalescer(
-      (items: { deliveryId: string; request: AssignDroneDto }[]) => this.deliveries.assignMany(items),
-      (item) => positions.get(item.deliveryId) ?? 0,
-    );
-    const results = await runBatch(batch, {
-      name: 'PUT /api/dronedeliveries/{deliveryId}',
+    return runBatch(batch, {
+      name: ASSIGN_ONE,
       idField: 'deliveryId',
       dto: AssignDroneDto,
-      handle: async (id, body) => {
-        const assignment = await together.add({ deliveryId: id, request: body });
-        return { status: 200, body: { deliveryId: assignment.deliveryId, droneId: assignment.droneId } };
+      handleAll: async (items) => {
+        const settled = await this.deliveries.assignMany(items.map(({ id, body }) => ({ deliveryId: id, request: body })));
+        return settled.map((one): Settled<ItemAnswer> => (one.ok ? { ok: true, value: { status: 200, body: assigned(one.value) } } : one));
       },
     });
-    return { results };
   }
 
   @AllowCallers('gateway', 'workflow')
@@ -82,4 +81,9 @@ export class DroneDeliveriesController {
   async complete(@Param('deliveryId', deliveryId) id: string): Promise<Assignment> {
     return toView(await this.deliveries.complete(id));
   }
+}
+
+/** What PUT /api/dronedeliveries/{deliveryId} answers for an assignment. */
+function assigned(assignment: { deliveryId: string; droneId: string }): DroneAssignedView {
+  return { deliveryId: assignment.deliveryId, droneId: assignment.droneId };
 }

@@ -3,6 +3,7 @@ import {
   ConflictProblem,
   type DeliveryWindowLimits,
   NotFoundProblem,
+  type Settled,
   ValidationProblem,
   deliveryWindowErrors,
   deliveryWindowLimits,
@@ -26,9 +27,6 @@ import {
   type DroneDeliveriesRepository,
   type NewAssignment,
 } from './dronedeliveries.repository';
-
-/** One item's answer in a batch: what assign() returned, or what it threw. */
-export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /** A lost race re-reads and decides again; each loss means another request for this delivery succeeded. */
 const MAX_RACES = 10;

@@ -1,5 +1,13 @@
-import { AllowCallers, BatchRequestDto, BatchResponseView, type ItemAnswer, ParseIdPipe, runBatch } from '@dronedelivery/platform';
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  AllowCallers,
+  BatchEndpoint,
+  BatchRequestDto,
+  BatchResponseView,
+  type ItemAnswer,
+  ParseIdPipe,
+  runBatch,
+} from '@dronedelivery/platform';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Put, Query, Res } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -17,6 +25,7 @@ import { PackagesService, type PackageResult } from './packages.service';
 
 const packageId = new ParseIdPipe('packageId');
 const ownerId = new ParseIdPipe('ownerId');
+const CREATE_ONE = 'PUT /api/packages/{id}';
 const ETAG_HEADER = {
   etag: { description: 'Version of the package; send it back in If-Match to update only that version.', schema: { type: 'string' } },
 };
@@ -50,17 +59,14 @@ export class PackagesController {
 
   /** For the saga: many creates in one request, each answered as PUT /api/packages/{id} would answer it. */
   @AllowCallers('workflow')
-  @Post('batch')
-  @HttpCode(200)
-  @ApiOkResponse({ type: BatchResponseView, description: 'One result per item, as PUT /api/packages/{id} would answer it.' })
-  async createMany(@Body() batch: BatchRequestDto): Promise<BatchResponseView> {
-    const results = await runBatch(batch, {
-      name: 'PUT /api/packages/{id}',
+  @BatchEndpoint(CREATE_ONE)
+  createMany(@Body() batch: BatchRequestDto): Promise<BatchResponseView> {
+    return runBatch(batch, {
+      name: CREATE_ONE,
       idField: 'packageId',
       dto: CreatePackageDto,
       handle: (id, body) => this.createAnswer(id, body),
     });
-    return { results };
   }
 
   private async createAnswer(id: string, body: CreatePackageDto): Promise<Required<ItemAnswer<Package>>> {

@@ -1,10 +1,5 @@
-import {
-  BatchingCaller,
-  type BatchingPolicy,
-  type CircuitView,
-  type DownstreamResponse,
-  type ResilientHttpClient,
-} from '@dronedelivery/platform';
+import type { DownstreamResponse } from '@dronedelivery/platform';
+import { DownstreamApi } from './downstream-api';
 
 /** What the delivery service records about a delivery that has no drone (yet). */
 export interface UnscheduledDelivery {
@@ -55,20 +50,8 @@ export interface DeliveryView {
 }
 
 /** The delivery service's routes the saga calls. Answers come back as they are; the saga classifies them. */
-export class DeliveryApi {
-  private readonly batchedUpserts?: BatchingCaller<DeliveryUpsert>;
-
-  constructor(
-    private readonly http: ResilientHttpClient,
-    batching?: BatchingPolicy,
-  ) {
-    if (batching) this.batchedUpserts = new BatchingCaller(http, '/api/deliveries/batch', batching);
-  }
-
-  /** Its breaker, which the consumer watches to hold commands back while calls would be rejected. */
-  get circuit(): CircuitView {
-    return this.http;
-  }
+export class DeliveryApi extends DownstreamApi {
+  private readonly batchedUpserts = this.batched<DeliveryUpsert>('/api/deliveries/batch');
 
   /** Through POST /api/deliveries/batch when batching is on: the same answer as the PUT, fewer requests. */
   upsert(deliveryId: string, body: DeliveryUpsert): Promise<DownstreamResponse> {

@@ -1,10 +1,5 @@
-import {
-  BatchingCaller,
-  type BatchingPolicy,
-  type CircuitView,
-  type DownstreamResponse,
-  type ResilientHttpClient,
-} from '@dronedelivery/platform';
+import type { DownstreamResponse } from '@dronedelivery/platform';
+import { DownstreamApi } from './downstream-api';
 
 /** PUT /api/dronedeliveries/{deliveryId}: assigns a drone, or re-plans an existing assignment. */
 export interface DroneAssignmentRequest {
@@ -29,20 +24,8 @@ export interface DroneAssignment {
 }
 
 /** The dronescheduler's routes the saga calls. Answers come back as they are; the saga classifies them. */
-export class DroneSchedulerApi {
-  private readonly batchedAssignments?: BatchingCaller<DroneAssignmentRequest, DroneAssigned>;
-
-  constructor(
-    private readonly http: ResilientHttpClient,
-    batching?: BatchingPolicy,
-  ) {
-    if (batching) this.batchedAssignments = new BatchingCaller(http, '/api/dronedeliveries/batch', batching);
-  }
-
-  /** Its breaker, which the consumer watches to hold commands back while calls would be rejected. */
-  get circuit(): CircuitView {
-    return this.http;
-  }
+export class DroneSchedulerApi extends DownstreamApi {
+  private readonly batchedAssignments = this.batched<DroneAssignmentRequest, DroneAssigned>('/api/dronedeliveries/batch');
 
   /** Through POST /api/dronedeliveries/batch when batching is on: the same answer as the PUT, fewer requests. */
   assign(deliveryId: string, body: DroneAssignmentRequest): Promise<DownstreamResponse<DroneAssigned>> {

@@ -1,10 +1,5 @@
-import {
-  BatchingCaller,
-  type BatchingPolicy,
-  type CircuitView,
-  type DownstreamResponse,
-  type ResilientHttpClient,
-} from '@dronedelivery/platform';
+import type { DownstreamResponse } from '@dronedelivery/platform';
+import { DownstreamApi } from './downstream-api';
 
 /**
  * PUT /api/packages/{id}: creates the package, or replays a create with the same body by the same creator; the
@@ -25,20 +20,8 @@ export interface PackageView {
 }
 
 /** The package service's routes the saga calls. Answers come back as they are; the saga classifies them. */
-export class PackageApi {
-  private readonly batchedUpserts?: BatchingCaller<PackageUpsert>;
-
-  constructor(
-    private readonly http: ResilientHttpClient,
-    batching?: BatchingPolicy,
-  ) {
-    if (batching) this.batchedUpserts = new BatchingCaller(http, '/api/packages/batch', batching);
-  }
-
-  /** Its breaker, which the consumer watches to hold commands back while calls would be rejected. */
-  get circuit(): CircuitView {
-    return this.http;
-  }
+export class PackageApi extends DownstreamApi {
+  private readonly batchedUpserts = this.batched<PackageUpsert>('/api/packages/batch');
 
   /** Through POST /api/packages/batch when batching is on: the same answer as the PUT, fewer requests. */
   upsert(packageId: string, body: PackageUpsert): Promise<DownstreamResponse> {
