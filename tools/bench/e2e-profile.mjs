@@ -5,6 +5,7 @@
 //   BENCH_E2E_BATCH, BENCH_CONNECTIONS   batch size and concurrent clients (1000, 50)
 //   PG_SAMPLE=1                          sample pg_stat_activity every 10 ms: what the backends are busy with
 //   PG_EXPLAIN='EXPLAIN (ANALYZE) ...'   run a statement on the stack's database after the batch
+//   REDIS_STATS=1                        calls per delivery of each command on both Redis servers (INFO commandstats)
 //   PROFILE_INGESTION=1                  ingestion only instead (workflow paused, autocannon at the gateway)
 //   PROFILE_ENV='{"NODE_OPTIONS":"--cpu-prof --cpu-prof-dir=/tmp/prof"}'   extra environment for every process
 import autocannon from 'autocannon';
@@ -109,6 +110,7 @@ async function profileEndToEnd(stack) {
     [stack.pid]: 'stack (cosmos emulator)',
   };
   const sampler = process.env.PG_SAMPLE ? samplePostgres(described.stores.postgres) : undefined;
+  const redisBefore = process.env.REDIS_STATS ? await redisCommandStats(described.stores) : undefined;
   const before = processTree(stack.pid);
   const machineBefore = machineTicks();
   const start = Date.now();
@@ -157,6 +159,18 @@ async function profileEndToEnd(stack) {
       );
   }
 
+  for (const [route, { sum, count }] of await batchSizes(described.services.workflow.replicas)) {
+    console.log(`${route.padEnd(40)} ${count} batches, ${(sum / count).toFixed(1)} items each`);
+  }
+
+  if (redisBefore) {
+    const redisAfter = await redisCommandStats(described.stores);
+    for (const [key, calls] of [...redisAfter].sort((a, b) => b[1] - a[1])) {
+      const per = (calls - (redisBefore.get(key) ?? 0)) / batch;
+      if (per >= 0.01) console.log(`${key.padEnd(40)} ${per.toFixed(2)} calls/delivery`);
+    }
+  }
+
   if (process.env.PG_EXPLAIN) {
     const client = new pg.Client({ connectionString: described.stores.postgres });
     await client.connect();
@@ -166,6 +180,36 @@ async function profileEndToEnd(stack) {
       await client.end();
     }
   }
+}
+
+/** Items per batch the workflow replicas sent, by batch route (downstream_batch_items, summed over replicas). */
+async function batchSizes(replicas) {
+  const sizes = new Map();
+  for (const { url } of replicas) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const [, kind, route, value] of text.matchAll(/^downstream_batch_items_(sum|count)\{.*route="([^"]+)".*\} (\S+)$/gm)) {
+      const entry = sizes.get(route) ?? { sum: 0, count: 0 };
+      entry[kind] += Number(value);
+      sizes.set(route, entry);
+    }
+  }
+  return sizes;
+}
+
+/** Calls per command on both Redis servers, from INFO commandstats: `<server> <command>` → calls. */
+async function redisCommandStats(stores) {
+  const stats = new Map();
+  for (const name of ['commandsRedis', 'deliveryRedis']) {
+    const redis = new Redis(stores[name]);
+    try {
+      for (const [, command, calls] of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+        stats.set(`${name} ${command}`, Number(calls));
+      }
+    } finally {
+      redis.disconnect();
+    }
+  }
+  return stats;
 }
 
 const stack = await startBenchStack({ fleetSize: Math.max(batch, 100), env: JSON.parse(process.env.PROFILE_ENV ?? '{}') });

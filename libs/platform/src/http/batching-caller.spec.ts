@@ -3,8 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { BatchItem, BatchItemResult } from '../batch/batch.contract';
 import { runSynthetic } from '../telemetry/synthetic';
-import { BatchingCaller } from './batching-caller';
+import { BatchingCaller, type BatchingPolicy } from './batching-caller';
 import { CallFencedError, runFenced } from './call-fence';
+import { batchingPolicy } from './downstream-clients';
+import { MetricsRegistry } from '../metrics/metrics';
 import { DEFAULT_DOWNSTREAM_POLICY, DownstreamUnavailableError, ResilientHttpClient } from './resilient-http-client';
 
 /*
@@ -82,7 +84,8 @@ function client(overrides: Partial<typeof DEFAULT_DOWNSTREAM_POLICY> = {}): Resi
   return http;
 }
 
-function caller(policy = { maxItems: 50, maxInFlight: 1 }, http = client()): BatchingCaller<{ n: number }> {
+function caller(policy: BatchingPolicy | undefined = { maxItems: 50, maxInFlight: 1 }, http = client()): BatchingCaller<{ n: number }> {
+  if (!policy) throw new Error('batching is off');
   return new BatchingCaller(http, '/batch', policy);
 }
 
@@ -138,6 +141,26 @@ describe('BatchingCaller', () => {
     server.releaseAll();
     await Promise.all(calls);
     expect(server.batches.map((batch) => batch.length)).toEqual([2, 2, 1]);
+  });
+
+  it('counts every batch sent, by downstream and route, in downstream_batch_items', async () => {
+    server.hold = true;
+    const metrics = new MetricsRegistry('workflow');
+    const policy = batchingPolicy(
+      { DOWNSTREAM_BATCH_MAX_ITEMS: 2, DOWNSTREAM_BATCHES_IN_FLIGHT: 2 },
+      { registry: metrics, downstream: 'package' },
+    );
+    const batching = caller(policy);
+    const calls = ['a', 'b', 'c', 'd', 'e'].map((id) => batching.call(id, { n: 0 }));
+    await server.received(2);
+    server.releaseAll();
+    await Promise.all(calls);
+    const text = await metrics.registry.metrics();
+    const series = (name: string) => text.split('\n').find((line) => line.startsWith(`downstream_batch_items_${name}{`));
+    expect(series('count')).toBe('downstream_batch_items_count{service="workflow",downstream="package",route="/batch"} 3');
+    expect(series('sum')).toBe('downstream_batch_items_sum{service="workflow",downstream="package",route="/batch"} 5');
+    expect(text).toContain('downstream_batch_items_bucket{le="1",service="workflow",downstream="package",route="/batch"} 1');
+    expect(text).toContain('downstream_batch_items_bucket{le="2",service="workflow",downstream="package",route="/batch"} 3');
   });
 
   it('a call its fence refuses fails alone with CallFencedError; its neighbours are sent without it', async () => {

@@ -9,6 +9,8 @@ export interface BatchingPolicy {
   maxItems: number;
   /** Batch requests in flight at once; further calls wait and go in the next batch. */
   maxInFlight: number;
+  /** Told the size of every batch sent (the batch route's path and its items), e.g. for a histogram. */
+  onBatch?: (path: string, items: number) => void;
 }
 
 interface Pending<R> {
@@ -59,6 +61,7 @@ export class BatchingCaller<B, R = unknown> {
       this.flushScheduled = false;
       while (this.inFlight < this.policy.maxInFlight && this.queue.length > 0) {
         const batch = this.queue.splice(0, this.policy.maxItems);
+        this.policy.onBatch?.(this.path, batch.length);
         this.inFlight++;
         void this.send(batch).finally(() => {
           this.inFlight--;

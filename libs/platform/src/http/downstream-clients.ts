@@ -28,11 +28,28 @@ export function downstreamPolicy(config: DownstreamPolicyConfig, baseUrl: string
   };
 }
 
-/** The batching the settings ask for (downstreamBatchingSettings), or undefined when calls go one at a time. */
-export function batchingPolicy(config: Partial<DownstreamBatchingConfig>): BatchingPolicy | undefined {
+/**
+ * The batching the settings ask for (downstreamBatchingSettings), or undefined when calls go one at a time. With
+ * `metrics`, every batch sent is counted in `downstream_batch_items` (by downstream and batch route): how large the
+ * batches grow under the load at hand, which is what DOWNSTREAM_BATCHES_IN_FLIGHT and the consumer's concurrency set.
+ */
+export function batchingPolicy(
+  config: Partial<DownstreamBatchingConfig>,
+  metrics?: { registry: MetricsRegistry; downstream: string },
+): BatchingPolicy | undefined {
   if (config.DOWNSTREAM_BATCH_MAX_ITEMS === undefined || config.DOWNSTREAM_BATCH_MAX_ITEMS === 0) return undefined;
   if (config.DOWNSTREAM_BATCHES_IN_FLIGHT === undefined) return undefined;
-  return { maxItems: config.DOWNSTREAM_BATCH_MAX_ITEMS, maxInFlight: config.DOWNSTREAM_BATCHES_IN_FLIGHT };
+  const policy: BatchingPolicy = { maxItems: config.DOWNSTREAM_BATCH_MAX_ITEMS, maxInFlight: config.DOWNSTREAM_BATCHES_IN_FLIGHT };
+  if (metrics) {
+    const sizes = metrics.registry.histogram(
+      'downstream_batch_items',
+      'Items per batch request sent to a downstream batch route.',
+      ['downstream', 'route'],
+      [1, 2, 4, 8, 16, 32, 64, 100],
+    );
+    policy.onBatch = (route, items) => sizes.observe({ downstream: metrics.downstream, route }, items);
+  }
+  return policy;
 }
 
 /**
@@ -79,11 +96,11 @@ export class DownstreamClientsModule implements OnApplicationShutdown {
             });
           },
         },
-        ...downstreams.map(({ api }, index) => ({
+        ...downstreams.map(({ api, name }, index) => ({
           provide: api,
-          inject: [HTTP_CLIENTS, APP_CONFIG],
-          useFactory: (clients: ResilientHttpClient[], config: C & Partial<DownstreamBatchingConfig>) =>
-            new api(clients[index], batchingPolicy(config)),
+          inject: [HTTP_CLIENTS, APP_CONFIG, MetricsRegistry],
+          useFactory: (clients: ResilientHttpClient[], config: C & Partial<DownstreamBatchingConfig>, metrics: MetricsRegistry) =>
+            new api(clients[index], batchingPolicy(config, { registry: metrics, downstream: name })),
         })),
       ],
       exports: downstreams.map(({ api }) => api),

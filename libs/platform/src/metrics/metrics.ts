@@ -30,6 +30,11 @@ export class MetricsRegistry {
     const existing = this.registry.getSingleMetric(name);
     return (existing as Counter<L>) ?? new Counter({ name, help, labelNames, registers: [this.registry] });
   }
+
+  histogram<L extends string>(name: string, help: string, labelNames: L[], buckets: number[]): Histogram<L> {
+    const existing = this.registry.getSingleMetric(name);
+    return (existing as Histogram<L>) ?? new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
 }
 
 @ApiExcludeController()
