@@ -17,8 +17,8 @@ const BUDGET_MIB = 160;
 // As many as the benchmark's end-to-end batch books.
 const ASSIGNMENTS = 1_000;
 // As the workflow books drones, the only caller that does: its saga's assignments in batches through the batch
-// route (up to CONSUMER_CONCURRENCY items each), DOWNSTREAM_BATCHES_IN_FLIGHT of them at once.
-const BATCH_ITEMS = 32;
+// route (up to DOWNSTREAM_BATCH_MAX_ITEMS items each), DOWNSTREAM_BATCHES_IN_FLIGHT of them at once.
+const BATCH_ITEMS = 50;
 const BATCHES_IN_FLIGHT = 2;
 const main = join(__dirname, '../dist/main.js');
 let postgres: PostgresServer;

@@ -31,9 +31,12 @@ export const workflowConfigSchema = platformConfigSchema
      */
     CONSUMER_GROUP_START_ID: z.enum(['0', '$']).default('0'),
     /** Entries one XREADGROUP asks for, at most (never more than free concurrency slots). */
-    CONSUMER_BATCH_SIZE: positiveInt().max(1000).default(32),
-    /** Commands processed in parallel; commands for one delivery always run one after another. */
-    CONSUMER_CONCURRENCY: positiveInt().max(1000).default(32),
+    CONSUMER_BATCH_SIZE: positiveInt().max(1000).default(128),
+    /**
+     * Commands processed in parallel; commands for one delivery always run one after another. The create steps'
+     * batches grow with it (docs/performance.md), so it is set well above what one replica's downstream calls need.
+     */
+    CONSUMER_CONCURRENCY: positiveInt().max(1000).default(128),
     CONSUMER_BLOCK_MS: positiveInt().default(2_000),
     /** Attempts (stream delivery count) before a transient failure becomes compensation and a dead letter. */
     MAX_ATTEMPTS: positiveInt().default(10),
