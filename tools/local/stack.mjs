@@ -60,7 +60,15 @@ function spawnPrefixed(name, command, args, env) {
       for (const line of lines) for (const shown of formatLine(line)) process.stdout.write(`${prefix}${shown}\n`);
     });
   }
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // A command that cannot be started (ENOENT) emits 'error' and no 'exit': it counts as an exit, so the stack stops
+  // what it already started instead of dying on the unhandled error and leaving those processes behind.
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (error) => {
+      log(`${name} could not be started: ${error.message}`);
+      resolve({ code: null, signal: null });
+    });
+  });
   return { child, exited };
 }
 
@@ -172,6 +180,11 @@ async function stop(code = 0) {
 
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+// Whatever else goes wrong, the processes already started are stopped with the stack, never left running.
+process.on('uncaughtException', (error) => {
+  log(`failed: ${error.stack ?? error.message}`);
+  void stop(1);
+});
 
 function writeNginxConfig(prefix, gatewayPorts) {
   mkdirSync(prefix, { recursive: true }); // nginx creates its temp folders inside
@@ -287,18 +300,19 @@ async function main() {
   // Checked before anything starts: a mistyped count fails at once, naming its variable.
   const counts = replicaCounts([...WIRED, ...generated.map(({ name }) => name)]);
   log('starting stores…');
-  const [commandsRedis, deliveryRedis, postgres, cosmos] = await Promise.all([
+  // Every store that started is stopped with the stack, also when another failed to start: wait for all of them.
+  const starts = await Promise.allSettled([
     RedisServer.start({ dir: join(local, 'redis-gateway') }),
     RedisServer.start({ dir: join(local, 'redis-delivery') }),
     PostgresServer.start({ dir: join(local, 'postgres'), database: 'dronescheduler' }),
     CosmosEmulator.start({ dir: join(local, 'cosmos') }),
   ]);
-  stores.push(
-    { name: 'redis (gateway, workflow)', store: commandsRedis },
-    { name: 'redis (delivery)', store: deliveryRedis },
-    { name: 'postgresql', store: postgres },
-    { name: 'cosmos emulator', store: cosmos },
-  );
+  ['redis (gateway, workflow)', 'redis (delivery)', 'postgresql', 'cosmos emulator'].forEach((name, index) => {
+    if (starts[index].status === 'fulfilled') stores.push({ name, store: starts[index].value });
+  });
+  const failedStart = starts.find((start) => start.status === 'rejected');
+  if (failedStart) throw failedStart.reason;
+  const [commandsRedis, deliveryRedis, postgres, cosmos] = starts.map((start) => start.value);
   supervise('redis (gateway, workflow)', commandsRedis, 'commandsRedis');
   supervise('redis (delivery)', deliveryRedis, 'deliveryRedis');
   supervise('postgresql', postgres, 'postgres');
