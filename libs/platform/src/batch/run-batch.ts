@@ -36,6 +36,11 @@ export type BatchRoute<Dto extends object> = BatchRouteShape<Dto> &
     | {
         /** The single route's work for one item; what it throws becomes that item's problem+json, as on the route. */
         handle: (id: string, body: Dto) => Promise<ItemAnswer>;
+        /**
+         * Items worked on at once (default: all of the batch). A bound keeps a batch from holding as many store
+         * calls, and the memory they allocate, as it has items.
+         */
+        concurrency?: number;
         handleAll?: never;
       }
     | {
@@ -46,6 +51,7 @@ export type BatchRoute<Dto extends object> = BatchRouteShape<Dto> &
          */
         handleAll: (items: ValidBatchItem<Dto>[]) => Promise<Settled<ItemAnswer>[]>;
         handle?: never;
+        concurrency?: never;
       }
   );
 
@@ -70,8 +76,24 @@ export async function runBatch<Dto extends object>(request: BatchRequestDto, rou
   const work: ItemWork<Dto> = route.handleAll
     ? together(route.handleAll, request.items.length, context.active())
     : { answer: (_index, { id, body }) => route.handle(id, body), refused: () => undefined };
-  const results = await Promise.all(request.items.map((item, index) => runItem(item, index, route, idPipe, work)));
+  const results = await mapBounded(request.items, route.concurrency ?? request.items.length, (item, index) =>
+    runItem(item, index, route, idPipe, work),
+  );
   return { results };
+}
+
+/** `fn` over every item, at most `limit` at once, the results in the items' order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
 }
 
 /**

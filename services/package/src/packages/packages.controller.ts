@@ -26,6 +26,8 @@ import { PackagesService, type PackageResult } from './packages.service';
 const packageId = new ParseIdPipe('packageId');
 const ownerId = new ParseIdPipe('ownerId');
 const CREATE_ONE = 'PUT /api/packages/{id}';
+/** Cosmos DB writes of one batch in flight at once: each holds a request pipeline's worth of memory until it ends. */
+const BATCH_CONCURRENCY = 8;
 const ETAG_HEADER = {
   etag: { description: 'Version of the package; send it back in If-Match to update only that version.', schema: { type: 'string' } },
 };
@@ -66,6 +68,7 @@ export class PackagesController {
       idField: 'packageId',
       dto: CreatePackageDto,
       handle: (id, body) => this.createAnswer(id, body),
+      concurrency: BATCH_CONCURRENCY,
     });
   }
 
