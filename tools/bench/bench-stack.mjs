@@ -1,6 +1,7 @@
 // The stack as the benchmark runs it, shared by bench.mjs and e2e-profile.mjs: started like `npm start`, in a temp
 // data folder, logs to a file, per-client limits lifted (the load comes from one client), a fleet big enough for
-// the end-to-end batch, a token for one owner, and the delivery requests both send.
+// the end-to-end batch, a token for one owner, and the delivery requests both send. BENCH_KEEP=1 keeps the data
+// folder (stack.log with every process's warnings, the stores' files) after the run, for a look at what happened.
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,7 +87,7 @@ export async function startBenchStack({ fleetSize, env = {} }) {
     async stop() {
       stack.kill('SIGTERM');
       await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!process.env.BENCH_KEEP) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -11,7 +11,7 @@ import { deliveryBody as body, ready, root, startBenchStack } from './bench-stac
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const batch = Number(process.env.BENCH_E2E_BATCH ?? 1000);
+const batch = Number(process.env.BENCH_E2E_BATCH ?? 2000);
 // BENCH_INGESTION_ONLY=1: the baseline and the two ingestion phases only, printed, benchmarks.md left alone.
 const ingestionOnly = process.env.BENCH_INGESTION_ONLY === '1';
 let baselineServer;

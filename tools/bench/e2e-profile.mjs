@@ -2,7 +2,7 @@
 // stack used per delivery (PostgreSQL backends summed; the stack process hosts the Cosmos emulator), to see where
 // a delivery's cost goes. Run `npm run build` first (and `bash tools/ensure-system-deps.sh` on a fresh machine: it
 // needs nginx, redis-server and PostgreSQL, which `npm run bench` installs itself). docs/performance.md explains the knobs:
-//   BENCH_E2E_BATCH, BENCH_CONNECTIONS   batch size and concurrent clients (1000, 50)
+//   BENCH_E2E_BATCH, BENCH_CONNECTIONS   batch size and concurrent clients (2000, 50)
 //   PG_SAMPLE=1                          sample pg_stat_activity every 10 ms: what the backends are busy with
 //   PG_EXPLAIN='EXPLAIN (ANALYZE) ...'   run a statement on the stack's database after the batch
 //   REDIS_STATS=1                        calls per delivery of each command on both Redis servers (INFO commandstats)
@@ -15,7 +15,7 @@ import pg from 'pg';
 import { eventually } from '@dronedelivery/testing';
 import { deliveryBody, startBenchStack } from './bench-stack.mjs';
 
-const batch = Number(process.env.BENCH_E2E_BATCH ?? 1000);
+const batch = Number(process.env.BENCH_E2E_BATCH ?? 2000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const CLOCK_TICKS_PER_SECOND = 100;
 
