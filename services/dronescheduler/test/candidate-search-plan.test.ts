@@ -69,12 +69,14 @@ it('the search for many deliveries at once walks the same index per item and ans
     { pickupTime: '2027-03-01T12:00:00Z', deadline: '2027-03-01T12:30:00Z', packageWeight: 1 },
     { pickupTime: '2027-03-01T10:15:00Z', deadline: '2027-03-01T11:15:00Z', packageWeight: 4 },
   ];
+  const limits = [32, 10, 20];
   const items = requests.map((request, i) => ({
     deliveryId: `many-${i}`,
     plan: planOf({ ownerId: 'owner-1', packageSize: 'Small', expedited: false, ...request }),
+    limit: limits[i],
   }));
   const queries = new AssignmentQueries(dataSource);
-  const statement = queries.candidateDroneRowsOfMany(items, 32);
+  const statement = queries.candidateDroneRowsOfMany(items);
   const [query, parameters] = statement.getQueryAndParameters();
   const [
     {
@@ -84,15 +86,15 @@ it('the search for many deliveries at once walks the same index per item and ans
   const all = nodes(explained.Plan as PlanNode);
   const droneScan = all.find((node) => node['Index Name'] === 'IX_drones_status_payload_id');
   expect(droneScan, JSON.stringify(explained.Plan)).toBeDefined();
-  // Per item (loop), the scan stops after about the 32 it returns: no item reads the whole fleet.
+  // Per item (loop), the scan stops after about the rows it returns (at most 32): no item reads the whole fleet.
   expect(droneScan!['Actual Rows']).toBeLessThan(100);
-  // The only sort is of the result rows (items × 32), above the lateral join, not of the fleet per item.
+  // The only sort is of the result rows, above the lateral join, not of the fleet per item.
   const lateral = all.find((node) => node['Node Type'] === 'Nested Loop')!;
   expect(nodes(lateral).map((node) => node['Node Type'])).not.toContain('Sort');
 
   const rows = await statement.getRawMany();
-  const alone = await Promise.all(items.map((item) => queries.candidateDrones(item.deliveryId, item.plan, 32).getMany()));
-  expect(alone.map((list) => list.length)).toEqual([32, 32, 32]);
+  const alone = await Promise.all(items.map((item) => queries.candidateDrones(item.deliveryId, item.plan, item.limit).getMany()));
+  expect(alone.map((list) => list.length)).toEqual(limits);
   items.forEach((_, i) => {
     const mine = rows.filter((row) => Number(row.item) === i).map((row) => [row.id, Number(row.maxPayloadKg)]);
     expect(mine).toEqual(alone[i].map((drone) => [drone.id, drone.maxPayloadKg]));

@@ -48,13 +48,10 @@ const statements: Record<string, (a: AssignmentQueries, f: FleetQueries) => Buil
   'lock drone': (a) => a.lockDrone('drone-00001'),
   'find many assignments': (a) => a.assignments(['d1', 'd2', 'd3']),
   'candidate drone rows of many deliveries': (a) =>
-    a.candidateDroneRowsOfMany(
-      [
-        { deliveryId: 'd1', plan },
-        { deliveryId: 'd2', plan },
-      ],
-      48,
-    ),
+    a.candidateDroneRowsOfMany([
+      { deliveryId: 'd1', plan, limit: 32 },
+      { deliveryId: 'd2', plan, limit: 48 },
+    ]),
   'lock many drones': (a) => a.lockDrones(['drone-00001', 'drone-00002']),
   'overlap re-check': (a) => a.overlappingAssignments([{ droneId: 'drone-00001', ...plan }], ['d1']),
   'overlap re-check of a batch': (a) =>
@@ -99,19 +96,16 @@ describe('every query the service runs, rendered for SQL Server, is T-SQL', () =
     expect(candidates).toMatch(/NOT EXISTS \(SELECT 1 FROM "assignments" "a"/);
     expect(candidates).toMatch(/OFFSET 0 ROWS FETCH NEXT 16 ROWS ONLY$/);
     const [many, manyValues] = new AssignmentQueries(mssql)
-      .candidateDroneRowsOfMany(
-        [
-          { deliveryId: 'd1', plan },
-          { deliveryId: 'd2', plan },
-        ],
-        48,
-      )
+      .candidateDroneRowsOfMany([
+        { deliveryId: 'd1', plan, limit: 32 },
+        { deliveryId: 'd2', plan, limit: 48 },
+      ])
       .getQueryAndParameters();
     expect(many).toMatch(
       /CROSS APPLY \(SELECT .* ORDER BY "d"."max_payload_kg" ASC, "d"."id" ASC OFFSET 0 ROWS FETCH NEXT 48 ROWS ONLY\) "c"/,
     );
     expect(many).toMatch(/^SELECT .* FROM \(VALUES \(CAST\(@0 AS int\), CAST\(@1 AS datetime2\)/);
-    expect(manyValues).toHaveLength(12);
+    expect(manyValues).toHaveLength(14);
   });
 
   it('the readiness probe statement', () => {
@@ -160,8 +154,8 @@ describe('the check can fail: statements SQL Server rejects', () => {
         [sql] = queries.candidateDrones('d1', plan, 16).getQueryAndParameters();
         expect(sql).toMatch(/LIMIT 16$/);
       } else {
-        [sql] = queries.candidateDroneRowsOfMany([{ deliveryId: 'd1', plan }], 16).getQueryAndParameters();
-        expect(sql).toMatch(/CROSS JOIN LATERAL \(SELECT .* LIMIT 16\) "c"/);
+        [sql] = queries.candidateDroneRowsOfMany([{ deliveryId: 'd1', plan, limit: 16 }]).getQueryAndParameters();
+        expect(sql).toMatch(/CROSS JOIN LATERAL \(SELECT .* LIMIT "i"."limit"\) "c"/);
       }
     }
     expect(tsqlProblems(sql)).not.toEqual([]);

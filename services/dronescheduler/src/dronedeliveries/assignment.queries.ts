@@ -41,32 +41,39 @@ export class AssignmentQueries {
 
   /**
    * candidateDrones for many deliveries in one statement: the same search per item (the same predicate and order,
-   * the first `limit` drones each), as a lateral join over the items, which TypeORM's query builder does not render:
-   * `CROSS JOIN LATERAL (… LIMIT n)` on PostgreSQL, `CROSS APPLY (… OFFSET 0 ROWS FETCH NEXT n ROWS ONLY)` on SQL
-   * Server. Rows come ordered by item, then in candidate order. Parameters go through the driver, as the query
-   * builder's do; the limit is a number the service computes, rendered as a literal as `.limit()` renders it.
+   * the first `limit` drones of each), as a lateral join over the items, which TypeORM's query builder does not
+   * render: `CROSS JOIN LATERAL (… LIMIT <the item's limit>)` on PostgreSQL, `CROSS APPLY (… OFFSET 0 ROWS FETCH
+   * NEXT <the largest limit> ROWS ONLY)` on SQL Server (the T-SQL grammar the dialect test parses with takes only a
+   * number there, so an item may get more rows than its limit: the caller keeps the first `limit`). Rows come
+   * ordered by item, then in candidate order. Parameters go through the driver, as the query builder's do.
    */
-  candidateDroneRowsOfMany(items: readonly { deliveryId: string; plan: AssignmentPlan }[], limit: number): RawStatement<CandidateRow> {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`candidate limit must be a positive integer, got ${limit}`);
+  candidateDroneRowsOfMany(items: readonly { deliveryId: string; plan: AssignmentPlan; limit: number }[]): RawStatement<CandidateRow> {
+    for (const { limit } of items) {
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`candidate limit must be a positive integer, got ${limit}`);
+    }
     const driver = (this.db instanceof EntityManager ? this.db.connection : this.db).driver;
     const mssql = driver.options.type === 'mssql';
     const instant = mssql ? 'datetime2' : 'timestamptz';
     const parameters: Record<string, unknown> = { available: 'Available', assigned: 'Assigned' };
-    const rows = items.map(({ deliveryId, plan }, i) => {
+    const rows = items.map(({ deliveryId, plan, limit }, i) => {
       Object.assign(parameters, {
         [`item${i}`]: i,
         [`pickupTime${i}`]: plan.pickupTime,
         [`deadline${i}`]: plan.deadline,
         [`weight${i}`]: plan.packageWeightKg,
         [`deliveryId${i}`]: deliveryId,
+        [`limit${i}`]: limit,
       });
-      return `(CAST(:item${i} AS int), CAST(:pickupTime${i} AS ${instant}), CAST(:deadline${i} AS ${instant}), CAST(:weight${i} AS float), CAST(:deliveryId${i} AS varchar(64)))`;
+      return (
+        `(CAST(:item${i} AS int), CAST(:pickupTime${i} AS ${instant}), CAST(:deadline${i} AS ${instant}), ` +
+        `CAST(:weight${i} AS float), CAST(:deliveryId${i} AS varchar(64)), CAST(:limit${i} AS int))`
+      );
     });
     const lateral = mssql ? 'CROSS APPLY' : 'CROSS JOIN LATERAL';
-    const page = mssql ? `OFFSET 0 ROWS FETCH NEXT ${limit} ROWS ONLY` : `LIMIT ${limit}`;
+    const page = mssql ? `OFFSET 0 ROWS FETCH NEXT ${Math.max(...items.map(({ limit }) => limit))} ROWS ONLY` : 'LIMIT "i"."limit"';
     const query =
       `SELECT "i"."item" AS "item", "c"."id" AS "id", "c"."max_payload_kg" AS "maxPayloadKg" ` +
-      `FROM (VALUES ${rows.join(', ')}) AS "i" ("item", "pickup_time", "deadline", "weight", "delivery_id") ` +
+      `FROM (VALUES ${rows.join(', ')}) AS "i" ("item", "pickup_time", "deadline", "weight", "delivery_id", "limit") ` +
       `${lateral} (SELECT "d"."id", "d"."max_payload_kg" FROM "drones" "d" ` +
       `WHERE "d"."status" = :available AND "d"."max_payload_kg" >= "i"."weight" AND NOT EXISTS (SELECT 1 FROM "assignments" "a" ` +
       `WHERE "a"."drone_id" = "d"."id" AND "a"."status" = :assigned AND "a"."pickup_time" < "i"."deadline" ` +

@@ -52,7 +52,7 @@ const INSERT_CHUNK = 100;
  * Batches (assignNew, new deliveries only: the service answers replays from one read of all the batch's rows and
  * sends re-plans down the single path):
  *  1. candidates per item without locks, all items in one statement (candidateDroneRowsOfMany); each list is
- *     longer by the number of batch items whose windows overlap it, so in-batch neighbours can all be placed;
+ *     longer by the number of earlier batch items whose windows overlap it, so in-batch neighbours can all be placed;
  *  2. in memory, in batch order: each item takes a random candidate that no earlier item of the batch took for an
  *     overlapping window; an item with no candidate at all is no-drone-available (as the single path's first round
  *     answers), one whose candidates all went to neighbours falls back to the single path;
@@ -93,11 +93,13 @@ export class TypeOrmDroneDeliveriesRepository implements DroneDeliveriesReposito
   assignNew(items: readonly NewAssignment[]): Promise<AssignOutcome[]> {
     return guardSql(async () => {
       const outcomes: AssignOutcome[] = new Array(items.length);
+      // Items choose in batch order, so an item can lose drones only to the earlier ones whose windows overlap its own.
       const lengths = items.map(
-        (item) => this.tuning.candidates + items.filter((other) => other !== item && windowsOverlap(other.plan, item.plan)).length,
+        (item, index) => this.tuning.candidates + items.slice(0, index).filter((earlier) => windowsOverlap(earlier.plan, item.plan)).length,
       );
       const lists = items.map((): { id: string; maxPayloadKg: number }[] => []);
-      for (const row of await this.queries.candidateDroneRowsOfMany(items, Math.max(...lengths)).getRawMany()) {
+      const searches = items.map((item, index) => ({ ...item, limit: lengths[index] }));
+      for (const row of await this.queries.candidateDroneRowsOfMany(searches).getRawMany()) {
         const list = lists[Number(row.item)];
         if (list.length < lengths[Number(row.item)]) list.push({ id: row.id, maxPayloadKg: Number(row.maxPayloadKg) });
       }
